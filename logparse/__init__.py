@@ -1,0 +1,17 @@
+"""logparse: turn Azure VM guest-agent and backup-extension logs into a diagnosis."""
+
+from logparse.errors import CatalogueError, FormatError, LogparseError, ParseError, SourceError
+from logparse.model import Detection, Record
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CatalogueError",
+    "Detection",
+    "FormatError",
+    "LogparseError",
+    "ParseError",
+    "Record",
+    "SourceError",
+    "__version__",
+]

@@ -1,0 +1,67 @@
+"""The format registry: one module per grammar, detection by path first, then by content."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+from logparse.errors import FormatError
+from logparse.model import Detection, Record
+
+# Format name -> module. The name is the one key used everywhere: grammar stem, module
+# stem, fixture folder, --as value and catalogue ``formats = [...]``. Order matters for
+# path detection: the first format whose path pattern matches wins.
+REGISTRY: dict[str, str] = {
+    "waagent": "logparse.formats.waagent",
+}
+
+# A content score below this is a guess, not a detection.
+MIN_CONTENT_SCORE = 0.5
+
+
+class Format(Protocol):
+    name: str
+    description: str
+
+    def match_path(self, path: str) -> bool: ...
+
+    def score(self, head: Sequence[str]) -> float: ...
+
+    def parse(self, lines: Iterable[str], path: str, *, slow: bool = False) -> Iterator[Record]: ...
+
+
+def names() -> list[str]:
+    return list(REGISTRY)
+
+
+def get(name: str) -> Format:
+    """The format object registered under ``name``.
+
+    Raises:
+        FormatError: no such format.
+    """
+    module = REGISTRY.get(name)
+    if module is None:
+        raise FormatError(f"unknown format {name!r} (known: {', '.join(REGISTRY)})")
+    fmt: Format = importlib.import_module(module).FORMAT
+    return fmt
+
+
+def all_formats() -> list[Format]:
+    return [get(name) for name in REGISTRY]
+
+
+def detect(path: str, head: Sequence[str]) -> Detection:
+    """Path patterns first (a bundle's layout is reliable), then the best content score."""
+    for fmt in all_formats():
+        if fmt.match_path(path):
+            return Detection(path, fmt.name, 1.0, "path")
+    best: tuple[float, str | None] = (0.0, None)
+    for fmt in all_formats():
+        score = fmt.score(head)
+        if score > best[0]:
+            best = (score, fmt.name)
+    if best[0] < MIN_CONTENT_SCORE:
+        return Detection(path, None, best[0], "content")
+    return Detection(path, best[1], best[0], "content")

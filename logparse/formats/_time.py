@@ -1,0 +1,33 @@
+"""Timestamp conversion shared by the format transformers; bad values give None, never raise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso_utc(text: str) -> datetime | None:
+    """``2024-05-01T10:00:03.412907Z`` (or with a space, or no fraction) as aware UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def slash_local(text: str) -> datetime | None:
+    """``2017/08/09 16:40:02[.118342]`` as a naive (local, zone unknown) datetime."""
+    try:
+        return datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        return None
+
+
+def iso_naive(text: str) -> datetime | None:
+    """An ISO-like value without a zone, kept naive."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value.replace(tzinfo=None)

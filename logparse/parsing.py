@@ -1,0 +1,55 @@
+"""Library entry points for one file: detect its format and stream its records."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from logparse import formats
+from logparse.errors import FormatError
+from logparse.model import Detection, Record
+from logparse.textio import iter_chunks, open_input
+
+HEAD_LINES = 50
+
+
+def _head(chunk: str) -> list[str]:
+    return chunk.split("\n", HEAD_LINES)[:HEAD_LINES]
+
+
+def detect_file(path: str) -> Detection:
+    """The format of one file (path patterns first, then a content score).
+
+    Raises:
+        SourceError: the file cannot be opened or decompressed.
+    """
+    with open_input(path) as (name, stream):
+        first = next(iter_chunks(stream, name, size=64 * 1024), "")
+    return formats.detect(name, _head(first))
+
+
+@contextmanager
+def open_records(path: str, as_format: str | None = None) -> Iterator[tuple[Detection, Iterator[Record]]]:
+    """Open ``path`` (or ``-``) and yield its detection and a lazy stream of records.
+
+    Raises:
+        SourceError: unreadable input (also raised while iterating, after the records
+            that could be read).
+        FormatError: unknown ``as_format``, or a format that cannot be detected.
+    """
+    with open_input(path) as (name, stream):
+        chunks = iter_chunks(stream, name)
+        first = next(chunks, "")
+        if as_format is not None:
+            fmt = formats.get(as_format)
+            detection = Detection(name, fmt.name, 1.0, "--as")
+        else:
+            detection = formats.detect(name, _head(first))
+            if detection.format is None:
+                raise FormatError(
+                    f"{name}: cannot tell the format (best content score {detection.score:.2f}); "
+                    f"name one with --as ({', '.join(formats.names())})"
+                )
+            fmt = formats.get(detection.format)
+        yield detection, fmt.parse_chunks(itertools.chain([first] if first else [], chunks), name)

@@ -1,0 +1,134 @@
+"""Open a file, a compressed file or stdin as decoded lines, counting lines by ``\\n`` only."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, BinaryIO
+
+from logparse.errors import SourceError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# A decoded member larger than this is refused rather than filling memory or disk.
+DEFAULT_MAX_BYTES = 4 * 1024**3
+
+
+def _sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
+
+
+def _decompressed(raw: BinaryIO, name: str) -> BinaryIO:
+    """Wrap ``raw`` in a decompressor when its magic bytes say so (never trust the suffix)."""
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    magic = buffered.peek(4)[:4]
+    if magic.startswith(GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    if magic == ZSTD_MAGIC:
+        import zstandard  # imported lazily: most inputs are not zstd
+
+        reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
+        return io.BufferedReader(reader)  # type: ignore[arg-type]
+    return buffered
+
+
+def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[str]:
+    """Decoded text in pieces of about ``size`` characters, each ending at a ``\n``.
+
+    Only the last piece may lack the final ``\n``. CRLF becomes LF; a lone ``\r`` stays
+    inside its line, because the agent writes raw ``\r`` from command output and lines are
+    counted by ``\n`` only (a universal-newline reader would shift every later line).
+
+    Raises:
+        SourceError: the stream is corrupt or truncated; text read before it was yielded.
+    """
+    data = _decompressed(stream, name)
+    carry = ""
+    error: SourceError | None = None
+    try:
+        head = data.peek(4)[:4] if hasattr(data, "peek") else b""
+        text = io.TextIOWrapper(data, encoding=_sniff_encoding(head), errors="backslashreplace", newline="")
+        while True:
+            piece = text.read(size)
+            if not piece:
+                break
+            piece = carry + piece
+            cut = piece.rfind("\n") + 1
+            if cut == 0:
+                carry = piece
+                continue
+            carry = piece[cut:]
+            yield piece[:cut].replace("\r\n", "\n")
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        error = SourceError(f"{name}: unreadable or truncated input ({_reason(exc)})")
+    except Exception as exc:  # zstandard raises its own ZstdError
+        if type(exc).__name__ != "ZstdError":
+            raise
+        error = SourceError(f"{name}: corrupt zstd stream ({_reason(exc)})")
+    if carry:
+        # A last line without its \n still counts, also when the stream broke after it.
+        yield carry[:-1] if carry.endswith("\r") else carry
+    if error is not None:
+        raise error
+
+
+def lines_of(chunks: Iterator[str]) -> Iterator[str]:
+    """Split ``iter_chunks`` output into lines without terminators."""
+    for chunk in chunks:
+        body = chunk[:-1] if chunk.endswith("\n") else chunk
+        yield from body.split("\n")
+
+
+def iter_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """Decoded lines without their terminators (see ``iter_chunks``)."""
+    return lines_of(iter_chunks(stream, name))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[tuple[str, BinaryIO]]:
+    """Yield ``(display name, binary stream)`` for a path or ``-`` (stdin).
+
+    Raises:
+        SourceError: the path is missing, a directory or unreadable.
+    """
+    if path == "-":
+        yield "<stdin>", sys.stdin.buffer
+        return
+    if os.path.isdir(path):
+        raise SourceError(f"{path}: is a directory (logparse parse reads one file; use triage for bundles)")
+    try:
+        handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError as exc:
+        raise SourceError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot open ({exc.strerror or exc})") from exc
+    try:
+        yield path, handle  # type: ignore[misc]
+    finally:
+        handle.close()
+
+
+def read_head(path: str, max_lines: int = 50) -> list[str]:
+    """The first lines of a file (decompressed), for content detection."""
+    with open_input(path) as (name, stream):
+        out: list[str] = []
+        for line in iter_lines(stream, name):
+            out.append(line)
+            if len(out) >= max_lines:
+                break
+        return out
