@@ -78,6 +78,10 @@ class LineFormat:
             pos = 0
             for m in finditer(chunk):
                 start = m.start()
+                if start == len(chunk):
+                    # A grammar that accepts an empty line also matches the empty
+                    # "line" after the piece's final \n, which is not a line at all.
+                    break
                 if start > pos:
                     gap = chunk[pos : start - 1].split("\n")
                     if pending is None:
