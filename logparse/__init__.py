@@ -1,5 +1,6 @@
 """logparse: turn Azure VM guest-agent and backup-extension logs into a diagnosis."""
 
+from logparse.catalogue import load_catalogue
 from logparse.errors import CatalogueError, FormatError, LogparseError, ParseError, SourceError
 from logparse.model import Detection, Record
 
@@ -14,4 +15,5 @@ __all__ = [
     "Record",
     "SourceError",
     "__version__",
+    "load_catalogue",
 ]
