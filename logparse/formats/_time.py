@@ -31,3 +31,20 @@ def iso_naive(text: str) -> datetime | None:
     except ValueError:
         return None
     return value.replace(tzinfo=None)
+
+
+def mdy_utc(text: str) -> datetime | None:
+    """``10/03/2022 14:07:55.31`` (month first, any fraction) as aware UTC; the zone is assumed."""
+    date, _, clock = text.partition(" ")
+    month, _, rest = date.partition("/")
+    day, _, year = rest.partition("/")
+    whole, _, fraction = clock.partition(".")
+    if fraction and not (fraction.isascii() and fraction.isdigit()):
+        return None
+    try:
+        value = datetime.fromisoformat(f"{year}-{month}-{day}T{whole}")
+        # .NET writes centiseconds here; pad (or cut) to microseconds.
+        micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    except ValueError:
+        return None
+    return value.replace(microsecond=micro, tzinfo=UTC)
