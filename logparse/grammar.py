@@ -13,12 +13,12 @@ Both return ``(generation, {TERMINAL_NAME: text})``; a property test proves they
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import re
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 from lark.grammar import NonTerminal, Rule, Terminal
@@ -89,9 +89,13 @@ class HeaderGrammar:
         self._generations: dict[str, tuple[str, tuple[int, ...], tuple[str, ...], bool]] = {}
         branches: list[str] = []
         for exp in (r.expansion for r in self._rules["start"]):
-            for generation, pattern, first, end in self._generation_patterns(self._generation_name(exp)):
+            for generation, compile_branch in self._generation_branches(self._generation_name(exp)):
+                # Compile one branch at a time so its groups are numbered in text order,
+                # immediately followed by its marker.
+                first = len(self._groups)
+                pattern = compile_branch()
                 marker = f"_g{len(self._generations)}"
-                groups = tuple(range(first, end))
+                groups = tuple(range(first, len(self._groups)))
                 names = tuple(self._groups[i] for i in groups)
                 self._generations[marker] = (
                     generation, tuple(g + 1 for g in groups), names, len(set(names)) != len(names)
@@ -110,24 +114,20 @@ class HeaderGrammar:
             raise FormatError(f"grammar {self.name}: every 'start' alternative must be one rule")
         return str(expansion[0].name)
 
-    def _generation_patterns(self, name: str) -> list[tuple[str, str, int, int]]:
+    def _generation_branches(self, name: str) -> Iterator[tuple[str, Callable[[], str]]]:
         # A wrapper rule (``syslog: HDR (g3 | g2 ...)``) yields one branch per wrapped rule
         # so the fast path names the inner generation the way the transformer does.
-        out: list[tuple[str, str, int, int]] = []
         plain: list[list[Any]] = []
         for rule in self._rules[name]:
             inner = [s for s in rule.expansion if isinstance(s, NonTerminal)]
             if len(inner) == 1:
-                first = len(self._groups)
-                pattern = self._compile_expansion(rule.expansion, (name,))
-                out.append((f"{name}+{inner[0].name}", pattern, first, len(self._groups)))
+                yield f"{name}+{inner[0].name}", functools.partial(
+                    self._compile_expansion, rule.expansion, (name,)
+                )
             else:
                 plain.append(list(rule.expansion))
         if plain:
-            first = len(self._groups)
-            pattern = _trie_to_regex(plain, lambda sym: self._compile_symbol(sym, (name,)))
-            out.append((name, pattern, first, len(self._groups)))
-        return out
+            yield name, lambda: _trie_to_regex(plain, lambda sym: self._compile_symbol(sym, (name,)))
 
     def _compile_symbol(self, sym: Any, stack: tuple[str, ...]) -> str:
         if isinstance(sym, Terminal):
@@ -179,10 +179,10 @@ class HeaderGrammar:
     def parse_slow(self, line: str) -> Match | None:
         """Reference path: a full LALR parse of the line (about 30 us per line)."""
         try:
-            result: Match = self.lark.parse(line)
+            result: Any = self.lark.parse(line)
         except LarkError:
             return None
-        return result
+        return cast(Match, result)
 
 
 def _trie_to_regex(expansions: list[list[Any]], compile_symbol: Any) -> str:
@@ -199,7 +199,9 @@ def _trie_to_regex(expansions: list[list[Any]], compile_symbol: Any) -> str:
             children[key] = []
             order.append((key, exp[0]))
         children[key].append(exp[1:])
-    parts = [compile_symbol(sym) + _trie_to_regex(children[key], compile_symbol) for key, sym in order]
+    parts: list[str] = [
+        compile_symbol(sym) + _trie_to_regex(children[key], compile_symbol) for key, sym in order
+    ]
     if not parts:
         return ""
     if has_end:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from logparse import formats
-from logparse.errors import FormatError
+from logparse.errors import FormatError, SourceError
 from logparse.model import Detection, Record
 from logparse.textio import iter_chunks, open_input
 
@@ -44,6 +44,8 @@ def open_records(path: str, as_format: str | None = None) -> Iterator[tuple[Dete
         if as_format is not None:
             fmt = formats.get(as_format)
             detection = Detection(name, fmt.name, 1.0, "--as")
+        elif not first:
+            raise SourceError(f"{name}: empty input, nothing to parse")
         else:
             detection = formats.detect(name, _head(first))
             if detection.format is None:

@@ -35,6 +35,8 @@ class Format(Protocol):
 
     def parse(self, lines: Iterable[str], path: str, *, slow: bool = False) -> Iterator[Record]: ...
 
+    def parse_chunks(self, chunks: Iterable[str], path: str) -> Iterator[Record]: ...
+
 
 def names() -> list[str]:
     return list(REGISTRY)

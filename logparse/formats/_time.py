@@ -33,6 +33,34 @@ def iso_naive(text: str) -> datetime | None:
     return value.replace(tzinfo=None)
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+)}
+
+
+def date_u(text: str) -> datetime | None:
+    """``Wed May  1 10:31:17 UTC 2024`` (``date -u`` in the C locale) as aware UTC."""
+    try:
+        _, month, day, clock, _, year = text.split()
+        hour, minute, second = clock.split(":")
+        return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+    except (ValueError, KeyError):
+        return None
+
+
+def date_u_12h(text: str) -> datetime | None:
+    """``Wed 01 May 2024 10:31:17 AM UTC`` (``date -u`` in en_US, glibc 2.29+) as aware UTC."""
+    try:
+        _, day, month, year, clock, half, _ = text.split()
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        if not 1 <= hour <= 12 or half not in ("AM", "PM"):
+            return None
+        hour = hour % 12 + (12 if half == "PM" else 0)
+        return datetime(int(year), _MONTHS[month], int(day), hour, minute, second, tzinfo=UTC)
+    except (ValueError, KeyError):
+        return None
+
+
 def mdy_utc(text: str) -> datetime | None:
     """``10/03/2022 14:07:55.31`` (month first, any fraction) as aware UTC; the zone is assumed."""
     date, _, clock = text.partition(" ")

@@ -7,11 +7,12 @@ Sample::
     2020-01-20T10:00:03.771210Z INFO ExtHandler Agent WALinuxAgent-2.2.46 is running as the goal state agent
     2024-05-01T10:05:31.004456Z ERROR ExtHandler ExtHandler Error fetching the goal state: [ProtocolError] x
     Traceback (most recent call last):
-    Jul 16 18:43:34 vm01 python3[1234]: 2024-05-01T10:00:03.412907Z INFO Daemon Daemon Azure Linux Agent Version: 2.9.1.1
+    Jul 16 18:43:34 vm01 python3[1234]: 2024-05-01T10:00:03.412907Z INFO Daemon Daemon Agent Version: 2.9.1.1
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from logparse.formats._lines import LineFormat, split_extension
@@ -27,8 +28,13 @@ GENERATION_LABELS = {
 }
 
 
+_SYSLOG_PROGRAM = re.compile(r"(?P<host>\S+) (?P<program>[\w.\/-]+)(?:\[(?P<pid>\d+)\])?: $")
+
+
 def build(generation: str, f: Fields) -> dict[str, Any]:
     """Record fields from the header terminals of one waagent.log line."""
+    if generation == "syslog_other":
+        return _build_syslog_other(f)
     prefix = f.get("PREFIX") or f.get("EXT_PREFIX")
     extension, version = split_extension(prefix) if prefix and prefix[0] == "[" else (None, None)
     if ts := f.get("TS_ISO_Z"):
@@ -47,6 +53,20 @@ def build(generation: str, f: Fields) -> dict[str, Any]:
         "component": prefix.strip("[]") if prefix else None,
         "extension": extension,
         "extension_version": version,
+    }
+
+
+def _build_syslog_other(f: Fields) -> dict[str, Any]:
+    # A syslog line that is not an agent record: keep who wrote it, and its time when the
+    # header carries a zone (journal short-iso); classic syslog has no year.
+    header = f.get("SYSLOG_HDR") or ""
+    m = _SYSLOG_PROGRAM.search(header)
+    stamp = header.split(" ", 1)[0]
+    return {
+        "message": f.get("SYSLOG_MSG") or "",
+        "timestamp": iso_utc(stamp) if stamp[:1].isdigit() else None,
+        "component": m.group("program") if m else None,
+        "fields": {"syslog_header": header.rstrip()},
     }
 
 
