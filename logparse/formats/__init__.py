@@ -14,7 +14,7 @@ from logparse.model import Detection, Record
 # path detection: the first format whose path pattern matches wins.
 REGISTRY: dict[str, str] = {
     "waagent": "logparse.formats.waagent",
-    # "vmsnapshot": "logparse.formats.vmsnapshot",
+    "vmsnapshot": "logparse.formats.vmsnapshot",
     # "ext_handler": "logparse.formats.ext_handler",
     # "windows_agent": "logparse.formats.windows_agent",
     # "waagent_conf": "logparse.formats.waagent_conf",
