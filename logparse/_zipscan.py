@@ -1,0 +1,184 @@
+"""Read a zip whose central directory is gone (a cut upload) by walking its local headers in order."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from logparse._streams import CHUNK, RawReader
+
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")  # signature ... name length, extra length
+_CENTRAL_SIGS = (b"PK\x01\x02", b"PK\x05\x06", b"PK\x06\x06")
+STORED, DEFLATED = 0, 8
+_HAS_DESCRIPTOR = 0x08  # sizes and CRC follow the data instead of the header
+_UTF8_NAME = 0x800
+
+
+@dataclass(frozen=True)
+class LocalEntry:
+    name: str
+    flags: int
+    method: int
+    offset: int  # of the member's data
+    compressed: int | None  # None when the sizes follow the data
+    zip64: bool
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.flags & 1)
+
+
+def _descriptor(f: BinaryIO, at: int, zip64: bool) -> tuple[int, int]:
+    """(CRC, length) of the data descriptor at ``at``; its signature is optional."""
+    f.seek(at)
+    raw = f.read(4 + 4 + (16 if zip64 else 8))
+    skip = 4 if raw[:4] == b"PK\x07\x08" else 0
+    if len(raw) < skip + 4:
+        raise EOFError("zip data descriptor cut short")
+    (crc,) = struct.unpack_from("<I", raw, skip)
+    return crc, skip + 4 + (16 if zip64 else 8)
+
+
+class _Member(RawReader):
+    """The data of one local entry, stored or deflated, with its CRC checked at the end."""
+
+    def __init__(self, f: BinaryIO, entry: LocalEntry, crc: int | None) -> None:
+        super().__init__()
+        self._f = f
+        self._entry = entry
+        self._pos = entry.offset
+        self._left = entry.compressed  # None: deflate tells where it ends
+        self._crc_expected = crc
+        self._crc = 0
+        self._inflate = zlib.decompressobj(-15) if entry.method == DEFLATED else None
+        self.end: int | None = None  # offset just past the data, once known
+
+    def _pull(self, size: int) -> bytes:
+        while self.end is None:
+            inflate = self._inflate
+            if inflate is None:
+                if self._left == 0:
+                    self._finish(self._pos)
+                    break
+                data = self._read_raw(min(size, CHUNK))
+                if not data:
+                    raise EOFError(f"zip member {self._entry.name} cut short")
+                self._crc = zlib.crc32(data, self._crc)
+                return data
+            # Input fed but not decompressed yet (output was capped at ``size``) waits in
+            # unconsumed_tail; feed that before reading more, or memory grows per call.
+            chunk = inflate.unconsumed_tail or self._read_raw(CHUNK)
+            data = inflate.decompress(chunk, size)
+            self._crc = zlib.crc32(data, self._crc)
+            if inflate.eof:
+                self._finish(self._pos - len(inflate.unused_data))
+            if data:
+                return data
+            if not chunk:
+                raise EOFError(f"zip member {self._entry.name} cut short")
+        return b""
+
+    def _read_raw(self, want: int) -> bytes:
+        if self._left is not None:
+            want = min(want, self._left)
+        if want <= 0:
+            return b""
+        self._f.seek(self._pos)
+        chunk = self._f.read(want)
+        self._pos += len(chunk)
+        if self._left is not None:
+            self._left -= len(chunk)
+        return chunk
+
+    def _finish(self, end: int) -> None:
+        self.end = end
+        expected = self._crc_expected
+        if self._entry.flags & _HAS_DESCRIPTOR:
+            expected, _ = _descriptor(self._f, end, self._entry.zip64)
+        if expected is not None and expected != self._crc:
+            raise ValueError(f"bad CRC-32 for zip member {self._entry.name}")
+
+    def drain(self, limit: int) -> int:
+        """Read to the end (bounded by ``limit`` output bytes) and return the offset past the data."""
+        total = 0
+        while self.end is None:
+            piece = self._pull(CHUNK)
+            total += len(piece)
+            if total > limit:
+                raise ValueError(f"zip member {self._entry.name} larger than {limit} bytes")
+        return self.end
+
+
+class LocalScan:
+    """Iterate ``(entry, reader or None)``; ``stop`` tells why the walk ended early (None: clean end)."""
+
+    def __init__(self, f: BinaryIO, drain_limit: int) -> None:
+        self._f = f
+        self._drain_limit = drain_limit
+        self.stop: str | None = None
+
+    def __iter__(self) -> Iterator[tuple[LocalEntry, _Member | None]]:
+        pos = 0
+        while True:
+            self._f.seek(pos)
+            fixed = self._f.read(_LOCAL.size)
+            if fixed[:4] in _CENTRAL_SIGS:
+                self.stop = "central directory unreadable"
+                return
+            if len(fixed) < _LOCAL.size or fixed[:4] != b"PK\x03\x04":
+                self.stop = "archive ends without its central directory" if not fixed else "corrupt header"
+                return
+            _, _, flags, method, _, _, crc, csize, _, nlen, xlen = _LOCAL.unpack(fixed)
+            tail = self._f.read(nlen + xlen)
+            if len(tail) < nlen + xlen:
+                self.stop = "corrupt header"
+                return
+            name = tail[:nlen].decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace")
+            zip64 = _has_zip64(tail[nlen:])
+            if zip64 and csize == 0xFFFFFFFF:
+                csize = _zip64_sizes(tail[nlen:])[1]
+            # With a data descriptor the header sizes are blank: only deflate finds its own end.
+            known = None if flags & _HAS_DESCRIPTOR else csize
+            entry = LocalEntry(name, flags, method, pos + _LOCAL.size + nlen + xlen, known, zip64)
+            sized = method == DEFLATED or (method == STORED and known is not None)
+            readable = sized and not entry.encrypted
+            reader = _Member(self._f, entry, None if known is None else crc) if readable else None
+            yield entry, reader
+            try:
+                if known is not None:
+                    end = entry.offset + known
+                elif reader is not None:
+                    end = reader.drain(self._drain_limit)
+                else:
+                    self.stop = f"cannot find the end of member {name}"
+                    return
+                if flags & _HAS_DESCRIPTOR:
+                    end += _descriptor(self._f, end, zip64)[1]
+            except (EOFError, ValueError, zlib.error) as exc:
+                self.stop = str(exc)
+                return
+            pos = end
+
+
+def _extras(extra: bytes) -> Iterator[tuple[int, bytes]]:
+    at = 0
+    while at + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, at)
+        yield tag, extra[at + 4 : at + 4 + size]
+        at += 4 + size
+
+
+def _has_zip64(extra: bytes) -> bool:
+    return any(tag == 1 for tag, _ in _extras(extra))
+
+
+def _zip64_sizes(extra: bytes) -> tuple[int, int]:
+    """(uncompressed, compressed) from the zip64 extra field."""
+    for tag, body in _extras(extra):
+        if tag == 1 and len(body) >= 16:
+            usize, csize = struct.unpack_from("<QQ", body)
+            return usize, csize
+    return 0xFFFFFFFF, 0xFFFFFFFF

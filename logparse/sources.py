@@ -1,0 +1,648 @@
+"""Which named byte streams are in an input: a file, a directory, tar/zip/gz/zst/bz2/xz, stdin, nested.
+
+Containers are recognised by magic bytes, never by name. Nothing is extracted: tar members are
+streamed in archive order (stdin works), and only a zip that cannot be seeked is spooled to a temp
+file, deleted afterwards. Every member comes out either as ``(MemberInfo, stream)`` or as
+``Skipped`` with its reason; damage that ends an archive early lands in ``Bundle.warnings``.
+
+Example::
+
+    with open_source("bundle.tar.gz") as bundle:
+        for item in bundle:
+            if isinstance(item, Skipped):
+                print("skipped", item.path, item.reason)
+                continue
+            info, stream = item
+            try:
+                data = stream.read()
+            except SourceError as exc:  # a cap tripped or the member is damaged
+                print("failed", exc)
+        print(bundle.warnings)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from functools import cache
+from types import TracebackType
+from typing import IO, Any, BinaryIO, cast
+
+from logparse import _streams as bs
+from logparse.errors import SourceError
+
+MiB = 1024**2
+GiB = 1024**3
+# Compression layers peeled off one stream (tar.gz.gz exists; a gzip quine must not loop forever).
+MAX_LAYERS = 3
+# Larger GNU long-name or pax headers are refused (tarfile would read them whole into memory).
+MAX_TAR_EXTENDED_HEADER = 1 * MiB
+# Sizes at which collectors cut a file to its tail; a member of exactly this size was cut.
+COLLECTOR_CAPS = {
+    30 * MiB: "size equals waagent -collect-logs' 30 MiB per-file cap",
+    25 * MiB: "size equals sosreport's default 25 MiB --log-size",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety caps; the defaults fit real support bundles with room to spare."""
+
+    max_member_bytes: int = 2 * GiB
+    max_total_bytes: int = 20 * GiB
+    max_ratio: float = 200.0
+    # The ratio is only judged once this much came out: tiny, very repetitive files are fine.
+    ratio_grace_bytes: int = 10 * MiB
+    max_depth: int = 3
+    max_members: int = 200_000
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """One named byte stream of a bundle.
+
+    ``path`` uses forward slashes with no leading ``/`` or drive letter; members of nested
+    archives are joined with ``!/`` (``logs.tar.gz!/var/lib/waagent/logs.zip!/var/log/waagent.log``).
+    ``size`` is the decompressed size when the container states it. ``rotation`` sorts the
+    rotations of one logical file oldest first. ``container`` is where the member came from.
+    """
+
+    path: str
+    size: int | None
+    truncated: bool
+    truncated_reason: str | None
+    rotation: tuple[str, int, int, int]
+    container: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A member that is not handed out, and why (``symlink``, ``path traversal``, a cap, ``corrupt: ...``)."""
+
+    path: str
+    reason: str
+
+
+Item = tuple[MemberInfo, BinaryIO] | Skipped
+
+
+def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = None) -> Bundle:
+    """Open a path, ``-`` (stdin) or a binary stream as a bundle of members.
+
+    Raises:
+        SourceError: the path is missing or unreadable, or the input is empty.
+    """
+    limits = limits or Limits()
+    if not isinstance(src, str | os.PathLike):
+        return _stream_bundle(src, str(getattr(src, "name", None) or "<stream>"), limits)
+    text = os.fspath(src)
+    if text == "-":
+        return _stream_bundle(sys.stdin.buffer, "<stdin>", limits)
+    try:
+        st = os.stat(text)
+    except FileNotFoundError as exc:
+        raise SourceError(f"{text}: no such file or directory") from exc
+    except OSError as exc:
+        raise SourceError(f"{text}: cannot open ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(st.st_mode):
+        bundle = Bundle(text, limits)
+        bundle._source = lambda: bundle._walk(text)
+        return bundle
+    try:
+        handle: IO[bytes] = open(text, "rb")  # noqa: SIM115 - the bundle closes it
+    except OSError as exc:
+        raise SourceError(f"{text}: cannot open ({exc.strerror or exc})") from exc
+    bundle = Bundle(text, limits)
+    bundle._stack.callback(handle.close)
+    head, error = bs.read_head(cast(BinaryIO, handle))
+    if not head and error is None:
+        bundle.close()
+        raise SourceError(f"{text}: empty input")
+    seekable = stat.S_ISREG(st.st_mode) and error is None
+    stream: BinaryIO
+    if seekable:
+        handle.seek(0)
+        stream = cast(BinaryIO, handle)
+    else:
+        stream = cast(BinaryIO, bs.Replay(head, cast(BinaryIO, handle), error))
+    size = st.st_size if stat.S_ISREG(st.st_mode) else None
+    bundle._source = lambda: bundle._expand(
+        _input_name(text), stream, head, size=size, container="file", level=0, seekable=seekable
+    )
+    return bundle
+
+
+def _stream_bundle(stream: BinaryIO, name: str, limits: Limits) -> Bundle:
+    head, error = bs.read_head(stream)
+    if not head and error is None:
+        raise SourceError(f"{name}: empty input")
+    bundle = Bundle(name, limits)
+    replay = cast(BinaryIO, bs.Replay(head, stream, error))
+    bundle._source = lambda: bundle._expand(name, replay, head, size=None, container="stdin", level=0)
+    return bundle
+
+
+class Bundle:
+    """The members of one input, iterated once: ``(MemberInfo, stream)`` pairs or ``Skipped``.
+
+    A stream is valid only until the next item; reading it enforces the caps and raises
+    ``SourceError`` naming the member when one trips or the data is damaged.
+    """
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.name = name
+        self.limits = limits
+        self.warnings: list[str] = []
+        self._stack = ExitStack()
+        self._budget = bs.Budget(limits.max_total_bytes)
+        self._seen = 0
+        self._stopped = False
+        self._source: Callable[[], Iterator[Item]] = lambda: iter(())
+        self._items: Iterator[Item] | None = None
+
+    def __iter__(self) -> Iterator[Item]:
+        if self._items is None:
+            self._items = self._run()
+        return self._items
+
+    def _run(self) -> Iterator[Item]:
+        try:
+            yield from self._source()
+        finally:
+            self._stack.close()
+
+    def close(self) -> None:
+        """Release files and spools (also done when iteration ends)."""
+        if self._items is not None:
+            cast(Any, self._items).close()
+        self._stack.close()
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _admit(self, label: str) -> bool:
+        """Count one more member; False once ``max_members`` is passed (and say so once)."""
+        self._seen += 1
+        if self._seen > self.limits.max_members and not self._stopped:
+            self._stopped = True
+            self.warnings.append(f"{label}: more than {self.limits.max_members} members; the rest are unread")
+        return not self._stopped
+
+    def _member(self, path: str, stream: BinaryIO, *, size: int | None, container: str) -> Item:
+        path, truncated = _collector_truncation(path)
+        if truncated is None and size is not None:
+            truncated = COLLECTOR_CAPS.get(size)
+        guard = bs.Guard(
+            stream,
+            path,
+            max_bytes=self.limits.max_member_bytes,
+            cap_reason=f"exceeds per-member cap of {self.limits.max_member_bytes} bytes",
+            budget=self._budget,
+        )
+        info = MemberInfo(path, size, truncated is not None, truncated, rotation_key(path), container)
+        return info, cast(BinaryIO, io.BufferedReader(guard, buffer_size=bs.CHUNK))
+
+    # -- one stream: compressed, an archive, or a member --------------------------------
+
+    def _expand(
+        self,
+        path: str,
+        stream: BinaryIO,
+        head: bytes | None = None,
+        *,
+        size: int | None,
+        container: str,
+        level: int,
+        seekable: bool = False,
+    ) -> Iterator[Item]:
+        """Yield ``stream`` as a member, or the members of the archive it holds."""
+        if head is None:
+            head, error = bs.read_head(stream)
+            stream = cast(BinaryIO, bs.Replay(head, stream, error))
+            seekable = False
+        for layer in range(MAX_LAYERS + 1):
+            kind = bs.compression_of(head)
+            if kind is None:
+                break
+            if layer == MAX_LAYERS:
+                yield Skipped(path, f"compressed more than {MAX_LAYERS} times over")
+                return
+            counted = bs.Counting(stream)
+            decoded = bs.Guard(
+                bs.decoder(kind, cast(BinaryIO, counted)),
+                path if level else self.name,
+                max_bytes=self.limits.max_total_bytes,
+                cap_reason=f"decompresses past the total cap of {self.limits.max_total_bytes} bytes",
+                compressed=counted,
+                max_ratio=self.limits.max_ratio,
+                ratio_grace=self.limits.ratio_grace_bytes,
+            )
+            head, error = bs.read_head(cast(BinaryIO, decoded))
+            stream = cast(BinaryIO, bs.Replay(head, cast(BinaryIO, decoded), error))
+            seekable, size = False, None
+            if level == 0 and layer == 0:
+                container = "stdin" if container == "stdin" else kind
+        archive = bs.archive_of(head)
+        if archive is None:
+            yield self._member(path, stream, size=size, container=container)
+            return
+        if level > self.limits.max_depth:
+            yield Skipped(path, f"nested archive deeper than {self.limits.max_depth} levels")
+            return
+        prefix = f"{path}!/" if level else ""
+        label = path if level else self.name
+        if archive == "tar":
+            yield from self._tar(stream, prefix, level + 1, label)
+            return
+        if not seekable:
+            cap = self.limits.max_member_bytes if level else self.limits.max_total_bytes
+            try:
+                stream = bs.spool(stream, label, cap)
+            except SourceError as exc:
+                self.warnings.append(str(exc))
+                yield Skipped(path, str(exc).removeprefix(f"{label}: "))
+                return
+            self._stack.callback(stream.close)
+        yield from self._zip(stream, prefix, level + 1, label)
+
+    # -- containers ----------------------------------------------------------------------
+
+    def _walk(self, root: str) -> Iterator[Item]:
+        """A directory tree, without following symlinks, rotations oldest first."""
+        found: list[tuple[str, os.stat_result | str]] = []
+        pending = [""]
+        while pending and not self._stopped:
+            rel = pending.pop()
+            try:
+                with os.scandir(os.path.join(root, rel)) as listing:
+                    entries = list(listing)
+            except OSError as exc:
+                found.append((rel or ".", f"unreadable: {exc.strerror or exc}"))
+                continue
+            for entry in entries:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as exc:
+                    found.append((path, f"unreadable: {exc.strerror or exc}"))
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    pending.append(path)
+                elif not self._admit(root):
+                    break
+                else:
+                    found.append((path, _special_reason(st.st_mode) or st))
+        found.sort(key=lambda item: _order(_collector_truncation(item[0])[0]))
+        for path, what in found:
+            if isinstance(what, str):
+                yield Skipped(path, what)
+            elif self._budget.exhausted:
+                yield Skipped(path, f"total size cap of {self._budget.limit} bytes reached")
+            elif what.st_size > self.limits.max_member_bytes:
+                yield Skipped(path, f"exceeds per-member cap of {self.limits.max_member_bytes} bytes")
+            else:
+                yield from self._walk_file(root, path, what.st_size)
+
+    def _walk_file(self, root: str, path: str, size: int) -> Iterator[Item]:
+        # O_NOFOLLOW: a file swapped for a symlink after the listing still cannot lead out.
+        # O_NONBLOCK: nor can a swapped-in FIFO hang us.
+        try:
+            fd = os.open(os.path.join(root, path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            yield Skipped(path, f"unreadable: {exc.strerror or exc}")
+            return
+        with os.fdopen(fd, "rb") as handle:
+            reason = _special_reason(os.fstat(fd).st_mode)
+            if reason:
+                yield Skipped(path, reason)
+                return
+            head, error = bs.read_head(cast(BinaryIO, handle))
+            seekable = error is None
+            stream: BinaryIO = cast(BinaryIO, handle)
+            if seekable:
+                handle.seek(0)
+            else:
+                stream = cast(BinaryIO, bs.Replay(head, stream, error))
+            yield from self._expand(
+                path, stream, head, size=size, container="dir", level=1, seekable=seekable
+            )
+
+    def _tar(self, stream: BinaryIO, prefix: str, level: int, label: str) -> Iterator[Item]:
+        """Tar members in archive order; mode ``r|`` never seeks, so stdin works."""
+        import tarfile
+
+        try:
+            archive = tarfile.open(fileobj=stream, mode="r|", tarinfo=_tarinfo_class())
+        except Exception as exc:  # ReadError, our SourceError from a broken decoder, ...
+            why = bs.describe(exc).removeprefix(f"{label}: ")
+            self.warnings.append(f"{label}: unreadable tar ({why})")
+            yield Skipped(label, why)
+            return
+        last: str | None = None
+        while True:
+            try:
+                info = archive.next()
+            except Exception as exc:
+                self._cut(label, last, exc)
+                return
+            if info is None:
+                stop = archive.__dict__.get("logparse_stop")
+                if stop:
+                    self._cut(label, last, stop)
+                return
+            if not self._admit(label):
+                return
+            if info.isdir():
+                continue
+            if self._budget.exhausted:
+                self.warnings.append(
+                    f"{label}: total size cap of {self._budget.limit} bytes reached; later members unread"
+                )
+                return
+            path, problem = normalise(info.name)
+            shown = prefix + (path or info.name)
+            reason = problem or _tar_type_reason(info)
+            if reason is None and info.size > self.limits.max_member_bytes:
+                reason = f"exceeds per-member cap of {self.limits.max_member_bytes} bytes"
+            last = shown
+            if reason is not None:
+                yield Skipped(shown, reason)
+                continue
+            member = archive.extractfile(info)
+            if member is None:
+                yield Skipped(shown, "not a regular file")
+                continue
+            yield from self._expand(
+                shown, cast(BinaryIO, member), size=info.size, container="tar", level=level
+            )
+
+    def _cut(self, label: str, last: str | None, exc: BaseException | str) -> None:
+        reason = (exc if isinstance(exc, str) else bs.describe(exc)).removeprefix(f"{label}: ")
+        where = f"after member {last}" if last else "before its first member"
+        self.warnings.append(f"{label}: archive cut or corrupt {where} ({reason}); later members unread")
+
+    def _zip(self, handle: BinaryIO, prefix: str, level: int, label: str) -> Iterator[Item]:
+        """Zip members sorted so rotations come oldest first; a zip without directory is walked."""
+        import zipfile
+
+        try:
+            archive = zipfile.ZipFile(handle)
+        except Exception as exc:
+            yield from self._zip_scan(handle, prefix, level, label, bs.describe(exc))
+            return
+        with archive:
+            members: list[tuple[str, Any]] = []
+            for info in archive.infolist():
+                if not self._admit(label):
+                    break
+                if info.filename.endswith(("/", "\\")):
+                    continue
+                members.append((info.filename, info))
+            members.sort(key=lambda item: _order(_collector_truncation(normalise(item[0])[0] or item[0])[0]))
+            for name, info in members:
+                path, reason = normalise(name)
+                shown = prefix + (path or name)
+                reason = reason or self._zip_reason(info)
+                if reason is not None:
+                    yield Skipped(shown, reason)
+                    continue
+                try:
+                    member = archive.open(info)
+                except Exception as exc:  # bad local header, unsupported method, ...
+                    yield Skipped(shown, bs.describe(exc))
+                    continue
+                with member:
+                    yield from self._expand(
+                        shown, cast(BinaryIO, member), size=info.file_size, container="zip", level=level
+                    )
+
+    def _zip_reason(self, info: Any) -> str | None:
+        mode = info.external_attr >> 16 if info.create_system == 3 else 0  # 3: unix attributes
+        reason = _special_reason(mode) if mode else None
+        if reason:
+            return reason
+        if info.flag_bits & 1:
+            return "encrypted"
+        if self._budget.exhausted:
+            return f"total size cap of {self._budget.limit} bytes reached"
+        if info.file_size > self.limits.max_member_bytes:
+            return f"exceeds per-member cap of {self.limits.max_member_bytes} bytes"
+        if (
+            info.file_size > self.limits.ratio_grace_bytes
+            and info.file_size > self.limits.max_ratio * max(info.compress_size, 1)
+        ):
+            return f"compression ratio above {self.limits.max_ratio:g}"
+        return None
+
+    def _zip_scan(self, handle: BinaryIO, prefix: str, level: int, label: str, why: str) -> Iterator[Item]:
+        from logparse._zipscan import LocalScan
+
+        handle.seek(0)
+        scan = LocalScan(handle, self.limits.max_member_bytes)
+        last: str | None = None
+        for entry, reader in scan:
+            if not self._admit(label):
+                return
+            path, reason = normalise(entry.name)
+            if (path is None and reason is None) or entry.name.endswith(("/", "\\")):
+                continue
+            shown = prefix + (path or entry.name)
+            last = shown
+            if reason is None and reader is None:
+                reason = "encrypted" if entry.encrypted else f"unsupported compression method {entry.method}"
+            if reason is not None:
+                yield Skipped(shown, reason)
+                continue
+            yield from self._expand(shown, cast(BinaryIO, reader), size=None, container="zip", level=level)
+        if last is None:
+            self.warnings.append(f"{label}: unreadable zip ({why})")
+            yield Skipped(label, why)
+        elif scan.stop:
+            self.warnings.append(
+                f"{label}: zip directory unreadable ({why}); read members in stored order; "
+                f"{scan.stop} after member {last}; later members unread"
+            )
+
+
+# -- names ---------------------------------------------------------------------------------
+
+_DRIVE = re.compile(r"^[A-Za-z]:/?")
+
+
+def normalise(name: str) -> tuple[str | None, str | None]:
+    """``(path, None)`` for a safe member name, else ``(None, reason)``.
+
+    Backslashes become slashes and a Windows drive letter is dropped (Windows collectors write
+    ``C:\\WindowsAzure\\...``), but a leading ``/`` or any ``..`` is refused: GNU tar strips those
+    unless told not to, so they mark a hostile or careless archive.
+    """
+    text = _DRIVE.sub("", name.replace("\\", "/"), count=1)
+    if text.startswith("/"):
+        return None, "absolute path"
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None, "path traversal"
+    if not parts:
+        return None, None
+    return "/".join(parts), None
+
+
+def _input_name(text: str) -> str:
+    """A top-level file's own path as a member path: what path-based format detection sees."""
+    parts = [p for p in text.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return _DRIVE.sub("", "/".join(parts)) or text
+
+
+def _special_reason(mode: int) -> str | None:
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return None
+
+
+def _tar_type_reason(info: Any) -> str | None:
+    if info.issym():
+        return "symlink"
+    if info.islnk():
+        return "hardlink"
+    if info.ischr() or info.isblk():
+        return "device"
+    if info.isfifo():
+        return "fifo"
+    if not info.isreg():
+        return f"unsupported tar member type {info.type!r}"
+    return None
+
+
+@cache
+def _tarinfo_class() -> type:
+    import tarfile
+
+    # tarfile's header errors are undocumented (absent from its type stubs) but stable since 3.2.
+    errors: dict[str, type[Exception]] = vars(tarfile)
+    clean_end, no_header, cut_header = errors["EOFHeaderError"], errors["EmptyHeaderError"], errors[
+        "TruncatedHeaderError"
+    ]
+    invalid = errors["InvalidHeaderError"]
+    extended = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE)
+
+    class _TarInfo(tarfile.TarInfo):
+        """Notes why the header walk stopped: tarfile ends quietly at a cut or corrupt header."""
+
+        @classmethod
+        def fromtarfile(cls, tar: tarfile.TarFile) -> Any:
+            try:
+                return super().fromtarfile(tar)
+            except clean_end:
+                raise  # the end-of-archive block
+            except no_header:
+                tar.__dict__["logparse_stop"] = "truncated: archive ends without its end-of-archive block"
+                raise
+            except cut_header:
+                tar.__dict__["logparse_stop"] = "truncated: archive ends inside a member header"
+                raise
+            except tarfile.HeaderError as exc:
+                tar.__dict__["logparse_stop"] = f"corrupt: {exc or type(exc).__name__}"
+                raise
+
+        def _proc_member(self, tar: tarfile.TarFile) -> Any:
+            # tarfile reads GNU long names and pax headers whole into memory.
+            if self.type in extended and self.size > MAX_TAR_EXTENDED_HEADER:
+                raise invalid(f"extended header of {self.size} bytes")
+            return super()._proc_member(tar)  # type: ignore[misc]
+
+    return _TarInfo
+
+
+# -- rotation and truncation -----------------------------------------------------------------
+
+_COMPRESSED = re.compile(r"\.(?:gz|zst|bz2|xz)$", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(?P<stem>.+?)\.(?P<n>\d{1,4})$")
+_DATED = re.compile(r"^(?P<stem>.+?)-(?P<date>\d{4}-?\d{2}-?\d{2})(?:-(?P<extra>\d{1,12}))?$")
+
+
+def rotation_key(path: str) -> tuple[str, int, int, int]:
+    """``(logical path, group, a, b)``: sorting puts a file's rotations oldest first.
+
+    ``waagent.log.6.gz`` .. ``waagent.log.1`` (logrotate numbering), then dated rotations
+    ``waagent.log-2024-05-01-1714567890.gz`` by date and epoch (agent 2.2.46+ ``dateext``), then
+    the live ``waagent.log``. A version-like name (``ext-1.5.2``) is not a numbered rotation.
+    """
+    base = _COMPRESSED.sub("", path)
+    numbered = _NUMBERED.match(base)
+    if numbered and not re.search(r"\.\d+$", numbered["stem"]):
+        return numbered["stem"], 0, -int(numbered["n"]), 0
+    dated = _DATED.match(base)
+    if dated:
+        return dated["stem"], 1, int(dated["date"].replace("-", "")), int(dated["extra"] or 0)
+    return base, 2, 0, 0
+
+
+def _order(path: str) -> tuple[tuple[str, int, int, int], str]:
+    return rotation_key(path), path
+
+
+# Where the collectors' flattened names come from: the first match wins.
+_TREES = ("var/log/azure/", "var/lib/waagent/", "var/log/", "etc/")
+_VERSION_DIR = re.compile(r"^(\d+(?:\.\d+)+)[._](.+)$")
+_LAST_FILE = re.compile(r"^(?P<dir>.+?)\.(?P<file>[^.]+\.[A-Za-z]+(?:\.\d+)?)$")
+
+
+def _collector_truncation(path: str) -> tuple[str, str | None]:
+    """Map a collector's stored name for a cut file back to its logical path, with the reason.
+
+    ``waagent -collect-logs`` stores the tail of an oversized ``/var/log/syslog.1`` as
+    ``truncated__var_log_syslog.1`` (it flattens ``/`` to ``_``, so the double underscore is
+    real); sosreport keeps the tail of ``/var/log/waagent.log`` as
+    ``sos_strings/azure/var.log.waagent.log.tailed`` and leaves a symlink where the file was.
+    """
+    head, _, base = path.rpartition("/")
+    if base.startswith("truncated_") and len(base) > len("truncated_"):
+        original = _unflatten(base[len("truncated_") :].lstrip("_"), "_")
+        reason = f"cut by waagent -collect-logs (stored as {base})"
+        return (f"{head}/{original}" if head else original), reason
+    root, marker, rest = path.rpartition("sos_strings/")
+    if marker and base.endswith(".tailed") and "/" in rest:
+        original = _unflatten(base[: -len(".tailed")], ".")
+        return f"{root}{original}", f"tail kept by sosreport's size limit (stored as {marker}{rest})"
+    return path, None
+
+
+def _unflatten(flat: str, sep: str) -> str:
+    """Undo ``path.replace("/", sep)`` where the directory tree is known; keep the rest as is."""
+    for tree in _TREES:
+        flat_tree = tree.replace("/", sep)
+        if not flat.startswith(flat_tree):
+            continue
+        rest = flat[len(flat_tree) :]
+        if tree != "var/log/azure/":
+            return tree + rest
+        # /var/log/azure/<Publisher.Type>[/<version>]/<file>: extension names hold dots, never "_".
+        if sep == "_":
+            ext, _, file = rest.partition("_")
+        else:
+            match = _LAST_FILE.match(rest)
+            ext, file = (match["dir"], match["file"]) if match else ("", rest)
+        version = _VERSION_DIR.match(file) if sep == "_" else None
+        if version:
+            file = f"{version[1]}/{version[2]}"
+        return tree + (f"{ext}/{file}" if ext else file)
+    return flat
