@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 
@@ -76,3 +77,62 @@ def mdy_utc(text: str) -> datetime | None:
     except ValueError:
         return None
     return value.replace(microsecond=micro, tzinfo=UTC)
+
+
+_TIMESPAN = re.compile(r"(?:(\d{1,6}) days?, |(\d{1,6})\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d{1,9})?)")
+_ISO_DURATION = re.compile(
+    r"P(?:(\d{1,9}(?:\.\d+)?)D)?(?:T(?:(\d{1,9}(?:\.\d+)?)H)?(?:(\d{1,9}(?:\.\d+)?)M)?(?:(\d{1,12}(?:\.\d+)?)S)?)?"
+)
+
+
+def duration_seconds(text: str) -> float | None:
+    """A job duration in seconds, in any spelling the job surfaces print.
+
+    ``1:30:04.112233`` and ``1 day, 2:03:04`` (Python timedelta, az CLI), ``01:30:04.1122330``
+    and ``1.02:03:04`` (.NET TimeSpan, PowerShell and 2016 REST), ``PT9.8782791S`` (ISO 8601,
+    newer REST). Anything else gives None.
+    """
+    text = text.strip()
+    if m := _TIMESPAN.fullmatch(text):
+        days = int(m.group(1) or m.group(2) or 0)
+        seconds = days * 86400 + int(m.group(3)) * 3600 + int(m.group(4)) * 60 + float(m.group(5))
+    elif (m := _ISO_DURATION.fullmatch(text)) and any(m.groups()):
+        d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+        seconds = d * 86400 + h * 3600 + mi * 60 + s
+    else:
+        return None
+    return round(seconds, 6)
+
+
+def us_local(text: str) -> datetime | None:
+    """``5/1/2024 10:01:17 AM`` (PowerShell's en-US DateTime) as naive, zone unknown.
+
+    A 24-hour clock is accepted too; day first (``13/05/2024``) when the month cannot be.
+    """
+    try:
+        date, _, clock = text.strip().partition(" ")
+        first, second, year = (int(part) for part in date.split("/"))
+        clock, _, half = clock.partition(" ")
+        hour, minute, sec = (int(part) for part in clock.split(":"))
+        if half:
+            if half.upper() not in ("AM", "PM") or not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if half.upper() == "PM" else 0)
+        month, day = (second, first) if first > 12 else (first, second)
+        return datetime(year, month, day, hour, minute, sec)
+    except ValueError:
+        return None
+
+
+_DOTNET_DATE = re.compile(r"/Date\((-?\d{1,15})(?:[+-]\d{4})?\)/")
+
+
+def dotnet_date(text: str) -> datetime | None:
+    """``/Date(1714557677442)/`` (.NET JSON, milliseconds since the epoch) as aware UTC."""
+    m = _DOTNET_DATE.fullmatch(text.strip().replace("\\/", "/"))
+    if m is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(m.group(1)) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
