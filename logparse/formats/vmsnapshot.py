@@ -46,7 +46,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from logparse.formats._handler import status_echo, status_echo_continued, tag_level
+from logparse.formats._handler import (
+    logger_stamp,
+    status_echo,
+    status_echo_continued,
+    tag_level,
+    without_g0_stamp,
+)
 from logparse.formats._lines import LineFormat, split_extension
 from logparse.formats._time import date_u, date_u_12h, iso_naive, iso_utc, slash_local
 from logparse.grammar import Fields
@@ -61,8 +67,6 @@ _FREEZE_LINE = re.compile(
 )
 # safefreeze's own stamp, strftime("%F %X") in local time.
 _SAFEFREEZE_LINE = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (.*)")
-# The 2.0 logger repeats its stamp and tag on every line of a multi-line message.
-_G0_REPEAT = re.compile(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (?:(?:WARNING|ERROR):)?")
 
 
 def _inferred_zone(text: str) -> tuple[datetime | None, bool]:
@@ -86,11 +90,6 @@ def _nested(line: str) -> dict[str, Any] | None:
     if m := _SAFEFREEZE_LINE.fullmatch(line):
         return {"source": "safefreeze", "timestamp": _iso(iso_naive(m[1])), "level": None, "message": m[2]}
     return None
-
-
-def _without_g0_stamp(line: str) -> str:
-    m = _G0_REPEAT.match(line)
-    return line[m.end() :] if m else line
 
 
 def _extension_fields(generation: str, f: Fields) -> dict[str, Any]:
@@ -142,13 +141,13 @@ def finalize(values: dict[str, Any], continuation: list[str]) -> None:
     """Nested freeze-window / safefreeze lines and a status echo spread over several lines."""
     if not values["generation"].startswith("ext_"):
         return
-    if values["generation"] == "ext_py2":
-        # Read the message as the extension wrote it, without the logger's per-line stamp.
-        continuation = [_without_g0_stamp(line) for line in continuation]
+    py2 = values["generation"] == "ext_py2"
+    # Read py2 lines as the extension wrote them, without the logger's per-line stamp.
+    lines = [without_g0_stamp(line) for line in continuation] if py2 else continuation
     fields: dict[str, Any] = values.get("fields") or {}
     nested: list[dict[str, Any]] = list(fields.get("nested", ()))
     last: dict[str, Any] | None = None
-    for line in continuation:
+    for line in lines:
         sub = _nested(line)
         if sub is not None:
             nested.append(sub)
@@ -160,7 +159,7 @@ def finalize(values: dict[str, Any], continuation: list[str]) -> None:
     if nested:
         fields["nested"] = nested
     if "status_message" in fields:
-        status_echo_continued(fields, continuation)
+        status_echo_continued(fields, continuation, logger_stamp(values) if py2 else None)
     values["fields"] = fields or None
 
 
