@@ -84,7 +84,12 @@ def build(generation: str, f: Fields) -> dict[str, Any]:
         return {"message": ""}
     if generation == "other":
         text = f.get("TEXT") or ""
-        fields: dict[str, Any] = {"note": "no '=': the agent ignores this line"}
+        name = text.partition(":")[0].strip()
+        if ":" in text and name in KNOWN_KEYS:
+            note = f"':' is no separator: the agent ignores this line and never sees {name}"
+        else:
+            note = "no '=': the agent ignores this line"
+        fields: dict[str, Any] = {"note": note}
         if text.startswith(BOM):
             fields["bom"] = True
         return {"message": text.strip(), "fields": fields}
@@ -116,9 +121,15 @@ def _notes(key: str, raw_value: str, value: str | None) -> list[str]:
     elif not key:
         notes.append("empty key")
     if "#" in raw_value:
-        notes.append(f"'#' cuts the value, even inside quotes: the agent reads {value!r}")
+        # An odd number of quotes before the '#' means it sits inside a quoted string.
+        where = ", even inside quotes" if raw_value.partition("#")[0].count('"') % 2 else ""
+        notes.append(f"'#' cuts the value{where}: the agent reads {value!r}")
     if "\r" in raw_value and value != agent_value(raw_value.replace("\r", "")):
         notes.append(f"a CR line ending stops the quote stripping: the agent reads {value!r}")
+    elif value and '"' in value:
+        notes.append(f"only spaces and double quotes at the ends are stripped: the agent reads {value!r}")
+    elif value and len(value) > 1 and value[0] == value[-1] == "'":
+        notes.append(f"single quotes are not stripped: the agent reads {value!r}")
     return notes
 
 

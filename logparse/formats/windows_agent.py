@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from logparse.formats._lines import LineFormat
@@ -85,7 +86,30 @@ def _marker(line: str) -> str | None:
     return m.group(1) if m else None
 
 
-FORMAT = LineFormat(
+class WindowsFormat(LineFormat):
+    """LineFormat whose content score also counts the continuation lines it knows."""
+
+    def score(self, head: Sequence[str]) -> float:
+        """Share of non-blank lines that are headers, stack frames or health-report lines.
+
+        A report's JSON or a long stack trace can fill the head of a file; without
+        counting them a genuine agent log would look like a guess.
+        """
+        lines = [line for line in head if line.strip()]
+        match = self.grammar.match
+        headers = known = 0
+        in_report = False
+        for line in lines:
+            marker = _marker(line)
+            if match(line) is not None:
+                headers += 1
+            elif marker is not None or in_report or line.startswith(("   at ", "---> ", "   --- End of ")):
+                known += 1
+            in_report = marker == "Start" or (in_report and marker != "End")
+        return (headers + known) / len(lines) if headers else 0.0
+
+
+FORMAT = WindowsFormat(
     "windows_agent",
     paths=(
         "*windowsazure/logs/waappagent*.log*",
