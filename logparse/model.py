@@ -42,7 +42,7 @@ class Record:
         read as their class-level defaults (every field has an immutable default).
         """
         record = object.__new__(cls)
-        object.__setattr__(record, "__dict__", values)
+        record.__dict__.update(values)
         return record
 
     @property

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TextIO
 
 from logparse.model import Record
@@ -16,13 +17,52 @@ CSV_COLUMNS = (
 _TABLE_BATCH = 500
 
 
+_RECORD_JSON = (
+    '{"path": %s, "line": %d, "format": %s, "generation": %s, "timestamp": %s, "local_time": %s, '
+    '"level": %s, "thread": %s, "component": %s, "extension": %s, "extension_version": %s, '
+    '"message": %s, "continuation": [%s], "raw": %s'
+)
+
+
+def record_json(r: Record, s: Callable[[str], str] = encode_basestring) -> str:
+    """``json.dumps(r.to_dict())`` without building the dict: about twice as fast.
+
+    ``logparse parse --format jsonl`` writes one of these per record, which makes it the
+    hot path of the command; a test checks it equals ``to_dict()`` on every fixture.
+    """
+    ts = r.timestamp
+    if ts is None:
+        stamp = "null"
+    elif ts.tzinfo is None:
+        stamp = f'"{ts.isoformat()}"'
+    else:
+        stamp = f'"{ts.isoformat()[:-6]}Z"'
+    text = _RECORD_JSON % (
+        s(r.path), r.line, s(r.format), s(r.generation), stamp, "true" if r.local_time else "false",
+        "null" if r.level is None else s(r.level),
+        "null" if r.thread is None else s(r.thread),
+        "null" if r.component is None else s(r.component),
+        "null" if r.extension is None else s(r.extension),
+        "null" if r.extension_version is None else s(r.extension_version),
+        s(r.message), ", ".join(map(s, r.continuation)), s(r.raw),
+    )
+    if r.fields:
+        return text + ', "fields": ' + json.dumps(r.fields, ensure_ascii=False, default=str) + "}"
+    return text + "}"
+
+
 def write_jsonl(records: Iterable[Record], out: TextIO) -> int:
     count = 0
-    dumps = json.dumps
+    batch: list[str] = []
     for record in records:
-        out.write(dumps(record.to_dict(), ensure_ascii=False, default=str))
-        out.write("\n")
+        batch.append(record_json(record))
         count += 1
+        if len(batch) >= 512:
+            # One write per batch: a write call per record costs as much as encoding it.
+            out.write("\n".join(batch) + "\n")
+            batch.clear()
+    if batch:
+        out.write("\n".join(batch) + "\n")
     return count
 
 

@@ -70,16 +70,17 @@ def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[st
     error: SourceError | None = None
     # Read bytes in modest blocks and decode incrementally, so a stream that breaks
     # (truncated gzip) loses at most one block, not a whole text-layer buffer.
-    block = min(size, 64 * 1024)
+    block = max(4096, min(size, 64 * 1024))
     decoder: codecs.IncrementalDecoder | None = None
     # read1 returns what one decompression step produced instead of looping until the
     # block is full, so a truncated stream keeps everything before the break.
     read = getattr(data, "read1", data.read)
     try:
         while True:
-            raw = read(block)
             if decoder is None:
-                decoder = codecs.getincrementaldecoder(_sniff_encoding(raw[:4]))(errors="backslashreplace")
+                head = data.peek(4)[:4] if hasattr(data, "peek") else b""
+                decoder = codecs.getincrementaldecoder(_sniff_encoding(head))(errors="backslashreplace")
+            raw = read(block)
             piece = carry + decoder.decode(raw, final=not raw)
             if not raw:
                 carry = piece

@@ -152,3 +152,19 @@ def test_broken_pipe_is_quiet() -> None:
         shell=True, input=big, capture_output=True, timeout=120, check=False,
     )
     assert proc.stdout.count(b"\n") == 1 and b"Traceback" not in proc.stderr
+
+
+def test_fast_json_lines_equal_to_dict_on_every_fixture() -> None:
+    from logparse import formats
+    from logparse.report import record_json
+    from logparse.textio import iter_chunks
+
+    checked = 0
+    for case in sorted((FIXTURES / "formats").glob("*/*")):
+        if not case.is_file() or ".golden." in case.name or case.parent.name not in formats.names():
+            continue
+        with case.open("rb") as fh:
+            for record in formats.get(case.parent.name).parse_chunks(iter_chunks(fh, case.name), case.name):
+                assert json.loads(record_json(record)) == json.loads(json.dumps(record.to_dict(), default=str))
+                checked += 1
+    assert checked > 100

@@ -134,3 +134,20 @@ def test_round_trip_syslog_wrapped(host: str, pid: int, msg: str) -> None:
     agent = f"2024-07-06T02:00:01.000001Z INFO Daemon Daemon {msg}"
     (r,) = _parse(f"Jul  6 02:00:01 {host} python3[{pid}]: {agent}")
     assert (r.generation, r.message) == ("syslog+g3", msg)
+
+
+def test_generated_mixed_log_is_structured_with_the_right_generations() -> None:
+    from benches.gen_waagent import generate_labelled
+
+    labelled = list(generate_labelled(20_000, seed=7))
+    records = _parse("\n".join(line for line, _ in labelled))
+    headers = {r.line: r.generation for r in records}
+    unparsed = sum(1 for r in records if r.unparsed)
+    assert unparsed / len(labelled) <= 0.001
+    assert {label for _, label in labelled} >= {"g0", "g1", "g2", "g3", "cont"}
+    wrong = [
+        (number, label, headers.get(number))
+        for number, (_, label) in enumerate(labelled, 1)
+        if headers.get(number) != (None if label == "cont" else label)
+    ]
+    assert not wrong, wrong[:5]

@@ -70,7 +70,8 @@ class LineFormat:
         that continue a record never reach Python code one by one.
         """
         finditer = self.grammar.multiline.finditer
-        fields_of = self.grammar.fields_of
+        extractors = self.grammar.extractors
+        emit = self._emit
         number = 1
         pending: tuple[int, str, str, Fields] | None = None
         continuation: list[str] = []
@@ -90,9 +91,10 @@ class LineFormat:
                         continuation.extend(gap)
                     number += len(gap)
                 if pending is not None:
-                    yield self._emit(path, pending, continuation)
-                    continuation = []
-                pending = (number, m.group(0), *fields_of(m))
+                    yield emit(path, pending, continuation)
+                    if continuation:
+                        continuation = []
+                pending = (number, m.group(), *extractors[m.lastgroup](m))  # type: ignore[index]
                 number += 1
                 pos = m.end() + 1
             if pos < len(chunk):
@@ -104,7 +106,7 @@ class LineFormat:
                     continuation.extend(rest)
                 number += len(rest)
         if pending is not None:
-            yield self._emit(path, pending, continuation)
+            yield emit(path, pending, continuation)
 
     def _parse_slow(self, lines: Iterable[str], path: str) -> Iterator[Record]:
         # The reference path: one full LALR parse per line. Tests compare it with the fast path.
