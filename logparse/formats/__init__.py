@@ -16,8 +16,8 @@ REGISTRY: dict[str, str] = {
     "waagent": "logparse.formats.waagent",
     "vmsnapshot": "logparse.formats.vmsnapshot",
     "ext_handler": "logparse.formats.ext_handler",
-    # "windows_agent": "logparse.formats.windows_agent",
-    # "waagent_conf": "logparse.formats.waagent_conf",
+    "windows_agent": "logparse.formats.windows_agent",
+    "waagent_conf": "logparse.formats.waagent_conf",
     # "job_error": "logparse.formats.job_error",
 }
 
