@@ -165,6 +165,7 @@ def test_fast_json_lines_equal_to_dict_on_every_fixture() -> None:
             continue
         with case.open("rb") as fh:
             for record in formats.get(case.parent.name).parse_chunks(iter_chunks(fh, case.name), case.name):
-                assert json.loads(record_json(record)) == json.loads(json.dumps(record.to_dict(), default=str))
+                expected = json.loads(json.dumps(record.to_dict(), default=str))
+                assert json.loads(record_json(record)) == expected
                 checked += 1
     assert checked > 100
