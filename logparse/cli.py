@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from logparse import formats
 from logparse.errors import LogparseError
+
+if TYPE_CHECKING:
+    from logparse.catalogue import Catalogue
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -50,6 +54,106 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     return status
 
 
+def default_lang(environ: dict[str, str] | None = None) -> str:
+    """``zh-CN`` when the locale (LC_ALL, LC_MESSAGES, then LANG) is Chinese, else ``en``."""
+    env = os.environ if environ is None else environ
+    locale = env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG") or ""
+    return "zh-CN" if locale.lower().startswith("zh") else "en"
+
+
+def add_catalogue_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--lang`` and the repeatable ``--catalogue EXTRA.toml`` to a command printing catalogue text."""
+    parser.add_argument("--lang", choices=("en", "zh-CN"), default=default_lang(),
+                        help="language of catalogue text (default from LC_ALL/LANG: zh* -> zh-CN, else en)")
+    parser.add_argument("--catalogue", action="append", default=[], metavar="EXTRA.toml",
+                        help="extra catalogue file that adds or overrides entries (repeatable)")
+
+
+def catalogue_from_args(args: argparse.Namespace) -> Catalogue:
+    """The catalogue with the ``--catalogue`` extras; CatalogueError (exit 2) when one is invalid."""
+    from logparse.catalogue import load_catalogue
+
+    return load_catalogue(getattr(args, "catalogue", None) or ())
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from logparse.catalogue.explain import explain_rich, explain_text
+
+    catalogue = catalogue_from_args(args)
+    entry = catalogue.get(args.id)
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(explain_rich(catalogue, entry, args.lang))
+    else:
+        sys.stdout.write(explain_text(catalogue, entry, args.lang))
+    return EXIT_OK
+
+
+def _cmd_catalogue_list(args: argparse.Namespace) -> int:
+    import json
+
+    entries = [e for e in catalogue_from_args(args).entries.values() if args.kind in (None, e.kind)]
+    if args.json:
+        json.dump([e.to_dict() for e in entries], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for e in entries:
+        print(f"{e.id}\t{e.kind}\t{e.platform}\t{e.severity}\t{e.text(e.title, args.lang)}")
+    return EXIT_OK
+
+
+def _cmd_catalogue_validate(args: argparse.Namespace) -> int:
+    from logparse.catalogue import validate_file
+
+    status = EXIT_OK
+    for path in args.files:
+        problems = validate_file(path)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            status = EXIT_USAGE
+        else:
+            print(f"{path}: ok")
+    return status
+
+
+def _add_catalogue_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    e = sub.add_parser(
+        "explain", help="explain an error code or cause: messages, causes in order, steps, doc link",
+        description="Explain one catalogue entry (error code, alias or cause id).",
+        epilog="Example: logparse explain GuestAgentSnapshotTaskStatusError --lang zh-CN",
+        formatter_class=raw,
+    )
+    e.add_argument("id", help="error code, alias or cause id, e.g. UserErrorGuestAgentStatusUnavailable")
+    add_catalogue_options(e)
+    e.set_defaults(func=_cmd_explain)
+
+    c = sub.add_parser(
+        "catalogue", help="list the error catalogue or validate extra catalogue files",
+        description="List catalogue entries, or validate extra catalogue TOML files.",
+        epilog="Example: logparse catalogue list --kind cause", formatter_class=raw,
+    )
+    csub = c.add_subparsers(dest="catalogue_command", required=True, parser_class=_Parser)
+    cl = csub.add_parser(
+        "list", help="print id, kind, platform, severity and title of every entry (tab-separated)",
+        description="Print every catalogue entry: id, kind, platform, severity, title (or full JSON).",
+        epilog="Example: logparse catalogue list --kind error --json > catalogue.json", formatter_class=raw,
+    )
+    cl.add_argument("--kind", choices=("error", "cause"), help="only entries of this kind")
+    cl.add_argument("--json", action="store_true", help="print every field as a JSON array")
+    add_catalogue_options(cl)
+    cl.set_defaults(func=_cmd_catalogue_list)
+    cv = csub.add_parser(
+        "validate", help="check extra catalogue files; one line per problem, exit 2 if any",
+        description="Validate extra catalogue TOML files against the built-in catalogue.",
+        epilog="Example: logparse catalogue validate my-errors.toml", formatter_class=raw,
+    )
+    cv.add_argument("files", nargs="+", metavar="FILE", help="catalogue TOML files")
+    cv.set_defaults(func=_cmd_catalogue_validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="logparse",
@@ -80,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("files", nargs="+", help="files to detect")
     d.set_defaults(func=_cmd_detect)
+    _add_catalogue_commands(sub)
     return parser
 
 
