@@ -66,13 +66,20 @@ def describe(exc: BaseException) -> str:
     return f"{kind}: {text}"
 
 
+def read_some(stream: BinaryIO, size: int) -> bytes:
+    """At most one underlying read: ``BufferedReader.read(n)`` loops to fill ``n`` and drops what it
+    had when a later read raises, which would hide the readable part of a cut stream."""
+    read1 = getattr(stream, "read1", None)
+    return cast(bytes, read1(size)) if read1 is not None else stream.read(size)
+
+
 def read_head(stream: BinaryIO, size: int = HEAD_BYTES) -> tuple[bytes, BaseException | None]:
     """Up to ``size`` bytes, and the error that stopped the read early (kept to raise later, in order)."""
     parts: list[bytes] = []
     got = 0
     try:
         while got < size:
-            piece = stream.read(size - got)
+            piece = read_some(stream, size - got)
             if not piece:
                 break
             parts.append(piece)
@@ -114,7 +121,7 @@ class Replay(RawReader):
             return out
         if self._error is not None:
             raise self._error
-        return self._rest.read(size)
+        return read_some(self._rest, size)
 
 
 class Counting(RawReader):
@@ -126,7 +133,7 @@ class Counting(RawReader):
         self.count = 0
 
     def _pull(self, size: int) -> bytes:
-        data = self._inner.read(size)
+        data = read_some(self._inner, size)
         self.count += len(data)
         return data
 
@@ -180,7 +187,7 @@ class Guard(RawReader):
         if self._error is not None:
             raise self._error
         try:
-            data = self._inner.read(size)
+            data = read_some(self._inner, size)
         except SourceError as exc:
             if str(exc).startswith(f"{self.name}: "):  # an inner layer of this same stream
                 self._error = exc
@@ -205,7 +212,7 @@ class Guard(RawReader):
 
 
 class _Incremental(RawReader):
-    """Decompress with a bz2/lzma decompressor object, also across concatenated streams."""
+    """Decompress with a bz2/lzma/igzip decompressor object, also across concatenated streams."""
 
     def __init__(self, raw: BinaryIO, factory: Any) -> None:
         super().__init__()
@@ -216,15 +223,15 @@ class _Incremental(RawReader):
     def _pull(self, size: int) -> bytes:
         while True:
             if self._dec.eof:
-                rest = self._dec.unused_data or self._raw.read(CHUNK)
+                rest = self._dec.unused_data or read_some(self._raw, CHUNK)
                 if not rest.strip(b"\0"):  # end of input, or stream padding
                     return b""
                 self._dec = self._factory()
                 data = self._dec.decompress(rest, size)
             elif self._dec.needs_input:
-                chunk = self._raw.read(CHUNK)
+                chunk = read_some(self._raw, CHUNK)
                 if not chunk:
-                    raise EOFError("compressed stream ends before its end-of-stream marker")
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
                 data = self._dec.decompress(chunk, size)
             else:
                 data = self._dec.decompress(b"", size)
@@ -232,23 +239,64 @@ class _Incremental(RawReader):
                 return cast(bytes, data)
 
 
+class _Zstd(RawReader):
+    """zstd frame by frame. python-zstandard's stream_reader ends quietly on a cut frame, and its
+    decompressobj has no output cap, so input goes in small pieces to bound each step's output.
+    """
+
+    # A zstd block of zeros is 4 bytes for 128 KiB: 2 KiB of input yields 64 MiB at most.
+    PIECE = 2048
+
+    def __init__(self, raw: BinaryIO) -> None:
+        import zstandard
+
+        super().__init__()
+        self._raw = raw
+        self._factory = zstandard.ZstdDecompressor().decompressobj
+        self._dec = self._factory()
+        self._in_frame = False
+        self._input = b""
+        self._output = memoryview(b"")
+
+    def _pull(self, size: int) -> bytes:
+        while not self._output:
+            if not self._input:
+                self._input = read_some(self._raw, CHUNK)
+                if not self._input:
+                    if self._in_frame:
+                        raise EOFError("zstd stream ends inside a frame")
+                    return b""
+            if self._dec.eof:
+                self._dec = self._factory()
+            piece, self._input = self._input[: self.PIECE], self._input[self.PIECE :]
+            self._output = memoryview(self._dec.decompress(piece))
+            self._in_frame = not self._dec.eof
+            if self._dec.eof:
+                self._input = self._dec.unused_data + self._input
+        out = bytes(self._output[:size])
+        self._output = self._output[size:]
+        return out
+
+
 def decoder(kind: str, raw: BinaryIO) -> BinaryIO:
     """A decompressing reader over ``raw``; the module for ``kind`` is imported only now."""
     if kind == "gz":
         if USE_ISAL:
             try:
-                from isal import igzip
+                from isal import igzip_lib
             except ImportError:
                 pass
             else:
-                return cast(BinaryIO, igzip.IGzipFile(fileobj=raw, mode="rb"))  # type: ignore[no-untyped-call]
+                # Not igzip.IGzipFile: its read drops the text it inflated when the stream is cut.
+                def make_gzip() -> Any:
+                    return igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
+
+                return cast(BinaryIO, io.BufferedReader(_Incremental(raw, make_gzip)))
         import gzip
 
         return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
     if kind == "zst":
-        import zstandard
-
-        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
+        return cast(BinaryIO, io.BufferedReader(_Zstd(raw)))
     if kind == "bz2":
         import bz2
 

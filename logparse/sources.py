@@ -172,10 +172,15 @@ class Bundle:
         return self._items
 
     def _run(self) -> Iterator[Item]:
+        count = 0
         try:
-            yield from self._source()
+            for item in self._source():
+                count += 1
+                yield item
         finally:
             self._stack.close()
+        if not count and not self.warnings:
+            self.warnings.append(f"{self.name}: no members")
 
     def close(self) -> None:
         """Release files and spools (also done when iteration ends)."""

@@ -1,0 +1,672 @@
+"""sources: the same tree in every container, rotation order, collector layouts, hostile inputs."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from logparse import _streams
+from logparse.errors import SourceError
+from logparse.sources import Limits, MemberInfo, Skipped, normalise, open_source, rotation_key
+from tests import packing
+from tests.packing import KINDS, Entry
+
+TREE: packing.Tree = {
+    "var/log/waagent.log": b"2024-05-01T10:20:00.000000Z INFO ExtHandler ExtHandler live\n",
+    "var/log/waagent.log.1.gz": packing.compress(b"2024/04/01 10:20:00.000000 INFO rotated one\n", "gz"),
+    "var/log/waagent.log.2.gz": packing.compress(b"2024/03/01 10:20:00.000000 INFO rotated two\n", "gz"),
+    "var/log/waagent.log-2024-04-20-1713607200.gz": packing.compress(b"dated\n", "gz"),
+    "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log": b"2024-05-01 x\r\ny\n",
+    "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/shell.log.zst": packing.compress(
+        b"Wed May  1 10:20:00 UTC 2024- shell\n", "zst"
+    ),
+    "var/lib/waagent/waagent_status.json": b'{"a": 1}',
+    "etc/waagent.conf": b"Extensions.Enabled=n\n",
+    "empty.log": b"",
+}
+# What a reader sees: compressed members come out decompressed.
+DECODED = {
+    "var/log/waagent.log.1.gz": b"2024/04/01 10:20:00.000000 INFO rotated one\n",
+    "var/log/waagent.log.2.gz": b"2024/03/01 10:20:00.000000 INFO rotated two\n",
+    "var/log/waagent.log-2024-04-20-1713607200.gz": b"dated\n",
+    "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/shell.log.zst": (
+        b"Wed May  1 10:20:00 UTC 2024- shell\n"
+    ),
+}
+
+
+def collect(src, limits: Limits | None = None):
+    """(members as (info, bytes or the SourceError text), skipped, warnings)."""
+    members: list[tuple[MemberInfo, bytes | str]] = []
+    skipped: list[Skipped] = []
+    with open_source(src, limits) as bundle:
+        for item in bundle:
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            info, stream = item
+            try:
+                members.append((info, stream.read()))
+            except SourceError as exc:
+                members.append((info, f"error: {exc}"))
+        return members, skipped, bundle.warnings
+
+
+def contents(src, limits: Limits | None = None) -> dict[str, bytes | str]:
+    members, skipped, warnings = collect(src, limits)
+    assert not skipped and not warnings, (skipped, warnings)
+    return {info.path: data for info, data in members}
+
+
+def expected(tree: packing.Tree) -> dict[str, bytes]:
+    return {name: DECODED.get(name, data) for name, data in tree.items()}
+
+
+@pytest.fixture
+def tree_dir(tmp_path: Path) -> Path:
+    return packing.write_tree(tmp_path / "tree", TREE)
+
+
+# -- same members in every container ------------------------------------------------------
+
+
+def test_directory_members(tree_dir: Path) -> None:
+    assert contents(tree_dir) == expected(TREE)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_container_gives_the_same_members(tmp_path: Path, tree_dir: Path, kind: str) -> None:
+    blob = packing.pack(TREE, kind)
+    path = tmp_path / f"bundle.{kind}"
+    path.write_bytes(blob)
+    assert contents(path) == contents(tree_dir) == expected(TREE)
+    # The same bytes as a non-seekable stream (stdin): tar streamed, zip spooled.
+    assert contents(io.BufferedReader(_Pipe(blob))) == expected(TREE)
+
+
+def test_container_kinds_are_found_by_magic_not_name(tmp_path: Path) -> None:
+    path = tmp_path / "bundle.txt"  # a tar.xz under a misleading name
+    path.write_bytes(packing.pack(TREE, "tar.xz"))
+    members, _, _ = collect(path)
+    assert {info.container for info, _ in members} == {"tar"}
+    assert len(members) == len(TREE)
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot seek, like stdin."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(min(len(buffer), 1000))  # short reads, as from a pipe
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+_names = st.text("abcdefgh-_", min_size=1, max_size=6)
+_trees = st.dictionaries(
+    st.builds(lambda dirs, name: "/".join([*dirs, name + ".log"]), st.lists(_names, max_size=3), _names),
+    st.binary(max_size=300).map(lambda b: bytes(c % 95 + 32 if c != 10 else 10 for c in b)),
+    min_size=1,  # an empty tar is 10 KiB of zeros, which is read as a file of zeros
+    max_size=6,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_trees)
+def test_random_tree_is_the_same_in_every_container(tree: packing.Tree) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = packing.write_tree(Path(tmp) / "t", tree)
+        root.mkdir(exist_ok=True)
+        want = dict(tree)
+        assert contents(root) == want
+        for kind in KINDS:
+            assert contents(io.BytesIO(packing.pack(tree, kind))) == want, kind
+
+
+def test_stdin_dash_in_a_subprocess(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from logparse.sources import open_source, Skipped\n"
+        "with open_source('-') as b:\n"
+        "    for item in b:\n"
+        "        info, stream = item\n"
+        "        print(info.path, info.container, len(stream.read()))\n"
+    )
+    blob = packing.pack(TREE, "tar.gz")
+    done = subprocess.run([sys.executable, "-c", script], input=blob, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = sorted(done.stdout.decode().splitlines())
+    assert lines == sorted(f"{name} tar {len(data)}" for name, data in expected(TREE).items())
+
+
+def test_empty_stdin_is_an_error() -> None:
+    script = "from logparse.sources import open_source\nopen_source('-')\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert b"SourceError: <stdin>: empty input" in done.stderr
+    with pytest.raises(SourceError, match="empty input"):
+        open_source(io.BytesIO(b""))
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        open_source(tmp_path / "nope.tar.gz")
+
+
+# -- order and names ----------------------------------------------------------------------
+
+
+def test_rotations_come_oldest_first_from_dir_and_zip(tmp_path: Path) -> None:
+    tree = {
+        "var/log/waagent.log": b"live\n",
+        "var/log/waagent.log-2024-05-01-1714567890.gz": packing.compress(b"d2\n", "gz"),
+        "var/log/waagent.log-2024-04-01-1711965600.gz": packing.compress(b"d1\n", "gz"),
+        "var/log/waagent.log.1": b"n1\n",
+        "var/log/waagent.log.6.gz": packing.compress(b"n6\n", "gz"),
+        "var/log/waagent.log.10.gz": packing.compress(b"n10\n", "gz"),
+    }
+    want = [b"n10\n", b"n6\n", b"n1\n", b"d1\n", b"d2\n", b"live\n"]
+    root = packing.write_tree(tmp_path / "t", tree)
+    for src in (root, io.BytesIO(packing.pack(tree, "zip"))):
+        members, _, _ = collect(src)
+        assert [data for _, data in members] == want
+    # A streamed tar keeps archive order, but its rotation keys sort the same way.
+    members, _, _ = collect(io.BytesIO(packing.pack(tree, "tar.gz")))
+    ordered = sorted(members, key=lambda m: m[0].rotation)
+    assert [data for _, data in ordered] == want
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("var/log/waagent.log", ("var/log/waagent.log", 2, 0, 0)),
+        ("var/log/waagent.log.3.gz", ("var/log/waagent.log", 0, -3, 0)),
+        ("var/log/waagent.log-2024-05-01-1714567890.gz", ("var/log/waagent.log", 1, 20240501, 1714567890)),
+        ("var/log/messages-20240501", ("var/log/messages", 1, 20240501, 0)),
+        ("var/log/syslog.1", ("var/log/syslog", 0, -1, 0)),
+        # A version number is not a rotation.
+        ("var/lib/waagent/Microsoft.CPlat.Core.RunCommandLinux-1.0.5", (
+            "var/lib/waagent/Microsoft.CPlat.Core.RunCommandLinux-1.0.5", 2, 0, 0)),
+    ],
+)
+def test_rotation_key(path: str, key: tuple) -> None:
+    assert rotation_key(path) == key
+
+
+@pytest.mark.parametrize(
+    ("name", "result"),
+    [
+        ("./var/log/waagent.log", ("var/log/waagent.log", None)),
+        ("C:\\WindowsAzure\\Logs\\WaAppAgent.log", ("WindowsAzure/Logs/WaAppAgent.log", None)),
+        ("Packages\\Plugins\\X\\1.0\\Status\\0.status", ("Packages/Plugins/X/1.0/Status/0.status", None)),
+        ("/etc/passwd", (None, "absolute path")),
+        ("\\\\server\\share\\x", (None, "absolute path")),
+        ("../../etc/passwd", (None, "path traversal")),
+        ("var/log/../../../etc/shadow", (None, "path traversal")),
+        ("C:..\\x", (None, "path traversal")),
+    ],
+)
+def test_normalise(name: str, result: tuple) -> None:
+    assert normalise(name) == result
+
+
+def test_plain_text_file_is_one_member(tmp_path: Path) -> None:
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_bytes("Error code: UserErrorGuestAgentStatusUnavailable\r\n备份失败\n".encode())
+    members, skipped, warnings = collect(ticket)
+    assert not skipped and not warnings
+    [(info, data)] = members
+    assert info.container == "file" and info.path.endswith("/ticket.txt") and not info.path.startswith("/")
+    assert info.size == len(data) and data == ticket.read_bytes()
+
+
+def test_single_gz_and_zst_files(tmp_path: Path) -> None:
+    for kind in ("gz", "zst", "bz2", "xz"):
+        path = tmp_path / f"waagent.log.1.{kind}"
+        path.write_bytes(packing.compress(b"line\n", kind))
+        [(info, data)], _, _ = collect(path)
+        assert (info.container, data, info.size) == (kind, b"line\n", None)
+        assert info.path.endswith(f"waagent.log.1.{kind}")
+    # A ".gz" that is really plain text is plain text.
+    fake = tmp_path / "waagent.log.2.gz"
+    fake.write_bytes(b"plain\n")
+    [(info, data)], _, _ = collect(fake)
+    assert (info.container, data) == ("file", b"plain\n")
+
+
+def test_nested_archives_join_paths_with_bang(tmp_path: Path) -> None:
+    history = packing.zip_bytes({"GoalState.1.xml": b"<GoalState/>"})
+    logs = packing.zip_bytes({"var/log/waagent.log": b"inner\n", "var/lib/waagent/history/h.zip": history})
+    outer = packing.pack({"logs.zip": logs, "notes.txt": b"n\n"}, "tar.gz")
+    got = contents(io.BytesIO(outer))
+    assert got == {
+        "logs.zip!/var/log/waagent.log": b"inner\n",
+        "logs.zip!/var/lib/waagent/history/h.zip!/GoalState.1.xml": b"<GoalState/>",
+        "notes.txt": b"n\n",
+    }
+    members, skipped, _ = collect(io.BytesIO(outer), Limits(max_depth=1))
+    assert skipped == [Skipped("logs.zip!/var/lib/waagent/history/h.zip", "nested archive deeper than 1 levels")]
+    assert {info.path for info, _ in members} == {"logs.zip!/var/log/waagent.log", "notes.txt"}
+
+
+def test_zip_inside_a_streamed_tar_is_spooled_and_deleted(tmp_path: Path, monkeypatch) -> None:
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_dir))
+    monkeypatch.setattr(_streams, "SPOOL_IN_MEMORY", 16)  # force the spool onto disk
+    inner = packing.zip_bytes({"a.log": b"a\n" * 1000, "b.log": b"b\n"})
+    outer = packing.pack({"logs.zip": inner}, "tar")
+    seen = []
+    with open_source(io.BufferedReader(_Pipe(outer))) as bundle:
+        for item in bundle:
+            info, stream = item
+            seen.append((info.path, len(stream.read())))
+            assert list(spool_dir.iterdir()) == []  # an unlinked temp file: nothing to leave behind
+    assert seen == [("logs.zip!/a.log", 2000), ("logs.zip!/b.log", 2)]
+    assert list(spool_dir.iterdir()) == []
+
+
+# -- collector layouts --------------------------------------------------------------------
+
+
+def test_waagent_collect_logs_zip(tmp_path: Path) -> None:
+    logs = packing.zip_bytes(
+        {
+            "results.txt": b"2024-05-01T10:20:00Z INFO Using log collection mode normal\n",
+            "var/log/waagent.log": b"w\n",
+            "truncated__var_log_syslog.1": b"tail of syslog\n",
+            "truncated__var_log_azure_Microsoft.Azure.RecoveryServices.VMSnapshotLinux_extension.log": b"e\n",
+            "truncated__var_log_azure_Microsoft.OSTCExtensions.VMAccessForLinux_1.4.7.1_extension.log": b"v\n",
+        }
+    )
+    members, _, _ = collect(io.BytesIO(logs))
+    by_path = {info.path: info for info, _ in members}
+    assert not by_path["var/log/waagent.log"].truncated
+    syslog = by_path["var/log/syslog.1"]
+    assert syslog.truncated and "truncated__var_log_syslog.1" in (syslog.truncated_reason or "")
+    assert syslog.rotation == ("var/log/syslog", 0, -1, 0)
+    assert by_path["var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log"].truncated
+    assert "var/log/azure/Microsoft.OSTCExtensions.VMAccessForLinux/1.4.7.1/extension.log" in by_path
+
+
+def test_size_at_a_collector_cap_is_flagged(tmp_path: Path) -> None:
+    root = tmp_path / "t"
+    (root / "var/log").mkdir(parents=True)
+    with (root / "var/log/syslog").open("wb") as f:
+        f.truncate(30 * 1024 * 1024)  # sparse: no 30 MiB write needed
+    (root / "var/log/messages").write_bytes(b"m\n")
+    members, _, _ = collect(root)
+    flags = {info.path: (info.truncated, info.truncated_reason) for info, _ in members}
+    assert flags["var/log/messages"] == (False, None)
+    assert flags["var/log/syslog"][0] and "30 MiB" in flags["var/log/syslog"][1]
+
+
+def test_sosreport_layout(tmp_path: Path) -> None:
+    top = "sosreport-vm1-2024-05-01-abcdef"
+    blob = packing.compress(
+        packing.hostile_tar(
+            [
+                Entry(f"{top}/var/log/waagent.log", tarfile.SYMTYPE,
+                      link="../../sos_strings/azure/var.log.waagent.log.tailed"),
+                Entry(f"{top}/sos_strings/azure/var.log.waagent.log.tailed", data=b"tail\n"),
+                Entry(f"{top}/var/log/waagent.log.1", data=b"one\n"),
+                Entry(f"{top}/sos_commands/azure/instance_metadata.json", data=b"{}"),
+                Entry(f"{top}/sos_strings/azure/"
+                      "var.log.azure.Microsoft.Azure.RecoveryServices.VMSnapshotLinux.extension.log.tailed",
+                      data=b"e\n"),
+            ]
+        ),
+        "xz",
+    )
+    members, skipped, warnings = collect(io.BytesIO(blob))
+    assert not warnings
+    assert skipped == [Skipped(f"{top}/var/log/waagent.log", "symlink")]
+    by_path = {info.path: (info.truncated, data) for info, data in members}
+    assert by_path == {
+        f"{top}/var/log/waagent.log": (True, b"tail\n"),
+        f"{top}/var/log/waagent.log.1": (False, b"one\n"),
+        f"{top}/sos_commands/azure/instance_metadata.json": (False, b"{}"),
+        f"{top}/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log": (True, b"e\n"),
+    }
+
+
+def test_windows_tree_zip() -> None:
+    blob = packing.zip_bytes(
+        {
+            "C:\\WindowsAzure\\Logs\\WaAppAgent.log": b"[00000004] 2024-04-17T07:19:26.812Z [INFO]  x\r\n",
+            "C:\\Packages\\Plugins\\Microsoft.Azure.RecoveryServices.VMSnapshot\\1.0\\Status\\0.status": b"[]",
+            "WindowsAzure/Logs/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0/IaaSBcdrExtension.log": b"i",
+        }
+    )
+    assert set(contents(io.BytesIO(blob))) == {
+        "WindowsAzure/Logs/WaAppAgent.log",
+        "Packages/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0/Status/0.status",
+        "WindowsAzure/Logs/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0/IaaSBcdrExtension.log",
+    }
+
+
+# -- hostile inputs -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch) -> Path:
+    """A fresh cwd; the test asserts nothing new appears in it, above it, or in /tmp."""
+    cwd = tmp_path / "deep" / "er" / "cwd"
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    return cwd
+
+
+def _listing(*dirs: Path) -> dict[Path, set[str]]:
+    return {d: set(os.listdir(d)) for d in dirs}
+
+
+def test_traversal_and_link_members_in_tar(sandbox: Path) -> None:
+    canary = f"logparse-canary-{uuid.uuid4().hex}"
+    blob = packing.hostile_tar(
+        [
+            Entry(f"../../{canary}", data=b"escape\n"),
+            Entry(f"/tmp/{canary}", data=b"absolute\n"),
+            Entry("var/log/../../../" + canary, data=b"sneaky\n"),
+            Entry("link", tarfile.SYMTYPE, link="/etc/passwd"),
+            Entry("hard", tarfile.LNKTYPE, link="/etc/shadow"),
+            Entry("dev/null", tarfile.CHRTYPE),
+            Entry("dev/sda", tarfile.BLKTYPE),
+            Entry("pipe", tarfile.FIFOTYPE),
+            Entry("var/log/waagent.log", data=b"ok\n"),
+        ]
+    )
+    watched = [sandbox, sandbox.parent, sandbox.parent.parent, Path("/tmp")]
+    before = _listing(*watched[:3])
+    for src in (io.BytesIO(blob), io.BytesIO(packing.compress(blob, "gz"))):
+        members, skipped, warnings = collect(src)
+        assert [(info.path, data) for info, data in members] == [("var/log/waagent.log", b"ok\n")]
+        assert [s.reason for s in skipped] == [
+            "path traversal", "absolute path", "path traversal", "symlink", "hardlink", "device", "device", "fifo",
+        ]
+        assert not warnings
+    assert _listing(*watched[:3]) == before
+    assert not [p for d in watched for p in d.glob(f"**/{canary}" if d != Path("/tmp") else canary)]
+
+
+def test_traversal_and_link_members_in_zip(sandbox: Path) -> None:
+    canary = f"logparse-canary-{uuid.uuid4().hex}"
+    blob = packing.zip_with_modes(
+        [
+            (f"../../{canary}", b"escape\n", 0o100644),
+            (f"/tmp/{canary}", b"absolute\n", 0o100644),
+            ("link", b"/etc/passwd", packing.S_IFLNK),
+            ("dev", b"", packing.S_IFCHR),
+            ("pipe", b"", packing.S_IFIFO),
+            ("var/log/waagent.log", b"ok\n", 0o100644),
+        ]
+    )
+    before = _listing(sandbox, sandbox.parent.parent)
+    members, skipped, _ = collect(io.BytesIO(blob))
+    assert [(info.path, data) for info, data in members] == [("var/log/waagent.log", b"ok\n")]
+    assert sorted(s.reason for s in skipped) == ["absolute path", "device", "fifo", "path traversal", "symlink"]
+    assert _listing(sandbox, sandbox.parent.parent) == before
+    assert not Path("/tmp", canary).exists()
+
+
+def test_directory_walk_does_not_follow_symlinks(tmp_path: Path) -> None:
+    outside = packing.write_tree(tmp_path / "outside", {"secret.log": b"secret\n"})
+    root = packing.write_tree(tmp_path / "t", {"var/log/waagent.log": b"ok\n"})
+    (root / "var/log/escape").symlink_to(outside)
+    (root / "var/log/passwd").symlink_to("/etc/passwd")
+    os.mkfifo(root / "fifo")
+    members, skipped, _ = collect(root)
+    assert [(info.path, data) for info, data in members] == [("var/log/waagent.log", b"ok\n")]
+    assert sorted((s.path, s.reason) for s in skipped) == [
+        ("fifo", "fifo"), ("var/log/escape", "symlink"), ("var/log/passwd", "symlink"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> Path:
+    return packing.gzip_bomb(tmp_path_factory.mktemp("bomb") / "waagent.log.1.gz")
+
+
+def test_gzip_bomb_trips_the_ratio_cap_early(bomb: Path) -> None:
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    started = time.monotonic()
+    [(info, data)], _, _ = collect(bomb)
+    assert isinstance(data, str) and "compression ratio above 200" in data and info.path in data
+    assert time.monotonic() - started < 5  # stopped after ~10 MB, not 1 GB
+
+
+def test_gzip_bomb_inside_a_tar_spares_later_members(bomb: Path) -> None:
+    blob = packing.pack({"var/log/waagent.log.1.gz": bomb.read_bytes(), "var/log/waagent.log": b"ok\n"}, "tar")
+    members, _, warnings = collect(io.BytesIO(blob))
+    assert [(info.path, isinstance(data, str)) for info, data in members] == [
+        ("var/log/waagent.log.1.gz", True), ("var/log/waagent.log", False),
+    ]
+    assert "compression ratio above 200" in members[0][1]
+    assert not warnings
+
+
+def test_tar_gz_bomb_stops_the_archive_with_a_warning(tmp_path: Path) -> None:
+    path = packing.tar_gz_bomb(tmp_path / "bundle.tar.gz", after={"var/log/waagent.log": b"ok\n"})
+    members, _, warnings = collect(path)
+    assert [info.path for info, _ in members] == ["var/log/zeros.log"]
+    assert "compression ratio above 200" in members[0][1]
+    assert len(warnings) == 1 and "after member var/log/zeros.log" in warnings[0]
+    assert "later members unread" in warnings[0]
+
+
+def test_zip_bomb_member_is_skipped_by_its_header() -> None:
+    blob = packing.zip_bytes({"zeros.log": bytes(20 * 1024 * 1024), "ok.log": b"ok\n"})
+    members, skipped, _ = collect(io.BytesIO(blob))
+    assert skipped == [Skipped("zeros.log", "compression ratio above 200")]
+    assert [info.path for info, _ in members] == ["ok.log"]
+
+
+def test_size_caps(tmp_path: Path) -> None:
+    tree = {"a.log": b"a" * 100, "b.log": b"b" * 10, "c.log.gz": packing.compress(b"c" * 100, "gz")}
+    limits = Limits(max_member_bytes=50)
+    root = packing.write_tree(tmp_path / "t", tree)
+    for src in (root, io.BytesIO(packing.pack(tree, "tar")), io.BytesIO(packing.pack(tree, "zip"))):
+        members, skipped, _ = collect(src, limits)
+        assert skipped == [Skipped("a.log", "exceeds per-member cap of 50 bytes")]
+        got = dict((info.path, data) for info, data in members)
+        assert got["b.log"] == b"b" * 10
+        # The gz member's size is only known while reading it.
+        assert got["c.log.gz"] == "error: c.log.gz: exceeds per-member cap of 50 bytes"
+    members, skipped, _ = collect(root, Limits(max_total_bytes=105))
+    assert [(info.path, data) for info, data in members] == [
+        ("a.log", b"a" * 100), ("b.log", "error: b.log: total size cap of 105 bytes reached"),
+    ]
+    assert skipped == [Skipped("c.log.gz", "total size cap of 105 bytes reached")]
+
+
+def test_member_count_cap(tmp_path: Path) -> None:
+    tree = {f"f{i}.log": b"x" for i in range(5)}
+    for src in (packing.write_tree(tmp_path / "t", tree), io.BytesIO(packing.pack(tree, "tar"))):
+        members, _, warnings = collect(src, Limits(max_members=3))
+        assert len(members) == 3
+        assert warnings and "more than 3 members" in warnings[0]
+
+
+def test_truncated_gzip_keeps_what_was_readable(tmp_path: Path) -> None:
+    text = b"".join(b"2024-05-01T10:20:%02d.000000Z INFO line %d\n" % (i % 60, i) for i in range(20000))
+    path = tmp_path / "waagent.log.1.gz"
+    path.write_bytes(packing.compress(text, "gz")[:-5000])
+    [(info, data)], _, _ = collect(path)
+    assert isinstance(data, str) and "truncated" in data and info.path in data
+    with open_source(path) as bundle:
+        for _info, stream in bundle:
+            got = b""
+            with pytest.raises(SourceError):
+                while chunk := stream.read(4096):
+                    got += chunk
+    assert len(got) > len(text) // 2 and text.startswith(got)
+
+
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "tar.zst"])
+def test_truncated_tar_names_the_last_member(kind: str) -> None:
+    # Members larger than a zstd block (128 KiB), so a cut zstd frame still yields whole blocks.
+    tree = {f"var/log/f{i}.log": os.urandom(50_000).hex().encode() for i in range(4)}
+    blob = packing.pack(tree, kind)
+    members, _, warnings = collect(io.BytesIO(blob[: len(blob) * 2 // 3]))
+    assert 1 <= len(members) <= 4
+    assert len(warnings) == 1 and f"after member {members[-1][0].path}" in warnings[0]
+    assert all(data == tree[info.path] for info, data in members[:-1])
+    last_info, last_data = members[-1]
+    assert last_data == tree[last_info.path] or (
+        last_data.startswith(f"error: {last_info.path}: ") and "truncated" in last_data
+    )
+    if kind == "tar":  # 512-byte header + 100352 bytes of data per member: 150000 is inside f1's data
+        members, _, warnings = collect(io.BytesIO(blob[:150_000]))
+        assert [(info.path, data) for info, data in members] == [
+            ("var/log/f0.log", tree["var/log/f0.log"]),
+            ("var/log/f1.log", "error: var/log/f1.log: truncated: unexpected end of data"),
+        ]
+        assert warnings == [
+            "<stream>: archive cut or corrupt after member var/log/f1.log (truncated: unexpected end of data); "
+            "later members unread"
+        ]
+
+
+def test_tar_without_end_blocks_or_with_a_bad_header() -> None:
+    tree = {"a.log": b"a\n", "b.log": b"b\n"}
+    blob = packing.pack(tree, "tar")
+    cut = blob[:2048]  # both members, no end-of-archive blocks
+    members, _, warnings = collect(io.BytesIO(cut))
+    assert [info.path for info, _ in members] == ["a.log", "b.log"]
+    assert warnings == [
+        "<stream>: archive cut or corrupt after member b.log (truncated: archive ends without its "
+        "end-of-archive block); later members unread"
+    ]
+    bad = bytearray(blob)
+    bad[1024 + 100] ^= 0x55  # the second header's mode field: its checksum no longer matches
+    members, _, warnings = collect(io.BytesIO(bytes(bad)))
+    assert [info.path for info, _ in members] == ["a.log"]
+    assert "after member a.log (corrupt: bad checksum)" in warnings[0]
+
+
+def test_oversized_pax_header_is_refused() -> None:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(tarfile.TarInfo("ok.log"), io.BytesIO(b""))
+        info = tarfile.TarInfo("x.log")
+        info.pax_headers = {"comment": "x" * (2 * 1024 * 1024)}
+        tar.addfile(info, io.BytesIO(b""))
+    members, _, warnings = collect(io.BytesIO(out.getvalue()))
+    assert [info.path for info, _ in members] == ["ok.log"]
+    assert "extended header of" in warnings[0]
+
+
+@pytest.mark.parametrize("size", [100, 200_000])
+def test_zip_with_a_bad_crc(size: int) -> None:
+    tree = {"a.log": b"a\n", "bad.log": os.urandom(size // 2).hex().encode(), "c.log": b"c\n"}
+    members, skipped, warnings = collect(io.BytesIO(packing.zip_bad_crc(tree, "bad.log")))
+    assert not skipped and not warnings
+    got = {info.path: data for info, data in members}
+    assert got["a.log"] == b"a\n" and got["c.log"] == b"c\n"
+    assert isinstance(got["bad.log"], str) and got["bad.log"].startswith("error: bad.log: corrupt: Bad CRC-32")
+
+
+def test_zip_encrypted_member_is_skipped() -> None:
+    blob = packing.zip_flag({"a.log": b"a\n", "secret.log": b"s\n"}, "secret.log", 1)
+    members, skipped, _ = collect(io.BytesIO(blob))
+    assert skipped == [Skipped("secret.log", "encrypted")]
+    assert [info.path for info, _ in members] == ["a.log"]
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_cut_zip_is_read_from_its_local_headers(streamed: bool) -> None:
+    tree = {f"var/log/f{i}.log": os.urandom(1500).hex().encode() for i in range(4)}
+    blob = packing.streamed_zip(tree) if streamed else packing.zip_bytes(tree)
+    cut = blob[: blob.find(b"PK\x03\x04", blob.find(b"var/log/f2.log")) + 10]  # inside f3's header
+    members, skipped, warnings = collect(io.BytesIO(cut))
+    assert not skipped
+    assert {info.path: data for info, data in members} == {k: tree[k] for k in list(tree)[:3]}
+    assert len(warnings) == 1 and "after member var/log/f2.log" in warnings[0]
+    # A cut inside a member's data: the earlier members, then that member fails.
+    cut = blob[: blob.find(b"var/log/f1.log") + 200]
+    members, _, warnings = collect(io.BytesIO(cut))
+    assert members[0] == (members[0][0], tree["var/log/f0.log"])
+    assert isinstance(members[1][1], str) and "var/log/f1.log" in members[1][1]
+    assert "after member var/log/f1.log" in warnings[0]
+
+
+def test_zip_that_is_only_a_header_is_skipped_with_a_warning() -> None:
+    members, skipped, warnings = collect(io.BytesIO(b"PK\x03\x04" + os.urandom(64)))
+    assert not members and len(skipped) == 1 and skipped[0].path == "<stream>"
+    assert warnings and "unreadable zip" in warnings[0]
+
+
+def test_random_bytes_are_one_file(tmp_path: Path) -> None:
+    data = os.urandom(100_000)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    [(info, got)], _, _ = collect(path)
+    assert (info.container, got) == ("file", data)
+
+
+_magics = st.sampled_from([b"", b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"BZh91AY&SY", b"\xfd7zXZ\x00",
+                           b"PK\x03\x04", b"PK\x05\x06"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(magic=_magics, body=st.binary(max_size=2000), cut=st.integers(0, 3000))
+def test_hostile_bytes_never_crash(magic: bytes, body: bytes, cut: int) -> None:
+    data = (magic + body)[: max(cut, 1)] or b"x"
+    members, skipped, warnings = collect(io.BytesIO(data))
+    assert members or skipped  # something is always reported
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(KINDS), cut=st.floats(0.05, 0.999), flip=st.integers(0, 10**6))
+def test_damaged_archives_never_crash(kind: str, cut: float, flip: int) -> None:
+    blob = bytearray(packing.pack(TREE, kind))
+    blob[flip % len(blob)] ^= 0x5A
+    collect(io.BytesIO(bytes(blob[: max(1, int(len(blob) * cut))])))
+
+
+# -- start-up cost and the fast gzip path -------------------------------------------------
+
+
+def test_heavy_modules_load_lazily() -> None:
+    script = (
+        "import sys\n"
+        "before = set(sys.modules)\n"  # site hooks may import some of these on their own
+        "import logparse.sources\n"
+        "heavy = ('tarfile', 'zipfile', 'gzip', 'bz2', 'lzma', 'zstandard', 'isal', 'tempfile')\n"
+        "print(' '.join(m for m in heavy if m in set(sys.modules) - before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == ""
+
+
+def test_isal_and_stdlib_gzip_agree(tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("isal")
+    text = b"".join(b"line %d\n" % i for i in range(50000))
+    good = tmp_path / "good.gz"
+    good.write_bytes(packing.compress(text, "gz") * 2)  # two gzip members
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(packing.compress(text, "gz")[:-100])
+    results = []
+    for fast in (True, False):
+        monkeypatch.setattr(_streams, "USE_ISAL", fast)
+        results.append([collect(good)[0][0][1], collect(cut)[0][0][1]])
+    assert results[0] == results[1]
+    assert results[0][0] == text * 2 and "truncated" in results[0][1]
