@@ -1,0 +1,199 @@
+"""Per-catalogue index for the fuzzy matcher: folded codes, code pieces and weighted message tokens.
+
+Built once per catalogue (and cached by ``fuzzy.match``), so a query only does set
+intersections, dict lookups and a few rapidfuzz calls on short windows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from logparse.catalogue import Catalogue
+from logparse.catalogue.guard import flag_bits
+
+# Codes of the Azure Backup family have recognisable shapes; a word shaped like one counts as
+# an unknown code only where an error code stands, never in prose.
+BACKUP_CODE_SHAPE = re.compile(
+    r"(?:BMS)?UserError[A-Z0-9]\w{3,}|Cloud\w{2,}Error|Extension[A-Z]\w{4,}|GuestAgent[A-Z]\w{4,}"
+    r"|BCM[A-Z0-9]\w{4,}|VMRestorePoint\w{3,}"
+)
+CJK = re.compile(r"[\u3400-\u9fff]")
+TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
+_NON_WORD = re.compile(r"[^a-z0-9\u3400-\u9fff]+")
+_Wording = tuple[str, str, str, str, float]  # (entry id, matched, lang, text, strength)
+# The words generic service error codes are made of (ARM, Compute, HTTP); a code built only
+# from them says nothing about which service raised it.
+_EVERYDAY = frozenset(
+    "resource not found operation allowed bad request internal error execution allocation failed failure "
+    "conflict invalid parameter argument timeout time out unknown server service unavailable forbidden "
+    "unauthorized access denied quota exceeded limit gateway exception".split()
+)
+_ADVICE_STRENGTH = 0.6
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|(?<=[。！？])")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_STOP = frozenset(
+    "a an the to of for on in at is are was were be been as by with from this that it its or and "
+    "due has have had see".split()
+)
+# Words (and Chinese bigrams) every product's error text uses, plus the portal's own labels:
+# they count a quarter, so a message made mostly of them ("Backup failed with an internal
+# error - Please retry ...") needs a near-verbatim paste before it is believed.
+_BOILERPLATE = frozenset(
+    "error errors message code details detail failed failure fail fails please retry try again later "
+    "occurred operation internal unable could job minutes few "
+    "错误 失败 操作 重试 消息 信息 代码 详细 内部 发生 请在 分钟 无法".split()
+)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One matchable wording of an entry: a message or a message-like alias."""
+
+    entry: str
+    matched: str
+    lang: str
+    flat: str  # folded, punctuation-free; no spaces at all for Chinese
+    weights: dict[str, float]
+    total: float
+    span_max: int  # widest query window (in tokens) that can still be this wording
+    cjk: bool
+    strength: float = 1.0  # below 1 for a message's later sentences, which are mostly advice
+
+
+@dataclass
+class Index:
+    """Everything ``match`` needs, precomputed once per catalogue."""
+
+    catalogue: Catalogue
+    codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # folded code -> [(id, how)]
+    code_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fuzzy_choices: list[str] = field(default_factory=list)
+    pieces: frozenset[str] = frozenset()
+    generic: frozenset[str] = frozenset()
+    int_codes: dict[int, list[str]] = field(default_factory=dict)
+    wordings: list[Wording] = field(default_factory=list)
+    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    vocabulary: frozenset[str] = frozenset()
+    fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
+    # (entry id, literal, literal is case-folded, compiled pattern) per log signature
+    signatures: list[tuple[str, str, bool, re.Pattern[str]]] = field(default_factory=list)
+
+
+def fold(text: str) -> str:
+    """Case-folded NFKC: full-width letters, digits and colons become their ASCII forms."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def flat(folded: str, cjk: bool) -> str:
+    """Punctuation and runs of space become one space; Chinese drops the spaces too."""
+    out = _NON_WORD.sub(" ", folded).strip()
+    return out.replace(" ", "") if cjk else out
+
+
+def tokens(folded: str) -> list[tuple[str, int]]:
+    """Words, and overlapping bigrams inside Chinese runs, with their start offsets."""
+    out = [(m.group(), m.start()) for m in TOKEN.finditer(folded)]
+    if not CJK.search(folded):
+        return out
+    expanded: list[tuple[str, int]] = []
+    for run, start in out:
+        if run[0] <= "z" or len(run) == 1:
+            expanded.append((run, start))
+        else:
+            expanded.extend((run[i : i + 2], start + i) for i in range(len(run) - 1))
+    return expanded
+
+
+def camel_words(code: str) -> tuple[str, ...]:
+    """``BackUpOperationFailedV2`` -> ``("back", "up", "operation", "failed", "v", "2")``."""
+    return tuple(w.casefold() for w in _CAMEL.findall(code))
+
+
+def build_index(catalogue: Catalogue) -> Index:
+    """Precompute folded codes, code pieces and weighted message tokens for ``catalogue``."""
+    index = Index(catalogue)
+    wordings: list[_Wording] = []
+    for entry in catalogue.entries.values():
+        if entry.kind == "error":
+            names = [(entry.id, "code")] + [(a, "alias") for a in entry.aliases if " " not in a.strip()]
+            for name, how in names:
+                index.codes.setdefault(name.casefold(), []).append((entry.id, how))
+                index.code_words[name.casefold()] = camel_words(name)
+            for number in entry.int_codes:
+                index.int_codes.setdefault(number, []).append(entry.id)
+        for lang, messages in entry.messages.items():
+            wordings.extend((entry.id, "message", lang, m, 1.0) for m in messages)
+        wordings.extend((entry.id, "alias", "en", a, 1.0) for a in entry.aliases if " " in a.strip())
+    wordings += _own_sentences(wordings)
+    index.fuzzy_choices = list(index.codes)
+    index.pieces = frozenset(
+        "".join(words[i:j]) for words in index.code_words.values()
+        for i in range(len(words)) for j in range(i + 1, min(i + 3, len(words)) + 1)
+    )
+    # A short code made of everyday words (ResourceNotFound, BadRequest) is used by many
+    # Azure services; it needs backup context or its own message before it counts.
+    index.generic = frozenset(
+        name for name, words in index.code_words.items()
+        if len(words) <= 3 and set(words) <= _EVERYDAY and "_" not in name
+    )
+    _index_wordings(index, wordings)
+    for entry_id, sig in catalogue.signatures():
+        folds = "i" in sig.flags
+        index.signatures.append((entry_id, sig.literal.casefold() if folds else sig.literal, folds,
+                                 re.compile(sig.pattern, flag_bits(sig.flags))))
+    return index
+
+
+def _own_sentences(wordings: list[_Wording]) -> list[_Wording]:
+    """Sentences of multi-sentence wordings that no other entry shares, as wordings of their own.
+
+    People paste the first sentence of a long message, the one that names the failure; later
+    sentences are mostly advice ("Increase VM resources ...") that other errors' recommended
+    actions repeat, so they count for less. A sentence several entries share ("If the issue
+    persists, restart the VM.") is no evidence at all and stays out.
+    """
+    owners: dict[str, set[str]] = defaultdict(set)
+    split: list[tuple[str, str, str, list[str]]] = []
+    for entry_id, how, lang, text, _ in wordings:
+        sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+        split.append((entry_id, how, lang, sentences))
+        for sentence in sentences:
+            owners[flat(fold(sentence), False)].add(entry_id)
+    out = []
+    for entry_id, how, lang, sentences in split:
+        if len(sentences) < 2:
+            continue
+        for n, sentence in enumerate(sentences):
+            key = flat(fold(sentence), False)
+            if len(owners[key]) == 1 and len(tokens(fold(sentence))) >= 4:
+                out.append((entry_id, how, lang, sentence, 1.0 if n == 0 else _ADVICE_STRENGTH))
+    return out
+
+
+def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
+    # Inverse document frequency over the catalogue's own wordings: "snapshot" says little,
+    # "bitlocker" a lot.
+    prepared = []
+    df: dict[str, int] = defaultdict(int)
+    for entry_id, how, lang, text, strength in wordings:
+        folded = fold(text)
+        toks = [t for t, _ in tokens(folded)]
+        content = {t for t in toks if t not in _STOP}
+        prepared.append((entry_id, how, lang, folded, content, len(toks), strength))
+        for t in content:
+            df[t] += 1
+    n = len(prepared) + 1
+    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for entry_id, how, lang, folded, content, count, strength in prepared:
+        weights = {t: (math.log(n / df[t]) + 0.5) * (0.25 if t in _BOILERPLATE else 1.0) for t in content}
+        cjk = CJK.search(folded) is not None
+        for t, w in weights.items():
+            postings[t].append((len(index.wordings), w))
+        index.wordings.append(Wording(entry_id, how, lang, flat(folded, cjk), weights,
+                                      sum(weights.values()), int(count * 1.4) + 4, cjk, strength))
+    index.postings = dict(postings)
+    index.vocabulary = frozenset(postings)
