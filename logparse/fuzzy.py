@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
 from logparse.catalogue import Catalogue, load_catalogue
 from logparse.fuzzy_index import (
@@ -102,6 +102,18 @@ class _Query:
         if self.cjk:  # Chinese wordings are indexed by character bigrams
             self.wordset.update(w[i : i + 2] for w in self.words if w[0] > "z" for i in range(len(w) - 1))
         self._tokens: list[tuple[str, int]] | None = None
+        self._context: bool | None = None
+
+    @property
+    def backup_context(self) -> bool:
+        """Whether the text talks about backup at all (vault, snapshot, restore point, 备份 ...)."""
+        if self._context is None:
+            self._context = _BACKUP_CONTEXT.search(self.folded) is not None
+        return self._context
+
+    def is_about(self, span: tuple[int, int]) -> bool:
+        """Whether the text is little more than this span: the question is this code or message."""
+        return len(self.words) <= 6 or span[1] - span[0] >= 0.75 * len(self.folded.strip())
 
     @property
     def tokens(self) -> list[tuple[str, int]]:
@@ -151,7 +163,7 @@ def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
     evidence = _code_evidence(index, query) + _signature_evidence(index, query)
     named = {e.entry for e in evidence if e.matched != "unknown-code" and e.confidence >= 0.5}
     evidence += _message_evidence(index, query, named)
-    results = _combine(index, evidence, lang)
+    results = _combine(index, evidence, lang, query)
     return results[:top] if top is not None else results
 
 
@@ -159,7 +171,6 @@ def _code_evidence(index: Index, query: _Query) -> list[_Evidence]:
     text, folded, lang = query.text, query.folded, query.lang
     out: list[_Evidence] = []
     positioned = _code_positions(text, folded)
-    context: bool | None = None
     for code in index.codes.keys() & query.wordset:
         found = re.search(rf"(?<![a-z0-9]){code}(?![a-z0-9])", folded)
         if found is None:
@@ -167,12 +178,10 @@ def _code_evidence(index: Index, query: _Query) -> list[_Evidence]:
         original = text[found.start():found.end()] if len(text) == len(folded) else code
         conf = _EXACT
         if code in index.generic:
-            if context is None:
-                context = _BACKUP_CONTEXT.search(folded) is not None
             # Alone (a query that is just the code) it means what it says; inside other text
             # it needs backup context and to stand as a code.
-            alone = len(query.words) <= 6
-            if not alone and not (context and (code in positioned or original[:1].isupper())):
+            stands = code in positioned or original[:1].isupper()
+            if not query.is_about(found.span()) and not (query.backup_context and stands):
                 conf = _EXACT_WEAK
         out.extend(_Evidence(e, conf, how, lang, found.span(), original) for e, how in index.codes[code])
     candidates = {w for w in _LONG_WORD.findall(text) if not w.islower() and _looks_like_code(w)}
@@ -411,8 +420,10 @@ def _typo_credit(wording: Wording, query: list[tuple[str, int]], first: int, las
     nearby = [t for t in nearby if len(t) >= 4 and t not in wording.weights]
     if not nearby:
         return 0.0
+    # One slip per five letters: "comunicate", "staus"; a longer word that merely contains this
+    # one ("vmsnapshotlinux" for "vmsnapshot") is not a typo of it.
     return sum(0.8 * wording.weights[word] for word in missing
-               if process.extractOne(word, nearby, scorer=fuzz.ratio, score_cutoff=75))
+               if process.extractOne(word, nearby, scorer=Levenshtein.distance, score_cutoff=len(word) // 5))
 
 
 def _explain_away(found: list[_Evidence], named: set[str]) -> list[_Evidence]:
@@ -450,7 +461,7 @@ def _specialise(by_entry: dict[str, list[_Evidence]]) -> None:
         by_entry.pop(member.split(".", 1)[0], None)
 
 
-def _combine(index: Index, evidence: list[_Evidence], lang: str) -> list[MatchResult]:
+def _combine(index: Index, evidence: list[_Evidence], lang: str, query: _Query) -> list[MatchResult]:
     by_entry: dict[str, list[_Evidence]] = defaultdict(list)
     for ev in evidence:
         by_entry[ev.entry].append(ev)
@@ -463,6 +474,11 @@ def _combine(index: Index, evidence: list[_Evidence], lang: str) -> list[MatchRe
         other = next((e for e in evs[1:] if e.matched != best.matched), None)
         if other is not None:
             conf += (1 - conf) * 0.6 * other.confidence  # independent evidence agrees
+        if entry_id.split(".", 1)[0].casefold() in index.generic and not (
+                query.backup_context or query.is_about(best.span)):
+            # A platform error (AllocationFailed, ResourceNotFound) raised outside any backup
+            # is some other service's problem, whatever evidence names it.
+            conf = min(conf, _EXACT_WEAK)
         if conf < REPORT_FLOOR:
             continue
         entry = index.catalogue.entries.get(entry_id)

@@ -174,6 +174,13 @@ def _own_sentences(wordings: list[_Wording]) -> list[_Wording]:
     return out
 
 
+def _weight_factor(token: str, index: Index) -> float:
+    """A code inside a message is its most specific word; boilerplate is nearly none."""
+    if token in index.codes:
+        return 3.0
+    return 0.25 if token in _BOILERPLATE else 1.0
+
+
 def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
     # Inverse document frequency over the catalogue's own wordings: "snapshot" says little,
     # "bitlocker" a lot.
@@ -182,14 +189,14 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
     for entry_id, how, lang, text, strength in wordings:
         folded = fold(text)
         toks = [t for t, _ in tokens(folded)]
-        content = {t for t in toks if t not in _STOP}
+        content = {t for t in toks if t not in _STOP and (len(t) > 1 or t[0] > "z")}
         prepared.append((entry_id, how, lang, folded, content, len(toks), strength))
         for t in content:
             df[t] += 1
     n = len(prepared) + 1
     postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for entry_id, how, lang, folded, content, count, strength in prepared:
-        weights = {t: (math.log(n / df[t]) + 0.5) * (0.25 if t in _BOILERPLATE else 1.0) for t in content}
+        weights = {t: (math.log(n / df[t]) + 0.5) * _weight_factor(t, index) for t in content}
         cjk = CJK.search(folded) is not None
         for t, w in weights.items():
             postings[t].append((len(index.wordings), w))
