@@ -18,7 +18,7 @@ REGISTRY: dict[str, str] = {
     "ext_handler": "logparse.formats.ext_handler",
     "windows_agent": "logparse.formats.windows_agent",
     "waagent_conf": "logparse.formats.waagent_conf",
-    # "job_error": "logparse.formats.job_error",
+    "job_error": "logparse.formats.job_error",
 }
 
 # A content score below this is a guess, not a detection.

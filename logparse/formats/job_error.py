@@ -165,10 +165,11 @@ class _Grouper:
         code, int_code = fields.get("code"), fields.get("int_code")
         component = code or (str(int_code) if int_code is not None else None)
         moment = _moment(fields.get("start_time"))
-        status = str(fields.get("status") or "")
         level = None
         if fields["kind"] == "error":
-            level = "WARNING" if "warning" in status.lower() else "ERROR"
+            # A job list mixes jobs: the record is a warning only if every error is one.
+            statuses = [str(e.get("status") or "") for e in fields.get("errors") or [fields]]
+            level = "WARNING" if all("warning" in s.lower() for s in statuses) else "ERROR"
         message = fields.get("message") or component or fields.get("recommendation") or " ".join(
             str(fields[k]) for k in ("operation", "status") if fields.get(k)
         )
@@ -241,7 +242,7 @@ class JobErrorFormat:
             "powershell:code" in seen
         ):
             score = 0.75
-        elif "bare" in seen or "cli_json" in seen:
+        elif "bare" in seen:
             score = 0.6
         else:
             return 0.0
