@@ -101,6 +101,15 @@ class RawReader(io.RawIOBase):
         view[: len(data)] = data
         return len(data)
 
+    # Direct reads skip RawIOBase's bytearray round trip: one copy less per layer.
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
+        return self._pull(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size if size >= 0 else CHUNK)
+
     def _pull(self, size: int) -> bytes:
         raise NotImplementedError
 

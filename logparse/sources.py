@@ -350,7 +350,9 @@ class Bundle:
         import tarfile
 
         try:
-            archive = tarfile.open(fileobj=stream, mode="r|", tarinfo=_tarinfo_class())
+            # tarfile pulls 10 KiB at a time: a big buffer in front keeps our reader stack out of it.
+            buffered = io.BufferedReader(cast(Any, stream), buffer_size=bs.CHUNK)
+            archive = tarfile.open(fileobj=buffered, mode="r|", tarinfo=_tarinfo_class())
         except Exception as exc:  # ReadError, our SourceError from a broken decoder, ...
             why = bs.describe(exc).removeprefix(f"{label}: ")
             self.warnings.append(f"{label}: unreadable tar ({why})")
