@@ -13,12 +13,22 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from logparse.catalogue import guard
+from logparse.catalogue._fields import (
+    Problems,
+    boolean,
+    choice,
+    ints,
+    lang_lists,
+    lang_map,
+    string,
+    strings,
+)
 from logparse.catalogue.entry import (
     FORMAT_NAMES,
     KINDS,
@@ -33,24 +43,12 @@ from logparse.errors import CatalogueError
 
 LIMITS_TABLE = "limits"
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*\Z")
-_LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 _ENTRY_FIELDS = frozenset({
     "kind", "title", "messages", "aliases", "platform", "causes", "surfaces_as", "int_codes",
     "status_codes", "signatures", "remediation", "doc", "examples", "negatives", "severity", "no_message",
 })
 _SIGNATURE_FIELDS = frozenset({"formats", "pattern", "literal", "examples", "flags"})
 _LIMIT_FIELDS = frozenset({"value", "unit", "text"})
-
-
-class _Problems:
-    """Collects one-line problems for one file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[str] = []
-
-    def add(self, entry: str, field: str, what: str) -> None:
-        self.items.append(f"{self.path}: entry {entry}: field {field}: {what}")
 
 
 def data_files() -> list[str]:
@@ -85,7 +83,7 @@ def validate_file(path: str | os.PathLike[str]) -> list[str]:
     Also runs the timing probe on each signature. Returns an empty list when the file is valid.
     """
     path = os.fspath(path)
-    problems = _Problems(path)
+    problems = Problems(path)
     try:
         tables = _read(path)
     except CatalogueError as exc:
@@ -108,9 +106,9 @@ def _build(files: Sequence[str], n_builtin: int) -> Catalogue:
     digest = hashlib.sha256()
     entries: dict[str, Entry] = {}
     limits: dict[str, Limit] = {}
-    all_problems: list[_Problems] = []
+    all_problems: list[Problems] = []
     for index, path in enumerate(files):
-        problems = _Problems(path)
+        problems = Problems(path)
         all_problems.append(problems)
         tables = _read(path, digest)
         file_entries, file_limits = _convert(tables, problems)
@@ -127,14 +125,14 @@ def _build(files: Sequence[str], n_builtin: int) -> Catalogue:
     return Catalogue(entries=entries, limits=limits, digest=digest.hexdigest())
 
 
-def _raise_first(problems: _Problems) -> None:
+def _raise_first(problems: Problems) -> None:
     if problems.items:
         more = len(problems.items) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise CatalogueError(problems.items[0] + suffix)
 
 
-def _read(path: str, digest: Any = None) -> dict[str, Any]:
+def _read(path: str, digest: hashlib._Hash | None = None) -> dict[str, Any]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -157,7 +155,7 @@ def _read(path: str, digest: Any = None) -> dict[str, Any]:
         raise CatalogueError(f"{path}: {text}") from None
 
 
-def _convert(tables: dict[str, Any], problems: _Problems) -> tuple[dict[str, Entry], dict[str, Limit]]:
+def _convert(tables: dict[str, Any], problems: Problems) -> tuple[dict[str, Entry], dict[str, Limit]]:
     entries: dict[str, Entry] = {}
     limits: dict[str, Limit] = {}
     for key, value in tables.items():
@@ -176,32 +174,32 @@ def _convert(tables: dict[str, Any], problems: _Problems) -> tuple[dict[str, Ent
     return entries, limits
 
 
-def _entry(entry_id: str, t: dict[str, Any], p: _Problems) -> Entry | None:
+def _entry(entry_id: str, t: dict[str, Any], p: Problems) -> Entry | None:
     before = len(p.items)
     for name in t.keys() - _ENTRY_FIELDS:
         p.add(entry_id, name, "unknown field")
-    kind = _choice(entry_id, t, "kind", KINDS, None, p)
-    title = _lang_map(entry_id, t, "title", p, required=True)
-    messages = _lang_lists(entry_id, t, "messages", p)
-    no_message = _bool(entry_id, t, "no_message", p)
+    kind = choice(entry_id, t, "kind", KINDS, None, p)
+    title = lang_map(entry_id, t, "title", p, required=True)
+    messages = lang_lists(entry_id, t, "messages", p)
+    no_message = boolean(entry_id, t, "no_message", p)
     if kind == "error" and not messages.get("en") and not no_message:
         p.add(entry_id, "messages.en", "an error needs its exact English message (or no_message = true)")
-    examples = _strings(entry_id, t, "examples", p)
+    examples = strings(entry_id, t, "examples", p)
     if not examples:
         p.add(entry_id, "examples", "at least one example is required")
-    doc = _lang_map(entry_id, t, "doc", p)
+    doc = lang_map(entry_id, t, "doc", p)
     for lang, url in doc.items():
         if not url.startswith("https://"):
             p.add(entry_id, f"doc.{lang}", "must be an https:// URL")
     signatures = _signatures(entry_id, t.get("signatures", []), p)
-    aliases = _strings(entry_id, t, "aliases", p)
-    platform = _choice(entry_id, t, "platform", PLATFORMS, "any", p)
-    causes = _strings(entry_id, t, "causes", p)
-    surfaces_as = _strings(entry_id, t, "surfaces_as", p)
-    int_codes, status_codes = _ints(entry_id, t, "int_codes", p), _ints(entry_id, t, "status_codes", p)
-    remediation = _lang_lists(entry_id, t, "remediation", p)
-    negatives = _strings(entry_id, t, "negatives", p)
-    severity = _choice(entry_id, t, "severity", SEVERITIES, "error", p)
+    aliases = strings(entry_id, t, "aliases", p)
+    platform = choice(entry_id, t, "platform", PLATFORMS, "any", p)
+    causes = strings(entry_id, t, "causes", p)
+    surfaces_as = strings(entry_id, t, "surfaces_as", p)
+    int_codes, status_codes = ints(entry_id, t, "int_codes", p), ints(entry_id, t, "status_codes", p)
+    remediation = lang_lists(entry_id, t, "remediation", p)
+    negatives = strings(entry_id, t, "negatives", p)
+    severity = choice(entry_id, t, "severity", SEVERITIES, "error", p)
     if len(p.items) > before or kind is None or platform is None or severity is None:
         return None
     return Entry(
@@ -212,7 +210,7 @@ def _entry(entry_id: str, t: dict[str, Any], p: _Problems) -> Entry | None:
     )
 
 
-def _signatures(entry_id: str, raw: Any, p: _Problems) -> tuple[Signature, ...]:
+def _signatures(entry_id: str, raw: Any, p: Problems) -> tuple[Signature, ...]:
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         p.add(entry_id, "signatures", "must be an array of tables ([[ID.signatures]])")
         return ()
@@ -221,17 +219,17 @@ def _signatures(entry_id: str, raw: Any, p: _Problems) -> tuple[Signature, ...]:
         where = f"signatures[{i}]"
         for name in s.keys() - _SIGNATURE_FIELDS:
             p.add(entry_id, f"{where}.{name}", "unknown field")
-        formats = _strings(entry_id, s, "formats", p, where)
+        formats = strings(entry_id, s, "formats", p, where)
         if not formats:
             p.add(entry_id, f"{where}.formats", "name at least one format")
         for name in formats:
             if name not in FORMAT_NAMES:
                 known = ", ".join(FORMAT_NAMES)
                 p.add(entry_id, f"{where}.formats", f"unknown format {name!r} (known: {known})")
-        pattern = _string(entry_id, s, "pattern", p, where, required=True)
-        literal = _string(entry_id, s, "literal", p, where, required=True)
-        flags = _string(entry_id, s, "flags", p, where) if "flags" in s else "i"
-        examples = _strings(entry_id, s, "examples", p, where)
+        pattern = string(entry_id, s, "pattern", p, where, required=True)
+        literal = string(entry_id, s, "literal", p, where, required=True)
+        flags = string(entry_id, s, "flags", p, where) if "flags" in s else "i"
+        examples = strings(entry_id, s, "examples", p, where)
         if not examples:
             p.add(entry_id, f"{where}.examples", "at least one example log line is required")
         if pattern:
@@ -246,7 +244,7 @@ def _signatures(entry_id: str, raw: Any, p: _Problems) -> tuple[Signature, ...]:
 
 
 def _check_examples(entry_id: str, where: str, pattern: str, flags: str, literal: str,
-                    examples: tuple[str, ...], p: _Problems) -> None:
+                    examples: tuple[str, ...], p: Problems) -> None:
     compiled = re.compile(pattern, guard.flag_bits(flags))
     fold = "i" in flags
     for n, example in enumerate(examples):
@@ -259,7 +257,7 @@ def _check_examples(entry_id: str, where: str, pattern: str, flags: str, literal
             p.add(entry_id, f"{where}.literal", f"{literal!r} is not inside the match of examples[{n}]")
 
 
-def _check_references(entries: Any, known: dict[str, Entry], p: _Problems) -> None:
+def _check_references(entries: Iterable[Entry], known: dict[str, Entry], p: Problems) -> None:
     aliases: dict[str, str] = {}
     for entry in known.values():
         for alias in entry.aliases:
@@ -282,7 +280,7 @@ def _check_references(entries: Any, known: dict[str, Entry], p: _Problems) -> No
                 p.add(entry.id, "aliases", f"{alias!r} is also an alias of {aliases[alias.casefold()]}")
 
 
-def _limits(raw: Any, p: _Problems) -> dict[str, Limit]:
+def _limits(raw: Any, p: Problems) -> dict[str, Limit]:
     out: dict[str, Limit] = {}
     if not isinstance(raw, dict):
         p.add(LIMITS_TABLE, LIMITS_TABLE, "must be a table of [limits.ID] tables")
@@ -300,92 +298,7 @@ def _limits(raw: Any, p: _Problems) -> dict[str, Limit]:
         elif not isinstance(value, int | float | str) or isinstance(value, bool):
             p.add(name, "value", "must be a number, a string or a list of integers")
             continue
-        text = _lang_map(name, t, "text", p, required=True)
-        out[limit_id] = Limit(id=limit_id, value=value, unit=_string(name, t, "unit", p) or "",
+        text = lang_map(name, t, "text", p, required=True)
+        out[limit_id] = Limit(id=limit_id, value=value, unit=string(name, t, "unit", p) or "",
                               text=text, source=p.path)
-    return out
-
-
-# -- typed field readers: each reports a wrong type and returns an empty value ----------------
-
-def _string(entry_id: str, t: dict[str, Any], key: str, p: _Problems, where: str = "",
-            required: bool = False) -> str:
-    name = f"{where}.{key}" if where else key
-    value = t.get(key)
-    if value is None:
-        if required:
-            p.add(entry_id, name, "missing")
-        return ""
-    if not isinstance(value, str) or (required and not value):
-        p.add(entry_id, name, "must be a non-empty string" if required else "must be a string")
-        return ""
-    return value
-
-
-def _strings(entry_id: str, t: dict[str, Any], key: str, p: _Problems, where: str = "") -> tuple[str, ...]:
-    value = t.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        p.add(entry_id, f"{where}.{key}" if where else key, "must be a list of non-empty strings")
-        return ()
-    return tuple(value)
-
-
-def _ints(entry_id: str, t: dict[str, Any], key: str, p: _Problems) -> tuple[int, ...]:
-    value = t.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        p.add(entry_id, key, "must be a list of integers")
-        return ()
-    return tuple(value)
-
-
-def _bool(entry_id: str, t: dict[str, Any], key: str, p: _Problems) -> bool:
-    value = t.get(key, False)
-    if not isinstance(value, bool):
-        p.add(entry_id, key, "must be true or false")
-        return False
-    return value
-
-
-def _choice(entry_id: str, t: dict[str, Any], key: str, allowed: tuple[str, ...], default: str | None,
-            p: _Problems) -> str | None:
-    value = t.get(key, default)
-    if value not in allowed:
-        shown = "missing" if value is None else f"{value!r} is not allowed"
-        p.add(entry_id, key, f"{shown} (use one of: {', '.join(allowed)})")
-        return None
-    return str(value)
-
-
-def _lang_map(entry_id: str, t: dict[str, Any], key: str, p: _Problems,
-              required: bool = False) -> dict[str, str]:
-    value = t.get(key, {})
-    if not isinstance(value, dict):
-        p.add(entry_id, key, "must be a table of language = text")
-        return {}
-    out: dict[str, str] = {}
-    for lang, text in value.items():
-        if not _LANG.match(lang):
-            p.add(entry_id, f"{key}.{lang}", "not a language tag (e.g. en, zh-CN)")
-        elif not isinstance(text, str) or not text:
-            p.add(entry_id, f"{key}.{lang}", "must be a non-empty string")
-        else:
-            out[lang] = text
-    if required and "en" not in out and not any(f"{key}.en" in item for item in p.items):
-        p.add(entry_id, f"{key}.en", "missing (English is required)")
-    return out
-
-
-def _lang_lists(entry_id: str, t: dict[str, Any], key: str, p: _Problems) -> dict[str, tuple[str, ...]]:
-    value = t.get(key, {})
-    if not isinstance(value, dict):
-        p.add(entry_id, key, "must be a table of language = [texts]")
-        return {}
-    out: dict[str, tuple[str, ...]] = {}
-    for lang, texts in value.items():
-        if not _LANG.match(lang):
-            p.add(entry_id, f"{key}.{lang}", "not a language tag (e.g. en, zh-CN)")
-        elif not isinstance(texts, list) or not all(isinstance(x, str) and x for x in texts):
-            p.add(entry_id, f"{key}.{lang}", "must be a list of non-empty strings")
-        else:
-            out[lang] = tuple(texts)
     return out
