@@ -2,6 +2,7 @@
 
 from logparse.catalogue import load_catalogue
 from logparse.errors import CatalogueError, FormatError, LogparseError, ParseError, SourceError
+from logparse.fuzzy import MatchResult, match
 from logparse.model import Detection, Record
 
 __version__ = "0.1.0"
@@ -11,9 +12,11 @@ __all__ = [
     "Detection",
     "FormatError",
     "LogparseError",
+    "MatchResult",
     "ParseError",
     "Record",
     "SourceError",
     "__version__",
     "load_catalogue",
+    "match",
 ]

@@ -118,6 +118,60 @@ def _cmd_catalogue_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_match(args: argparse.Namespace) -> int:
+    import json
+
+    from logparse.fuzzy import MAX_QUERY_BYTES, match, query_text
+
+    if args.text is None or args.text == "-":
+        text = query_text(sys.stdin.buffer.read(MAX_QUERY_BYTES + 1))
+    else:
+        text = query_text(args.text)
+    results = match(text, catalogue_from_args(args), top=args.top, lang=args.lang)
+    if args.json:
+        json.dump({"query": text, "matches": [r.to_dict() for r in results]}, sys.stdout,
+                  ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    elif sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("confidence", "id", "kind", "matched", "title", "evidence", title="logparse match")
+        for r in results:
+            style = None if r.confidence >= 0.5 else "dim"
+            table.add_row(f"{r.confidence:.2f}", r.id, r.kind, r.matched, r.title, r.evidence[:60],
+                          style=style)
+        Console().print(table if results else "No catalogue entry matches this text.")
+    else:
+        for r in results:
+            print(f"{r.confidence:.2f}\t{r.id}\t{r.kind}\t{r.matched}\t{r.title}")
+    return EXIT_OK
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {value!r}")
+    return int(value)
+
+
+def _add_match_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+    m = sub.add_parser(
+        "match", help="match pasted error text (code, portal block, CLI JSON, ticket) to catalogue entries",
+        description="Rank the catalogue entries a pasted error text points to, with a confidence in [0, 1] "
+                    "(act on >= 0.5). Codes unknown to the catalogue that stand where an error code stands "
+                    "are reported as unknown-code.",
+        epilog="Example: az backup job show ... | logparse match --json\n"
+               "         logparse match 'ExtensionSnapshotFailedNoNetwor' --top 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    m.add_argument("text", nargs="?", metavar="TEXT",
+                   help="the error text; - or nothing reads standard input")
+    m.add_argument("--top", type=_positive_int, metavar="N", help="show only the best N matches")
+    m.add_argument("--json", action="store_true", help='print {"query": ..., "matches": [...]} as JSON')
+    add_catalogue_options(m)
+    m.set_defaults(func=_cmd_match)
+
+
 def _add_catalogue_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     raw = argparse.RawDescriptionHelpFormatter
     e = sub.add_parser(
@@ -185,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("files", nargs="+", help="files to detect")
     d.set_defaults(func=_cmd_detect)
     _add_catalogue_commands(sub)
+    _add_match_command(sub)
     return parser
 
 

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from logparse.catalogue import Catalogue, load_catalogue
+from logparse.errors import ParseError
 from logparse.fuzzy_index import (
     BACKUP_CODE_SHAPE,
     CJK,
@@ -41,9 +42,10 @@ from logparse.fuzzy_index import (
     tokens,
 )
 
-__all__ = ["MatchResult", "match"]
+__all__ = ["MAX_QUERY_BYTES", "MatchResult", "match", "query_text"]
 
 REPORT_FLOOR = 0.3  # weaker candidates are noise and are never returned
+MAX_QUERY_BYTES = 1 << 20  # pasted error text, not a whole log: ``logparse parse`` reads those
 _EXACT, _EXACT_WEAK, _JOINED, _INT_CODE_CONF, _SIGNATURE = 0.97, 0.45, 0.9, 0.9, 0.85
 _FAMILY = 0.6
 _UNKNOWN_AT_POSITION = 0.75
@@ -165,6 +167,27 @@ def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
     evidence += _message_evidence(index, query, named)
     results = _combine(index, evidence, lang, query)
     return results[:top] if top is not None else results
+
+
+def query_text(data: bytes | str) -> str:
+    """Validate pasted input and return it as text.
+
+    Raises:
+        ParseError: empty or whitespace-only input, binary data (NUL bytes or mostly
+            undecodable bytes), or more than ``MAX_QUERY_BYTES``.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if len(raw) > MAX_QUERY_BYTES:
+        raise ParseError(f"match: input is larger than {MAX_QUERY_BYTES // 1024} KiB; pass the error text, "
+                         "not a whole log (logparse parse reads logs)")
+    if b"\x00" in raw:
+        raise ParseError("match: input is binary (NUL bytes); pass the error text")
+    text = raw.decode("utf-8-sig", errors="replace")
+    if text.count("\ufffd") > max(8, len(text) // 20):
+        raise ParseError("match: input is not UTF-8 text (mostly undecodable bytes); pass the error text")
+    if not text.strip():
+        raise ParseError("match: no text to match; pass TEXT or pipe the error text on stdin")
+    return text
 
 
 def _code_evidence(index: Index, query: _Query) -> list[_Evidence]:
