@@ -35,7 +35,13 @@ from types import TracebackType
 from typing import IO, Any, BinaryIO, cast
 
 from logparse import _streams as bs
+from logparse._paths import collector_truncation, input_name, normalise, order, rotation_key
 from logparse.errors import SourceError
+
+__all__ = [
+    "Bundle", "Item", "Limits", "MemberInfo", "Skipped",
+    "normalise", "open_source", "parse_size", "rotation_key",
+]
 
 MiB = 1024**2
 GiB = 1024**3
@@ -43,11 +49,6 @@ GiB = 1024**3
 MAX_LAYERS = 3
 # Larger GNU long-name or pax headers are refused (tarfile would read them whole into memory).
 MAX_TAR_EXTENDED_HEADER = 1 * MiB
-# Sizes at which collectors cut a file to its tail; a member of exactly this size was cut.
-COLLECTOR_CAPS = {
-    30 * MiB: "size equals waagent -collect-logs' 30 MiB per-file cap",
-    25 * MiB: "size equals sosreport's default 25 MiB --log-size",
-}
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,21 @@ class Skipped:
 Item = tuple[MemberInfo, BinaryIO] | Skipped
 
 
+_UNITS = {"": 1, "k": 1024, "m": MiB, "g": GiB, "t": 1024 * GiB}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from a size flag: ``1048576``, ``500M``, ``2G``, ``1.5GiB`` (binary units).
+
+    Raises:
+        ValueError: not a size.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (examples: 500M, 2G)")
+    return int(float(match[1]) * _UNITS[match[2]])
+
+
 def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = None) -> Bundle:
     """Open a path, ``-`` (stdin) or a binary stream as a bundle of members.
 
@@ -133,7 +149,7 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
         stream = cast(BinaryIO, bs.Replay(head, cast(BinaryIO, handle), error))
     size = st.st_size if stat.S_ISREG(st.st_mode) else None
     bundle._source = lambda: bundle._expand(
-        _input_name(text), stream, head, size=size, container="file", level=0, seekable=seekable
+        input_name(text), stream, head, size=size, container="file", level=0, seekable=seekable
     )
     return bundle
 
@@ -207,9 +223,7 @@ class Bundle:
         return not self._stopped
 
     def _member(self, path: str, stream: BinaryIO, *, size: int | None, container: str) -> Item:
-        path, truncated = _collector_truncation(path)
-        if truncated is None and size is not None:
-            truncated = COLLECTOR_CAPS.get(size)
+        path, truncated = collector_truncation(path, size)
         guard = bs.Guard(
             stream,
             path,
@@ -310,7 +324,7 @@ class Bundle:
                     break
                 else:
                     found.append((path, _special_reason(st.st_mode) or st))
-        found.sort(key=lambda item: _order(_collector_truncation(item[0])[0]))
+        found.sort(key=lambda item: order(collector_truncation(item[0])[0]))
         for path, what in found:
             if isinstance(what, str):
                 yield Skipped(path, what)
@@ -418,7 +432,7 @@ class Bundle:
                 if info.filename.endswith(("/", "\\")):
                     continue
                 members.append((info.filename, info))
-            members.sort(key=lambda item: _order(_collector_truncation(normalise(item[0])[0] or item[0])[0]))
+            members.sort(key=lambda item: order(collector_truncation(normalise(item[0])[0] or item[0])[0]))
             for name, info in members:
                 path, reason = normalise(name)
                 shown = prefix + (path or name)
@@ -482,35 +496,6 @@ class Bundle:
                 f"{label}: zip directory unreadable ({why}); read members in stored order; "
                 f"{scan.stop} after member {last}; later members unread"
             )
-
-
-# -- names ---------------------------------------------------------------------------------
-
-_DRIVE = re.compile(r"^[A-Za-z]:/?")
-
-
-def normalise(name: str) -> tuple[str | None, str | None]:
-    """``(path, None)`` for a safe member name, else ``(None, reason)``.
-
-    Backslashes become slashes and a Windows drive letter is dropped (Windows collectors write
-    ``C:\\WindowsAzure\\...``), but a leading ``/`` or any ``..`` is refused: GNU tar strips those
-    unless told not to, so they mark a hostile or careless archive.
-    """
-    text = _DRIVE.sub("", name.replace("\\", "/"), count=1)
-    if text.startswith("/"):
-        return None, "absolute path"
-    parts = [part for part in text.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        return None, "path traversal"
-    if not parts:
-        return None, None
-    return "/".join(parts), None
-
-
-def _input_name(text: str) -> str:
-    """A top-level file's own path as a member path: what path-based format detection sees."""
-    parts = [p for p in text.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    return _DRIVE.sub("", "/".join(parts)) or text
 
 
 def _special_reason(mode: int) -> str | None:
@@ -579,77 +564,3 @@ def _tarinfo_class() -> type:
     return _TarInfo
 
 
-# -- rotation and truncation -----------------------------------------------------------------
-
-_COMPRESSED = re.compile(r"\.(?:gz|zst|bz2|xz)$", re.IGNORECASE)
-_NUMBERED = re.compile(r"^(?P<stem>.+?)\.(?P<n>\d{1,4})$")
-_DATED = re.compile(r"^(?P<stem>.+?)-(?P<date>\d{4}-?\d{2}-?\d{2})(?:-(?P<extra>\d{1,12}))?$")
-
-
-def rotation_key(path: str) -> tuple[str, int, int, int]:
-    """``(logical path, group, a, b)``: sorting puts a file's rotations oldest first.
-
-    ``waagent.log.6.gz`` .. ``waagent.log.1`` (logrotate numbering), then dated rotations
-    ``waagent.log-2024-05-01-1714567890.gz`` by date and epoch (agent 2.2.46+ ``dateext``), then
-    the live ``waagent.log``. A version-like name (``ext-1.5.2``) is not a numbered rotation.
-    """
-    base = _COMPRESSED.sub("", path)
-    numbered = _NUMBERED.match(base)
-    if numbered and not re.search(r"\.\d+$", numbered["stem"]):
-        return numbered["stem"], 0, -int(numbered["n"]), 0
-    dated = _DATED.match(base)
-    if dated:
-        return dated["stem"], 1, int(dated["date"].replace("-", "")), int(dated["extra"] or 0)
-    return base, 2, 0, 0
-
-
-def _order(path: str) -> tuple[tuple[str, int, int, int], str]:
-    return rotation_key(path), path
-
-
-# Where the collectors' flattened names come from: the first match wins.
-_TREES = ("var/log/azure/", "var/lib/waagent/", "var/log/", "etc/")
-_VERSION_DIR = re.compile(r"^(\d+(?:\.\d+)+)[._](.+)$")
-_LAST_FILE = re.compile(r"^(?P<dir>.+?)\.(?P<file>[^.]+\.[A-Za-z]+(?:\.\d+)?)$")
-
-
-def _collector_truncation(path: str) -> tuple[str, str | None]:
-    """Map a collector's stored name for a cut file back to its logical path, with the reason.
-
-    ``waagent -collect-logs`` stores the tail of an oversized ``/var/log/syslog.1`` as
-    ``truncated__var_log_syslog.1`` (it flattens ``/`` to ``_``, so the double underscore is
-    real); sosreport keeps the tail of ``/var/log/waagent.log`` as
-    ``sos_strings/azure/var.log.waagent.log.tailed`` and leaves a symlink where the file was.
-    """
-    head, _, base = path.rpartition("/")
-    if base.startswith("truncated_") and len(base) > len("truncated_"):
-        original = _unflatten(base[len("truncated_") :].lstrip("_"), "_")
-        reason = f"cut by waagent -collect-logs (stored as {base})"
-        return (f"{head}/{original}" if head else original), reason
-    root, marker, rest = path.rpartition("sos_strings/")
-    if marker and base.endswith(".tailed") and "/" in rest:
-        original = _unflatten(base[: -len(".tailed")], ".")
-        return f"{root}{original}", f"tail kept by sosreport's size limit (stored as {marker}{rest})"
-    return path, None
-
-
-def _unflatten(flat: str, sep: str) -> str:
-    """Undo ``path.replace("/", sep)`` where the directory tree is known; keep the rest as is."""
-    for tree in _TREES:
-        flat_tree = tree.replace("/", sep)
-        if not flat.startswith(flat_tree):
-            continue
-        rest = flat[len(flat_tree) :]
-        if tree != "var/log/azure/":
-            return tree + rest
-        # /var/log/azure/<Publisher.Type>[/<version>]/<file>: extension names hold dots, never "_".
-        if sep == "_":
-            ext, _, file = rest.partition("_")
-        else:
-            match = _LAST_FILE.match(rest)
-            ext, file = (match["dir"], match["file"]) if match else ("", rest)
-        version = _VERSION_DIR.match(file) if sep == "_" else None
-        if version:
-            file = f"{version[1]}/{version[2]}"
-        return tree + (f"{ext}/{file}" if ext else file)
-    return flat

@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 
 from logparse import _streams
 from logparse.errors import SourceError
-from logparse.sources import Limits, MemberInfo, Skipped, normalise, open_source, rotation_key
+from logparse.sources import (
+    Limits,
+    MemberInfo,
+    Skipped,
+    normalise,
+    open_source,
+    parse_size,
+    rotation_key,
+)
 from tests import packing
 from tests.packing import KINDS, Entry
 
@@ -250,6 +258,35 @@ def test_single_gz_and_zst_files(tmp_path: Path) -> None:
     fake.write_bytes(b"plain\n")
     [(info, data)], _, _ = collect(fake)
     assert (info.container, data) == ("file", b"plain\n")
+
+
+def test_plain_and_compressed_stdin_streams() -> None:
+    for data in (b"plain\n", packing.compress(b"plain\n", "gz"), packing.compress(b"plain\n", "zst")):
+        [(info, got)], _, warnings = collect(io.BufferedReader(_Pipe(data)))
+        assert (info.path, info.container, got, warnings) == ("<stream>", "stdin", b"plain\n", [])
+
+
+def test_compression_layers_are_capped() -> None:
+    data = b"x\n"
+    for _ in range(3):
+        data = packing.compress(data, "gz")
+    [(_info, got)], _, _ = collect(io.BytesIO(data))
+    assert got == b"x\n"
+    members, skipped, _ = collect(io.BytesIO(packing.compress(data, "gz")))
+    assert not members and skipped == [Skipped("<stream>", "compressed more than 3 times over")]
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("1048576", 1 << 20), ("500M", 500 << 20), ("2G", 2 << 30), ("1.5GiB", 3 << 29), ("10 kb", 10240)],
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_parse_size_rejects_junk() -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size("lots")
 
 
 def test_nested_archives_join_paths_with_bang(tmp_path: Path) -> None:
