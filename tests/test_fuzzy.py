@@ -1,0 +1,309 @@
+"""Tests of the fuzzy matcher (logparse.fuzzy) and the ``logparse match`` command."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import logparse
+from logparse.catalogue import load_catalogue
+from logparse.cli import main
+from logparse.errors import ParseError
+from logparse.fuzzy import MatchResult, match, query_text
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = load_catalogue()
+
+
+def _bench(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benches" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses in the module look themselves up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def confident(text: str) -> dict[str, MatchResult]:
+    return {r.id: r for r in match(text) if r.confidence >= 0.5}
+
+
+# -- catalogue invariant: examples match their own entry and no other --------------------------
+
+EXAMPLES = [(e.id, n, ex) for e in CATALOGUE.entries.values() for n, ex in enumerate(e.examples)]
+
+
+@pytest.mark.parametrize(("entry_id", "n", "example"), EXAMPLES, ids=[f"{i}[{n}]" for i, n, _ in EXAMPLES])
+def test_catalogue_example_matches_its_entry_and_no_other(entry_id: str, n: int, example: str) -> None:
+    results = match(example, CATALOGUE)
+    assert results, f"nothing matched {example!r}"
+    assert results[0].id == entry_id and results[0].confidence >= 0.5, results[:3]
+    others = [r for r in results if r.id != entry_id and r.confidence >= 0.5]
+    assert not others, others
+
+
+# -- the labelled set ---------------------------------------------------------------------------
+
+def test_labelled_cases_meet_precision_and_recall() -> None:
+    score, misses = _bench("match_cases").evaluate(0.5)
+    assert len(_bench("match_cases").load_cases()) >= 80
+    assert score.negatives_hit == 0, misses
+    assert score.precision >= 0.95 and score.recall >= 0.95, misses
+
+
+def test_labelled_cases_have_enough_negatives_and_known_ids() -> None:
+    cases = _bench("match_cases").load_cases()
+    assert sum(1 for _, _, expected in cases if not expected) >= 20
+    unknown = set().union(*(
+        set(v.get("unknown", [])) for v in __import__("tomllib").loads(
+            (ROOT / "fixtures" / "cases" / "labels.toml").read_text(encoding="utf-8"))["case"].values()))
+    for name, _, expected in cases:
+        for entry_id in expected - unknown:
+            assert entry_id in CATALOGUE.entries, f"{name}: {entry_id} is not a catalogue id"
+        for code in expected & unknown:
+            assert code not in CATALOGUE.entries, f"{name}: {code} is known, not unknown"
+
+
+# -- codes --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "UserErrorGuestAgentStatusUnavailable",
+    "failed with usererrorguestagentstatusunavailable again",
+    "USERERRORGUESTAGENTSTATUSUNAVAILABLE",
+])
+def test_exact_code_any_case_is_about_certain(text: str) -> None:
+    top = match(text)[0]
+    assert (top.id, top.matched) == ("UserErrorGuestAgentStatusUnavailable", "code")
+    assert top.confidence >= 0.95
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ExtensionSnapshotFailedNoNetwor", "ExtensionSnapshotFailedNoNetwork"),  # truncated
+    ("ExtensionSnaphsotFailedNoNetwork", "ExtensionSnapshotFailedNoNetwork"),  # transposed letters
+    ("backup fails with usererror vm provisioning state failed", "UserErrorVmProvisioningStateFailed"),  # split
+    ("UserErrorSkuNotAvaliable", "UserErrorSkuNotAvailable"),
+    ("UserErrorCrossSubscriptionRestoreNotSupportedForCRR", "UserErrorCrossSubscriptionRestoreNotSuppportedForCRR"),
+])
+def test_misspelt_truncated_or_split_codes_are_high_but_below_exact(text: str, expected: str) -> None:
+    top = match(text)[0]
+    assert top.id == expected
+    assert 0.75 <= top.confidence
+    exact = match(expected)[0].confidence
+    assert top.confidence <= exact
+
+
+def test_recased_code_counts_as_exact() -> None:
+    top = match("Nightly job failed with BackupOperationFailedV2 at 01:14")[0]
+    assert (top.id, top.matched) == ("BackUpOperationFailedV2", "code")
+
+
+def test_historic_spelling_is_an_alias() -> None:
+    assert confident("the job showed ExtentionOperationFailed")["ExtensionOperationFailedForManagedDisks"]
+
+
+def test_a_slip_between_two_codes_is_not_a_guess() -> None:
+    # Equally far from ...ForOLR and ...ForCRR: neither is claimed.
+    assert not confident("UserErrorCrossSubscriptionRestoreNotSuppportedForXRR")
+
+
+def test_prose_that_reads_like_a_code_is_not_one() -> None:
+    assert not confident("The backup operation failed because another backup or recovery operation is running.")
+
+
+def test_generic_platform_code_needs_backup_context() -> None:
+    arm = "(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm9' under resource group 'rg' was not found."
+    assert "ResourceNotFound" not in confident(arm)
+    assert "ResourceNotFound" in confident("ResourceNotFound")  # the query is the code itself
+    backup = "Backup item vm9 in the vault failed: 320001, ResourceNotFound - the VM was deleted"
+    assert "ResourceNotFound" in confident(backup)
+
+
+def test_family_code_with_member_message_names_the_member() -> None:
+    text = ("VMRestorePointClientError Restore Point creation failed due to COM+ error. "
+            "Please restart windows service COMSysApp")
+    got = confident(text)
+    assert set(got) == {"VMRestorePointClientError.ComPlus"}
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Could not communicate with the VM agent for snapshot status", "GuestAgentSnapshotTaskStatusError"),
+    ("> Snapshot operation failed due to no\n>   network connectivity on the virtual\n>   machine",
+     "ExtensionSnapshotFailedNoNetwork"),  # wrapped and quoted
+    ("Error Message: Snapshot operation failed because VSS writers were in a bad st", "ExtensionFailedVssWriterInBadState"),
+    ("error: Could not comunicate with the VM agent for snapshot staus", "GuestAgentSnapshotTaskStatusError"),
+    ("VM Agent is unable to communicate with the Azure Backup Service.", "UserErrorGuestAgentStatusUnavailable"),
+    ("错误消息：由于虚拟机上无网络连接，快照操作失败", "ExtensionSnapshotFailedNoNetwork"),
+    ("错误消息：由于某些附加的磁盘已超出\n快照限制，因此快照操作失败", "ExtensionFailedSnapshotLimitReachedError"),
+])
+def test_messages_partial_wrapped_typoed_reworded_or_chinese(text: str, expected: str) -> None:
+    got = confident(text)
+    assert set(got) == {expected}
+    assert got[expected].matched in ("message", "alias")
+
+
+def test_shared_wording_reports_both_owners_unless_a_code_decides() -> None:
+    message = "Backup failed with an internal error - Please retry the operation in a few minutes"
+    assert set(confident(message)) == {"BackUpOperationFailed", "BackUpOperationFailedV2"}
+    assert set(confident(f"Error Code: BackUpOperationFailedV2\nError Message: {message}")) == {
+        "BackUpOperationFailedV2"}
+
+
+def test_portal_block_yields_its_own_error_only() -> None:
+    block = ("Error Code | ExtensionSnapshotFailedCOM\nError Message | Snapshot operation failed due to COM+ error\n"
+             'Recommended Action | Please restart windows service "COM+ System Application" (COMSysApp). '
+             "If the issue persists,, restart the VM.\n")
+    assert set(confident(block)) == {"ExtensionSnapshotFailedCOM"}
+
+
+def test_several_errors_in_one_text_are_all_reported() -> None:
+    text = ("Monday: UserErrorGuestAgentStatusUnavailable\nTuesday: the job said "
+            "'Failed to freeze one or more mount-points of the VM to take a file-system consistent snapshot.'\n"
+            "错误代码：UserErrorBackupOperationInProgress\n")
+    assert set(confident(text)) == {"UserErrorGuestAgentStatusUnavailable", "UserErrorFsFreezeFailed",
+                                    "UserErrorBackupOperationInProgress"}
+
+
+def test_cli_json_integer_code_matches_through_the_string() -> None:
+    text = '{"errorCode": 123456, "errorString": "Copying backed up data from vault timed out", "errorTitle": ""}'
+    assert set(confident(text)) == {"CopyingVHDsFromBackUpVaultTakingLongTime"}
+
+
+@pytest.mark.parametrize("text", [
+    "AWS Backup: An internal error occurred. Please retry the operation in a few minutes.",
+    "wbadmin: The backup operation failed because another backup or recovery operation is in progress.",
+    "Failed to quiesce the virtual machine. An error occurred while saving the snapshot.",
+    "The SSM Agent was unable to communicate with the Systems Manager endpoint.",
+    "创建快照失败：磁盘当前状态不支持该操作，请稍后重试。",
+    '{"status": "Completed", "errorDetails": null, "operation": "Backup"}',
+])
+def test_other_products_and_healthy_output_report_nothing_confident(text: str) -> None:
+    assert not confident(text)
+
+
+# -- unknown codes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Error Code: UserErrorDiskEncryptionSetKeyMissing\nError Message: the key could not be read",
+    '{"error": {"code": "BMSUserErrorProtectionPolicyMismatch", "message": "policy mismatch"}}',
+    "错误代码：UserErrorVmSnapshotLockedByPolicy",
+    "ErrorCode: CloudTransientStorageError, ErrorMessage: transient storage error",
+    "Error Code\tExtensionHandlerVersionBlocked",
+])
+def test_unknown_code_at_a_code_position_surfaces(text: str) -> None:
+    unknown = [r for r in match(text) if r.kind == "unknown-code"]
+    assert len(unknown) == 1
+    assert unknown[0].confidence >= 0.5 and unknown[0].id in text and unknown[0].matched == "unknown-code"
+
+
+def test_unknown_code_shapes_in_prose_or_other_shapes_are_not_reported() -> None:
+    assert not confident("our UserErrorHandler middleware and the ExtensionManager class crash")
+    assert not confident('{"code": "DeploymentFailed", "message": "At least one resource deployment failed."}')
+
+
+def test_new_variant_of_a_known_code_is_unknown_plus_its_family() -> None:
+    results = {r.id: r for r in match("Error Code: UserErrorVmProvisioningStateFailedV3")}
+    assert results["UserErrorVmProvisioningStateFailedV3"].kind == "unknown-code"
+    family = results["UserErrorVmProvisioningStateFailed"]
+    assert family.matched == "code-family" and family.confidence < results[
+        "UserErrorVmProvisioningStateFailedV3"].confidence
+
+
+def test_typo_at_a_code_position_is_the_known_code_not_an_unknown_one() -> None:
+    results = match("Error Code: UserErrorGuestAgentStatusUnavailible")
+    assert [r.id for r in results if r.confidence >= 0.5] == ["UserErrorGuestAgentStatusUnavailable"]
+
+
+# -- API shape and robustness -------------------------------------------------------------------
+
+def test_result_is_plain_and_serialisable() -> None:
+    result = logparse.match("UserErrorFsFreezeFailed", top=1, lang="zh-CN")[0]
+    data = result.to_dict()
+    assert set(data) >= {"id", "kind", "confidence", "title", "matched", "language", "evidence"}
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    assert result.title == CATALOGUE.entries["UserErrorFsFreezeFailed"].title["zh-CN"]
+
+
+@given(st.text(max_size=400))
+def test_any_text_gives_sorted_confidences_in_range(text: str) -> None:
+    results = match(text)
+    assert all(0.0 <= r.confidence <= 1.0 for r in results)
+    assert [r.confidence for r in results] == sorted((r.confidence for r in results), reverse=True)
+
+
+def test_large_text_is_handled() -> None:
+    filler = "The VM runs Ubuntu and the backup policy is daily. " * 4000  # about 200 KB
+    assert set(confident(filler + " UserErrorFsFreezeFailed ")) == {"UserErrorFsFreezeFailed"}
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"", "no text"), (b" \n\t ", "no text"), (b"abc\x00def", "binary"),
+    (bytes(range(128, 256)) * 40, "not UTF-8"), (b"x" * (2 << 20), "larger"),
+])
+def test_bad_input_is_rejected_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        query_text(data)
+
+
+# -- the command --------------------------------------------------------------------------------
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["match", "--json", "--lang", "en", "ExtensionSnapshotFailedNoNetwor"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"] == "ExtensionSnapshotFailedNoNetwor"
+    first = out["matches"][0]
+    assert first["id"] == "ExtensionSnapshotFailedNoNetwork" and first["kind"] == "error"
+    assert first["matched"] == "fuzzy-code" and first["language"] == "en" and 0.5 <= first["confidence"] <= 1
+    assert isinstance(first["title"], str) and first["title"]
+
+
+def test_cli_reads_stdin_and_prints_plain_lines(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    _stdin(monkeypatch, "错误代码：UserErrorVmProvisioningStateFailed\n".encode())
+    assert main(["match", "--top", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.split("\t")[1:4] == ["UserErrorVmProvisioningStateFailed", "error", "code"]
+
+
+def test_cli_no_match_is_still_success(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["match", "--json", "just a friendly hello"]) == 0
+    assert json.loads(capsys.readouterr().out)["matches"] == []
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n", b"\x00\x01\x02" * 1000, b"\xff\xfe\xfa" * 400000])
+def test_cli_bad_stdin_is_one_line_and_exit_2(data: bytes, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    _stdin(monkeypatch, data)
+    assert main(["match", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("logparse: error: match:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_bad_extra_catalogue_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "extra.toml"
+    bad.write_text("[NewCode]\nkind = 'error'\n", encoding="utf-8")
+    assert main(["match", "--catalogue", str(bad), "UserErrorFsFreezeFailed"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_cli_extra_catalogue_entry_is_matched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = tmp_path / "extra.toml"
+    extra.write_text(
+        "[UserErrorBrandNewThing]\nkind = 'error'\ntitle.en = 'A brand new thing'\n"
+        "messages.en = ['The brand new thing went wrong in a very specific way.']\n"
+        "examples = ['UserErrorBrandNewThing']\n", encoding="utf-8")
+    assert main(["match", "--json", "--catalogue", str(extra), "Error Code: UserErrorBrandNewThing"]) == 0
+    first = json.loads(capsys.readouterr().out)["matches"][0]
+    assert (first["id"], first["kind"]) == ("UserErrorBrandNewThing", "error")
