@@ -247,7 +247,12 @@ class Bundle:
         level: int,
         seekable: bool = False,
     ) -> Iterator[Item]:
-        """Yield ``stream`` as a member, or the members of the archive it holds."""
+        """Yield ``stream`` as a member, or the members of the archive it holds.
+
+        ``level`` counts the archives around ``stream``: 0 for the input itself, 1 for members
+        of the top-level archive or directory. ``head`` is the stream's first bytes when the
+        caller already read them (``seekable`` then says the stream was rewound instead).
+        """
         if head is None:
             head, error = bs.read_head(stream)
             stream = cast(BinaryIO, bs.Replay(head, stream, error))
@@ -286,16 +291,18 @@ class Bundle:
         if archive == "tar":
             yield from self._tar(stream, prefix, level + 1, label)
             return
-        if not seekable:
-            cap = self.limits.max_member_bytes if level else self.limits.max_total_bytes
-            try:
-                stream = bs.spool(stream, label, cap)
-            except SourceError as exc:
-                self.warnings.append(str(exc))
-                yield Skipped(path, str(exc).removeprefix(f"{label}: "))
-                return
-            self._stack.callback(stream.close)
-        yield from self._zip(stream, prefix, level + 1, label)
+        if seekable:
+            yield from self._zip(stream, prefix, level + 1, label)
+            return
+        # zip keeps its directory at the end: spool what cannot seek, and free it right after.
+        cap = self.limits.max_member_bytes if level else self.limits.max_total_bytes
+        try:
+            spooled = bs.spool(stream, label, cap)
+        except SourceError as exc:
+            yield Skipped(path, str(exc).removeprefix(f"{label}: "))
+            return
+        with spooled:
+            yield from self._zip(spooled, prefix, level + 1, label)
 
     # -- containers ----------------------------------------------------------------------
 

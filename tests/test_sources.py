@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import io
 import os
 import subprocess
@@ -305,10 +306,8 @@ def test_nested_archives_join_paths_with_bang(tmp_path: Path) -> None:
     assert {info.path for info, _ in members} == {"logs.zip!/var/log/waagent.log", "notes.txt"}
 
 
-def test_zip_inside_a_streamed_tar_is_spooled_and_deleted(tmp_path: Path, monkeypatch) -> None:
-    spool_dir = tmp_path / "spool"
-    spool_dir.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(spool_dir))
+def test_zip_inside_a_streamed_tar_is_spooled_and_deleted(sandbox: Path, monkeypatch) -> None:
+    spool_dir = Path(tempfile.tempdir or "")
     monkeypatch.setattr(_streams, "SPOOL_IN_MEMORY", 16)  # force the spool onto disk
     inner = packing.zip_bytes({"a.log": b"a\n" * 1000, "b.log": b"b\n"})
     outer = packing.pack({"logs.zip": inner}, "tar")
@@ -406,11 +405,31 @@ def test_windows_tree_zip() -> None:
 
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch) -> Path:
-    """A fresh cwd; the test asserts nothing new appears in it, above it, or in /tmp."""
+    """A fresh cwd, and a spy on every file opened for writing: only the temp spool may be."""
     cwd = tmp_path / "deep" / "er" / "cwd"
     cwd.mkdir(parents=True)
     monkeypatch.chdir(cwd)
-    return cwd
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_dir))
+    written: list[str] = []
+    real_os_open, real_open = os.open, builtins.open
+
+    def spy_os_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            written.append(os.fspath(path))
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def spy_open(file, mode="r", *args, **kwargs):
+        if any(flag in mode for flag in "wax+"):
+            written.append(os.fspath(file) if not isinstance(file, int) else f"fd {file}")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", spy_os_open)
+    monkeypatch.setattr(builtins, "open", spy_open)
+    monkeypatch.setattr(tarfile, "bltn_open", spy_open)
+    yield cwd
+    assert all(Path(path).resolve().is_relative_to(spool_dir) for path in written), written
 
 
 def _listing(*dirs: Path) -> dict[Path, set[str]]:
