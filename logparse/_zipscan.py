@@ -128,13 +128,16 @@ class LocalScan:
             if fixed[:4] in _CENTRAL_SIGS:
                 self.stop = "central directory unreadable"
                 return
-            if len(fixed) < _LOCAL.size or fixed[:4] != b"PK\x03\x04":
-                self.stop = "archive ends without its central directory" if not fixed else "corrupt header"
+            if len(fixed) < _LOCAL.size:
+                self.stop = "truncated: archive ends without its central directory"
+                return
+            if fixed[:4] != b"PK\x03\x04":
+                self.stop = "corrupt: no member header where one should start"
                 return
             _, _, flags, method, _, _, crc, csize, _, nlen, xlen = _LOCAL.unpack(fixed)
             tail = self._f.read(nlen + xlen)
             if len(tail) < nlen + xlen:
-                self.stop = "corrupt header"
+                self.stop = "truncated: archive ends inside a member header"
                 return
             name = tail[:nlen].decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace")
             zip64 = _has_zip64(tail[nlen:])

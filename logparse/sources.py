@@ -500,8 +500,8 @@ class Bundle:
             yield Skipped(label, why)
         elif scan.stop:
             self.warnings.append(
-                f"{label}: zip directory unreadable ({why}); read members in stored order; "
-                f"{scan.stop} after member {last}; later members unread"
+                f"{label}: zip directory unreadable ({why}); read in stored order up to member {last}, "
+                f"then {scan.stop}; later members unread"
             )
 
 
