@@ -6,13 +6,16 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from logparse import formats
 from logparse.errors import LogparseError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from logparse.catalogue import Catalogue
+    from logparse.findings import TriageResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -52,6 +55,144 @@ def _cmd_detect(args: argparse.Namespace) -> int:
             continue
         print(f"{path}\t{d.format or 'unknown'}\t{d.score:.2f}\t{d.by}")
     return status
+
+
+def _cmd_triage(args: argparse.Namespace) -> int:
+    import json
+
+    from logparse import report
+    from logparse.sources import Limits
+    from logparse.triage import triage
+
+    limits = Limits(max_member_bytes=args.max_member_size, max_total_bytes=args.max_total_size,
+                    max_ratio=args.max_ratio)
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress_bar(args.source)
+    try:
+        result = triage(
+            args.source, catalogue=catalogue_from_args(args), error_text=args.error, since=args.since,
+            until=args.until, limits=limits, engine=args.engine, lang=args.lang,
+            progress=progress.advance if progress else None,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
+    if not any(f.status == "analyzed" for f in result.files) and not args.error:
+        raise LogparseError(f"{args.source}: nothing readable ({len(result.files)} member(s), none analysed)")
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        report.render_triage(result, sys.stdout, threshold=args.min_confidence, verbose=args.verbose)
+    return EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
+
+
+def _fail_on(result: TriageResult, level: str | None) -> bool:
+    """``--fail-on``: a confidence (``0.7``) or a severity (``error``, ``warning``, ``any``) at >= 0.5."""
+    if level is None:
+        return False
+    try:
+        threshold = float(level)
+    except ValueError:
+        wanted = {"error": {"error"}, "warning": {"error", "warning"}, "any": {"error", "warning", "info"}}[level]
+        return any(f.severity in wanted or f.kind == "unknown-code" for f in result.findings_at(0.5))
+    return bool(result.findings_at(threshold))
+
+
+class _Progress:
+    """A byte-count progress bar on stderr (only on a terminal)."""
+
+    def __init__(self, total: int | None) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        self._bar = Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                             console=_stderr_console(), transient=True)
+        self._task = self._bar.add_task("scan", total=total)
+        self._bar.start()
+
+    def advance(self, count: int) -> None:
+        self._bar.advance(self._task, count)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _progress_bar(source: str) -> _Progress | None:
+    try:
+        size = os.path.getsize(source) if source != "-" and os.path.isfile(source) else None
+    except OSError:
+        size = None
+    return _Progress(size)
+
+
+def _since(text: str) -> datetime:
+    from datetime import UTC, datetime
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2024-05-01T10:00:00Z)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _size(text: str) -> int:
+    from logparse.sources import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _fail_level(text: str) -> str:
+    try:
+        if 0.0 <= float(text) <= 1.0:
+            return text
+    except ValueError:
+        if text in ("error", "warning", "any"):
+            return text
+    raise argparse.ArgumentTypeError(f"{text!r}: use error, warning, any or a confidence such as 0.7")
+
+
+def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from logparse.sources import Limits
+
+    defaults = Limits()
+    t = sub.add_parser(
+        "triage",
+        help="diagnose a log bundle: which backup error and cause, how sure, which lines, what to do",
+        description="Diagnose a bundle (directory, tar/tar.gz/tar.bz2/tar.xz/tar.zst, zip, .gz/.zst, a log "
+                    "or ticket file, or - for stdin) against the error catalogue.",
+        epilog="Example: tar czf - /var/log | logparse triage - --error 'UserErrorGuestAgentStatusUnavailable'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("source", help="bundle, directory, archive, file, or - for standard input")
+    t.add_argument("--json", action="store_true", help="print one JSON object (the result's to_dict())")
+    t.add_argument("--error", metavar="TEXT", help="the job error text from the portal, CLI or PowerShell")
+    t.add_argument("--since", type=_since, help="ignore log evidence before this time (ISO 8601; UTC if no zone)")
+    t.add_argument("--until", type=_since, help="ignore log evidence after this time")
+    t.add_argument("--fail-on", type=_fail_level, metavar="LEVEL",
+                   help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence")
+    t.add_argument("--min-confidence", type=float, default=0.5, help="findings shown (default 0.5)")
+    t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
+    t.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="worker processes (default: all cores)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    t.add_argument("--engine", choices=("auto", "hyperscan", "python"), default="auto",
+                   help="literal scan engine (default: hyperscan when installed)")
+    t.add_argument("--max-member-size", type=_size, default=defaults.max_member_bytes, metavar="SIZE",
+                   help="cap on one decompressed member (default 2G)")
+    t.add_argument("--max-total-size", type=_size, default=defaults.max_total_bytes, metavar="SIZE",
+                   help="cap on all decompressed data (default 20G)")
+    t.add_argument("--max-ratio", type=float, default=defaults.max_ratio,
+                   help="cap on the compression ratio of a member (default 200)")
+    add_catalogue_options(t)
+    t.set_defaults(func=_cmd_triage)
 
 
 def default_lang(environ: dict[str, str] | None = None) -> str:
@@ -238,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("files", nargs="+", help="files to detect")
     d.set_defaults(func=_cmd_detect)
+    _add_triage_command(sub)
     _add_catalogue_commands(sub)
     _add_match_command(sub)
     return parser

@@ -1,0 +1,109 @@
+"""Value types of a triage: evidence, findings, per-file status and the result that renders itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Evidence lines kept per finding; the count goes on, the list does not (bounded memory).
+MAX_EVIDENCE = 5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line that supports a finding, where it is, and what kind of source it came from."""
+
+    path: str
+    line: int
+    text: str
+    timestamp: str | None = None
+    source: str = "log"  # log | config | ticket | --error | fact
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "text": self.text,
+                "timestamp": self.timestamp, "source": self.source}
+
+
+@dataclass
+class Finding:
+    """A catalogue entry (or unknown code) the bundle points to, how sure, why, and what to do."""
+
+    id: str
+    kind: str
+    confidence: float
+    title: str
+    evidence: list[Evidence] = field(default_factory=list)
+    evidence_count: int = 0
+    remediation: list[str] = field(default_factory=list)
+    doc: str = ""
+    causes: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    severity: str = "error"
+
+    def add(self, evidence: Evidence) -> None:
+        self.evidence_count += 1
+        if len(self.evidence) < MAX_EVIDENCE and evidence not in self.evidence:
+            self.evidence.append(evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "confidence": round(self.confidence, 3), "title": self.title,
+            "evidence": [e.to_dict() for e in self.evidence], "evidence_count": self.evidence_count,
+            "remediation": list(self.remediation), "doc": self.doc, "causes": self.causes,
+            "reasons": list(self.reasons), "severity": self.severity,
+        }
+
+
+@dataclass
+class FileReport:
+    """What happened to one member: analysed (with its format and line count), skipped or failed."""
+
+    path: str
+    format: str | None
+    status: str  # analyzed | skipped | failed
+    reason: str | None = None
+    lines: int = 0
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "format": self.format, "status": self.status, "reason": self.reason,
+                "lines": self.lines, "truncated": self.truncated}
+
+
+@dataclass
+class Template:
+    """ERROR/WARNING lines no signature explains, grouped with numbers, ids and paths masked."""
+
+    template: str
+    level: str
+    count: int = 0
+    examples: list[Evidence] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"template": self.template, "level": self.level, "count": self.count,
+                "examples": [e.to_dict() for e in self.examples]}
+
+
+@dataclass
+class TriageResult:
+    """Everything ``logparse triage`` found; ``to_dict()`` is the JSON contract of ``--json``."""
+
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    files: list[FileReport] = field(default_factory=list)
+    unrecognized: list[Template] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def findings_at(self, threshold: float) -> list[Finding]:
+        return [f for f in self.findings if f.confidence >= threshold]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "findings": [f.to_dict() for f in self.findings],
+            "files": [f.to_dict() for f in self.files],
+            "unrecognized": [t.to_dict() for t in self.unrecognized],
+            "warnings": list(self.warnings),
+            "stats": dict(self.stats),
+        }

@@ -1,0 +1,192 @@
+"""The hot path: one compiled multi-literal scan per chunk of raw bytes, confirmed by regex per line.
+
+Every probe (a catalogue signature, a diagnosis fact, a level word) has a plain ``literal``
+that each of its matches contains. An engine finds every occurrence of every literal in a
+chunk at once; only the lines holding one are decoded and checked with the probe's regex.
+Two engines give the same answers by construction (both report every occurrence, overlaps
+included, and fold ASCII case only):
+
+* ``hyperscan`` (Vectorscan in the ``hyperscan`` wheel): about 1 GB/s on one core;
+* ``python``: ``bytes.find`` per distinct literal, the fallback where no wheel exists.
+
+Chunks must end at a line boundary (``\\n``), so no line spans two chunks and results do not
+depend on where a stream was cut.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from logparse.errors import LogparseError
+
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One thing to look for: ``literal`` pre-filters, ``regex`` confirms on the decoded line."""
+
+    key: str
+    literal: str
+    regex: re.Pattern[str]
+    caseless: bool = True
+
+
+@dataclass(frozen=True)
+class LineHit:
+    """A confirmed line: its byte span in the chunk and the probes (with their matches) it satisfied."""
+
+    start: int
+    end: int
+    text: str
+    matches: tuple[tuple[Probe, re.Match[str]], ...]
+
+
+class _PythonEngine:
+    name = "python"
+
+    def __init__(self, literals: Sequence[tuple[bytes, bool]]) -> None:
+        self._literals = list(enumerate(literals))
+        self._any_caseless = any(caseless for _, caseless in literals)
+
+    def occurrences(self, chunk: bytes) -> list[tuple[int, int]]:
+        lowered = chunk.lower() if self._any_caseless else chunk
+        out: list[tuple[int, int]] = []
+        for index, (literal, caseless) in self._literals:
+            haystack = lowered if caseless else chunk
+            find = haystack.find
+            pos = find(literal)
+            while pos != -1:
+                out.append((pos, index))
+                pos = find(literal, pos + 1)
+        return out
+
+
+class _HyperscanEngine:
+    name = "hyperscan"
+
+    def __init__(self, literals: Sequence[tuple[bytes, bool]]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        self._lengths = [len(literal) for literal, _ in literals]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[_hs_escape(literal) for literal, _ in literals],
+            ids=list(range(len(literals))),
+            elements=len(literals),
+            flags=[hyperscan.HS_FLAG_CASELESS if caseless else 0 for _, caseless in literals],
+        )
+
+    def occurrences(self, chunk: bytes) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        lengths = self._lengths
+        append = out.append
+
+        def on_match(index: int, _from: int, to: int, _flags: int, _ctx: Any) -> None:
+            append((to - lengths[index], index))
+
+        self._db.scan(chunk, match_event_handler=on_match)
+        return out
+
+
+def _hs_escape(literal: bytes) -> bytes:
+    # Hyperscan takes PCRE syntax; escape every non-alphanumeric byte as \xHH.
+    return b"".join(bytes([c]) if chr(c).isalnum() else b"\\x%02x" % c for c in literal)
+
+
+def hyperscan_available() -> bool:
+    try:
+        import hyperscan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Scanner:
+    """All probes of one format compiled once; ``scan(chunk)`` returns the confirmed lines."""
+
+    def __init__(self, probes: Sequence[Probe], engine: str = "auto") -> None:
+        self.probes = list(probes)
+        literal_index: dict[tuple[bytes, bool], int] = {}
+        self._by_literal: list[list[Probe]] = []
+        for probe in self.probes:
+            if not probe.literal:
+                raise LogparseError(f"probe {probe.key}: empty literal")
+            key = (probe.literal.lower().encode() if probe.caseless else probe.literal.encode(), probe.caseless)
+            if key not in literal_index:
+                literal_index[key] = len(self._by_literal)
+                self._by_literal.append([])
+            self._by_literal[literal_index[key]].append(probe)
+        literals = list(literal_index)
+        if engine == "auto":
+            engine = "hyperscan" if hyperscan_available() and literals else "python"
+        if engine == "hyperscan":
+            self._engine: _PythonEngine | _HyperscanEngine = _HyperscanEngine(literals)
+        elif engine == "python":
+            self._engine = _PythonEngine(literals)
+        else:
+            raise LogparseError(f"unknown scan engine {engine!r} (auto, hyperscan, python)")
+        self.engine = self._engine.name
+
+    def scan(self, chunk: bytes) -> list[LineHit]:
+        """Lines of ``chunk`` that satisfy at least one probe, in order."""
+        if not self._by_literal:
+            return []
+        occurrences = self._engine.occurrences(chunk)
+        if not occurrences:
+            return []
+        occurrences.sort()
+        hits: list[LineHit] = []
+        line_start = line_end = -1
+        candidates: dict[int, None] = {}
+        for pos, index in occurrences:
+            if pos >= line_end:
+                if candidates:
+                    hits.extend(self._confirm(chunk, line_start, line_end, candidates))
+                line_start = chunk.rfind(b"\n", 0, pos) + 1
+                line_end = chunk.find(b"\n", pos)
+                if line_end == -1:
+                    line_end = len(chunk)
+                candidates = {}
+            candidates[index] = None
+        if candidates:
+            hits.extend(self._confirm(chunk, line_start, line_end, candidates))
+        return hits
+
+    def _confirm(self, chunk: bytes, start: int, end: int, candidates: dict[int, None]) -> list[LineHit]:
+        text = chunk[start:end].decode("utf-8", "backslashreplace")
+        if text.endswith("\r"):
+            text = text[:-1]
+        matched: list[tuple[Probe, re.Match[str]]] = []
+        for index in candidates:
+            for probe in self._by_literal[index]:
+                m = probe.regex.search(text)
+                if m is not None:
+                    matched.append((probe, m))
+        if not matched:
+            return []
+        return [LineHit(start, end, text, tuple(matched))]
+
+
+def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Raw pieces of about ``size`` bytes, each ending at ``\\n`` (only the last may not)."""
+    carry = b""
+    read = getattr(stream, "read1", stream.read)
+    while True:
+        block = read(size)
+        if not block:
+            break
+        if carry:
+            block = carry + block
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            carry = block
+            continue
+        carry = block[cut:]
+        yield block[:cut]
+    if carry:
+        yield carry

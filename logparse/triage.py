@@ -1,0 +1,366 @@
+"""``triage(source)``: members -> formats -> one literal scan per chunk -> diagnosis -> result.
+
+Sample::
+
+    >>> import logparse
+    >>> result = logparse.triage("bundle.tar.gz", error_text="UserErrorGuestAgentStatusUnavailable")
+    >>> [(f.id, f.confidence) for f in result.findings_at(0.5)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from logparse import formats
+from logparse.catalogue import Catalogue, load_catalogue
+from logparse.diagnose import Diagnosis
+from logparse.errors import LogparseError, SourceError
+from logparse.findings import Evidence, FileReport, Template, TriageResult
+from logparse.scanner import LineHit, Probe, Scanner, byte_chunks
+from logparse.sources import Limits, MemberInfo, Skipped, open_source
+
+# Formats read whole (small by nature): configuration and pasted error text.
+WHOLE_FILE_FORMATS = ("waagent_conf", "job_error")
+WHOLE_FILE_CAP = 8 * 1024 * 1024
+TEXT = "*"  # plain text of unknown layout: every signature applies
+HEAD_BYTES = 64 * 1024
+MAX_TEMPLATES = 2000
+
+# Words that mark an ERROR / WARNING line in each layout (exact case).
+LEVEL_LITERALS: dict[str, tuple[tuple[str, str], ...]] = {
+    "waagent": ((" ERROR ", "ERROR"), (" WARNING ", "WARNING"), (" ERROR:", "ERROR"), (" WARNING:", "WARNING")),
+    "vmsnapshot": ((" ERROR:", "ERROR"), (" ERROR ", "ERROR"), (" WARNING ", "WARNING"), ("  Error  ", "ERROR")),
+    "ext_handler": ((" ERROR:", "ERROR"), (" WARNING:", "WARNING"), (" event=failed", "ERROR")),
+    "windows_agent": (("[ERROR]", "ERROR"), ("[WARN]", "WARNING")),
+}
+
+# Facts the diagnosis reads beyond signatures: (key, formats, literal, regex).
+FACTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("agent_version", ("waagent",), "Linux Agent Version",
+     r"Linux Agent Version ?: ?(?:WALinuxAgent-)?(?P<version>\d+(?:\.\d+)+)"),
+    ("agent_version", ("waagent",), "Goal State Agent version", r"Goal State Agent version (?P<version>\d+(?:\.\d+)+)"),
+    ("agent_version", ("waagent",), "is running as the goal state agent",
+     r"Agent WALinuxAgent-(?P<version>\d+(?:\.\d+)+) is running as the goal state agent"),
+    ("autoupdate_off", ("waagent",), "AutoUpdate: 0", r"AutoUpdate: 0\b"),
+    ("autoupdate_off", ("waagent",), "AutoUpdate.Enabled is set to False", r"AutoUpdate\.Enabled is set to False"),
+    ("snapshot_attempt", ("waagent", "vmsnapshot"), "VMSnapshotLinux",
+     r"VMSnapshotLinux.{0,40}(?:Target handler state: enabled|Enable extension)"),
+    ("snapshot_attempt", ("windows_agent",), "Beginning enable of plugin Microsoft.Azure.RecoveryServices.VMSnapshot",
+     r"Beginning enable of plugin Microsoft\.Azure\.RecoveryServices\.VMSnapshot"),
+)
+
+_MASKS = (
+    (re.compile(r"\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?"), "<TS>"),
+    (re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b"), "<GUID>"),
+    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.$-]+){2,}[\\/]?"), "<PATH>"),
+    (re.compile(r"\b\d+(?:\.\d+){1,3}\b"), "<VER>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<HEX>"),
+    (re.compile(r"\d+"), "<N>"),
+    (re.compile(r"'[^']{0,200}'|\"[^\"]{0,200}\""), "<STR>"),
+)
+
+
+def template_of(text: str) -> str:
+    """Mask what varies between instances of one message (times, ids, paths, versions, numbers)."""
+    for pattern, mask in _MASKS:
+        text = pattern.sub(mask, text)
+    return text.strip()[:300]
+
+
+@dataclass
+class Options:
+    """What ``triage`` was asked to do (the CLI fills this from its flags)."""
+
+    error_text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limits: Limits = field(default_factory=Limits)
+    engine: str = "auto"
+    lang: str = "en"
+    progress: Callable[[int], None] | None = None
+
+
+_SCANNERS: dict[tuple[str, str, str], Scanner] = {}
+
+
+def _scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
+    """The compiled scanner of one format, built once per process and catalogue content."""
+    key = (catalogue.digest, fmt, engine)
+    scanner = _SCANNERS.get(key)
+    if scanner is None:
+        scanner = _SCANNERS[key] = _build_scanner(catalogue, fmt, engine)
+    return scanner
+
+
+def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
+    probes: list[Probe] = []
+    for entry_id, sig_index, sig in _signatures(catalogue):
+        if fmt == TEXT or fmt in sig.formats:
+            flags = re.IGNORECASE if "i" in sig.flags else 0
+            probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, re.compile(sig.pattern, flags),
+                                caseless="i" in sig.flags))
+    for key, fact_formats, literal, pattern in FACTS:
+        if fmt in fact_formats:
+            probes.append(Probe(f"fact\t{key}", literal, re.compile(pattern, re.IGNORECASE)))
+    for literal, level in LEVEL_LITERALS.get(fmt, ()):
+        probes.append(Probe(f"level\t{level}", literal, re.compile(re.escape(literal)), caseless=False))
+    return Scanner(probes, engine)
+
+
+def _signatures(catalogue: Catalogue) -> Iterator[tuple[str, int, Any]]:
+    for entry in catalogue.entries.values():
+        for index, sig in enumerate(entry.signatures):
+            yield entry.id, index, sig
+
+
+class _Run:
+    """State of one triage: the diagnosis, files, templates and facts collected so far."""
+
+    def __init__(self, source: str, catalogue: Catalogue, options: Options) -> None:
+        self.catalogue = catalogue
+        self.options = options
+        self.result = TriageResult(source)
+        self.diagnosis = Diagnosis(catalogue, options.lang)
+        self.templates: dict[tuple[str, str], Template] = {}
+        self.versions: list[str] = []
+        self.version_evidence: Evidence | None = None
+        self.autoupdate_off: Evidence | None = None
+        self.snapshot_attempts = 0
+        self.last_snapshot: str | None = None
+        self.bytes = 0
+
+    # -- members ------------------------------------------------------------------------
+    def member(self, info: MemberInfo, stream: BinaryIO) -> None:
+        report = FileReport(info.path, None, "analyzed", truncated=info.truncated)
+        if info.truncated:
+            report.reason = info.truncated_reason or "truncated by the collector"
+        self.result.files.append(report)
+        try:
+            head = _peek(stream)
+            text_head = head.decode("utf-8", "backslashreplace").split("\n")[:50]
+            detection = formats.detect(info.path, text_head)
+            fmt = detection.format
+            if fmt is None:
+                if info.container not in ("file", "stdin") or not head.strip():
+                    report.status, report.format = "skipped", None
+                    report.reason = "empty file" if not head.strip() else "no known log layout"
+                    return
+                fmt = TEXT  # a single pasted text: scan it with every signature
+            report.format = fmt
+            if fmt in WHOLE_FILE_FORMATS or fmt == TEXT:
+                self._whole(info, stream, fmt, report)
+            else:
+                self._scan(info, stream, fmt, report)
+        except SourceError as exc:
+            report.status = "failed"
+            report.reason = str(exc)
+            self.result.warnings.append(str(exc))
+
+    def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
+        scanner = _scanner(self.catalogue, fmt, self.options.engine)
+        grammar = getattr(formats.get(fmt), "grammar", None)
+        number = 1
+        for chunk in byte_chunks(stream):
+            self.bytes += len(chunk)
+            pos = 0
+            for hit in scanner.scan(chunk):
+                number += chunk.count(b"\n", pos, hit.start)
+                pos = hit.start
+                self._hit(info.path, number, hit, fmt, grammar, chunk)
+            number += chunk.count(b"\n", pos)
+            if not chunk.endswith(b"\n"):
+                number += 1
+            if self.options.progress is not None:
+                self.options.progress(len(chunk))
+        report.lines = number - 1
+
+    def _whole(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
+        data = stream.read(WHOLE_FILE_CAP + 1)
+        if len(data) > WHOLE_FILE_CAP:
+            report.truncated = True
+            report.reason = f"only the first {WHOLE_FILE_CAP} bytes read"
+            data = data[:WHOLE_FILE_CAP]
+        self.bytes += len(data)
+        text = data.decode("utf-8-sig", "backslashreplace").replace("\r\n", "\n")
+        report.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        if fmt == "waagent_conf":
+            self._conf(info.path, text)
+            return
+        self.error_text(text, info.path, "ticket")
+        # Pasted log lines in a ticket count as log evidence too.
+        scanner = _scanner(self.catalogue, TEXT, self.options.engine)
+        chunk = text.encode()
+        number, pos = 1, 0
+        for hit in scanner.scan(chunk):
+            number += chunk.count(b"\n", pos, hit.start)
+            pos = hit.start
+            self._hit(info.path, number, hit, TEXT, None, chunk)
+
+    # -- evidence -------------------------------------------------------------------------
+    def _hit(self, path: str, number: int, hit: LineHit, fmt: str, grammar: Any, chunk: bytes) -> None:
+        stamp = _timestamp(hit.text, grammar, chunk, hit.start)
+        if not self._in_window(stamp):
+            return
+        evidence = Evidence(path, number, hit.text[:2000], stamp.isoformat() if stamp else None)
+        level: str | None = None
+        signed = False
+        for probe, m in hit.matches:
+            kind, _, rest = probe.key.partition("\t")
+            if kind == "sig":
+                entry_id, _, index = rest.partition("\t")
+                self.diagnosis.signature_hit(entry_id, int(index), evidence)
+                signed = True
+            elif kind == "level":
+                level = rest
+            else:
+                self._fact(rest, m, evidence)
+        if level is not None and not signed:
+            key = (level, template_of(hit.text))
+            template = self.templates.get(key)
+            if template is None:
+                if len(self.templates) >= MAX_TEMPLATES:
+                    key = (level, "<other templates>")
+                template = self.templates.setdefault(key, Template(key[1], level))
+            template.count += 1
+            if len(template.examples) < 3:
+                template.examples.append(evidence)
+
+    def _fact(self, key: str, m: re.Match[str], evidence: Evidence) -> None:
+        if key == "agent_version":
+            self.versions.append(m.group("version"))
+            self.version_evidence = evidence
+        elif key == "autoupdate_off":
+            self.autoupdate_off = self.autoupdate_off or evidence
+        elif key == "snapshot_attempt":
+            self.snapshot_attempts += 1
+            if evidence.timestamp and (self.last_snapshot is None or evidence.timestamp > self.last_snapshot):
+                self.last_snapshot = evidence.timestamp
+
+    def _conf(self, path: str, text: str) -> None:
+        fmt = formats.get("waagent_conf")
+        for record in fmt.parse(text.split("\n"), path):
+            values = record.fields or {}
+            key, value = values.get("key"), values.get("value")
+            if not isinstance(key, str) or not record.generation.startswith("setting"):
+                continue
+            evidence = Evidence(path, record.line, record.raw, None, "config")
+            if values.get("overridden_by"):
+                continue
+            lowered = str(value).strip().lower() if value is not None else ""
+            if key in ("Extensions.Enabled", "Extensions.Enable") and lowered in ("n", "no", "false", "0"):
+                confidence = 0.9 if key == "Extensions.Enabled" else 0.5
+                self.diagnosis.stated("agent-config-options-linux", confidence, evidence,
+                                      f"{key}={value} in waagent.conf")
+            elif key == "Provisioning.Agent" and lowered and lowered != "auto":
+                self.diagnosis.stated("agent-config-options-linux", 0.45, evidence,
+                                      f"Provisioning.Agent={value} (the doc asks for auto)")
+            elif key == "AutoUpdate.Enabled" and lowered in ("n", "no", "false", "0"):
+                self.autoupdate_off = self.autoupdate_off or evidence
+
+    def error_text(self, text: str, path: str, source: str) -> None:
+        """Fuzzy-match job error text (a ticket member or ``--error``) into findings."""
+        from logparse.fuzzy import match
+
+        folded = text.casefold()
+        for result in match(text, self.catalogue, lang=self.options.lang):
+            if result.confidence < 0.3:
+                continue
+            line = folded.count("\n", 0, result.span[0]) + 1 if result.span[1] else 1
+            lines = text.split("\n")
+            shown = lines[line - 1] if 0 < line <= len(lines) else result.evidence
+            evidence = Evidence(path, line, shown.strip()[:2000], None, source)
+            if result.kind == "unknown-code":
+                self.diagnosis.unknown_code(result.id, result.confidence, evidence)
+            else:
+                self.diagnosis.stated(result.id, result.confidence, evidence,
+                                      f"job error text ({result.matched})")
+
+    def _in_window(self, stamp: datetime | None) -> bool:
+        if stamp is None:
+            return True
+        aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        if self.options.since is not None and aware < self.options.since:
+            return False
+        return not (self.options.until is not None and aware > self.options.until)
+
+    # -- the end --------------------------------------------------------------------------
+    def finish(self) -> TriageResult:
+        self.diagnosis.agent_versions(self.versions, self.autoupdate_off, self.version_evidence)
+        result = self.result
+        result.findings = self.diagnosis.findings()
+        result.unrecognized = sorted(self.templates.values(), key=lambda t: (-t.count, t.template))
+        result.stats.update({
+            "bytes": self.bytes,
+            "files_analyzed": sum(1 for f in result.files if f.status == "analyzed"),
+            "agent_versions": sorted(set(self.versions)),
+            "snapshot_attempts": self.snapshot_attempts,
+            "last_snapshot_attempt": self.last_snapshot,
+        })
+        return result
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        head: bytes = peek(HEAD_BYTES)[:HEAD_BYTES]
+        return head
+    raise LogparseError("internal: member streams must support peek()")
+
+
+def _timestamp(text: str, grammar: Any, chunk: bytes, start: int) -> datetime | None:
+    """The time of the record holding the line at ``start``: its header, searched backwards."""
+    if grammar is None:
+        return None
+    match = grammar.match(text)
+    steps = 0
+    end = start
+    while match is None and end > 0 and steps < 50:
+        begin = chunk.rfind(b"\n", 0, end - 1) + 1
+        match = grammar.match(chunk[begin:end - 1].decode("utf-8", "backslashreplace"))
+        end = begin
+        steps += 1
+    if match is None:
+        return None
+    for key, value in match[1].items():
+        if value and key.startswith("TS"):
+            return _parse_stamp(value)
+    return None
+
+
+def _parse_stamp(value: str) -> datetime | None:
+    from logparse.formats._time import iso_utc, slash_local
+
+    if "/" in value[:8]:
+        return slash_local(value)
+    return iso_utc(value)
+
+
+def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **options: Any) -> TriageResult:
+    """Diagnose one bundle, directory, archive, log file or ``-`` (stdin).
+
+    Args:
+        source: a path, ``-`` or a binary stream.
+        catalogue: defaults to the built-in catalogue.
+        **options: fields of ``Options`` (error_text, since, until, limits, engine, lang, progress).
+
+    Raises:
+        SourceError: the input cannot be opened at all (nothing readable).
+    """
+    opts = Options(**options)
+    cat = catalogue if catalogue is not None else load_catalogue()
+    name = source if isinstance(source, str) else str(getattr(source, "name", "<stream>"))
+    run = _Run(name, cat, opts)
+    if opts.error_text:
+        run.error_text(opts.error_text, "--error", "--error")
+    with open_source(source, opts.limits) as bundle:
+        for item in bundle:
+            if isinstance(item, Skipped):
+                run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
+                continue
+            run.member(*item)
+        run.result.warnings.extend(bundle.warnings)
+    return run.finish()
