@@ -248,6 +248,12 @@ def test_recommended_action_punctuation_is_verbatim() -> None:
     assert err["recommendation"] == "If the issue persists,, restart."
 
 
+def test_quotes_and_markup_are_stripped_only_around_the_whole_value() -> None:
+    text = "Error Code: **`OperationNotAllowed`**\nError Message: 'Create Restore Point' failed for 'vm01'\n"
+    (err,) = _errors(text)
+    assert (err["code"], err["message"]) == ("OperationNotAllowed", "'Create Restore Point' failed for 'vm01'")
+
+
 def test_wrapped_value_joins_but_following_prose_does_not() -> None:
     text = (
         "Error Message: Snapshot operation failed due to no network connectivity on the\n"

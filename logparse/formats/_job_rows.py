@@ -104,8 +104,10 @@ def clean(text: str) -> str:
     while len(text) >= 2 and text[0] == text[-1] and text[0] in "*_`":
         text = text[1:-1].strip()
     for left, right in (('"', '"'), ("'", "'"), ("“", "”"), ("「", "」")):
-        if len(text) >= 2 and text.startswith(left) and text.endswith(right):
-            text = text[1:-1].strip()
+        # Only a pair around the whole value: `'a' failed for 'b'` keeps its quotes.
+        inner = text[1:-1]
+        if len(text) >= 2 and text[0] == left and text[-1] == right and left not in inner and right not in inner:
+            text = inner.strip()
     return text
 
 

@@ -162,8 +162,7 @@ class _Grouper:
             yield self._record(opened.number, scanner.lines, fields)
 
     def _record(self, number: int, lines: list[str], fields: dict[str, Any]) -> Record:
-        code, int_code = fields.get("code"), fields.get("int_code")
-        component = code or (str(int_code) if int_code is not None else None)
+        component = code_of(fields)
         moment = _moment(fields.get("start_time"))
         level = None
         if fields["kind"] == "error":
