@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -32,6 +33,7 @@ from logparse.errors import ParseError
 from logparse.fuzzy_index import (
     BACKUP_CODE_SHAPE,
     CJK,
+    MIN_VERBATIM,
     TOKEN,
     Index,
     Wording,
@@ -64,6 +66,7 @@ _BACKUP_CONTEXT = re.compile(
     r"backup|\bvault\b|recovery ?services|restore ?point|snapshot|\brestore\b|备份|保管库|快照|还原"
 )
 _INT_CODE = re.compile(r"""(?:["']?errorcode["']?\s{0,8}:)\s{0,8}(\d{3,9})\b""")
+_SPLIT_WORDS = re.compile(f"({TOKEN.pattern})")
 _SNAKE_WORD = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{9,}")
 
@@ -94,8 +97,11 @@ class _Query:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.folded = fold(text)
-        self.words: list[str] = TOKEN.findall(self.folded)  # ASCII words and whole Chinese runs
+        self.folded = text.lower() if text.isascii() else fold(text)  # NFKC changes no ASCII
+        # Split keeping the words: [gap, word, gap, word, ..., gap]. The words are ASCII words
+        # and whole Chinese runs; the lengths give every offset without a match object each.
+        self._parts: list[str] = _SPLIT_WORDS.split(self.folded)
+        self.words: list[str] = self._parts[1::2]
         self.cjk = CJK.search(self.folded) is not None
         self.lang = "zh-CN" if self.cjk else "en"
         self.wordset = set(self.words)
@@ -103,7 +109,7 @@ class _Query:
             self.wordset.update(_SNAKE_WORD.findall(self.folded))
         if self.cjk:  # Chinese wordings are indexed by character bigrams
             self.wordset.update(w[i : i + 2] for w in self.words if w[0] > "z" for i in range(len(w) - 1))
-        self._tokens: list[tuple[str, int]] | None = None
+        self._tokens: tuple[list[str], list[int]] | None = None
         self._context: bool | None = None
 
     @property
@@ -117,10 +123,25 @@ class _Query:
         """Whether the text is little more than this span: the question is this code or message."""
         return len(self.words) <= 6 or span[1] - span[0] >= 0.75 * len(self.folded.strip())
 
+    def long_words(self) -> list[str]:
+        """Words of ten or more letters as written (case kept), where a code could hide."""
+        if len(self.text) != len(self.folded):  # folding moved offsets: search the text itself
+            return _LONG_WORD.findall(self.text)
+        words, starts = self.tokens
+        text = self.text
+        return [text[at:at + len(w)] for w, at in zip(words, starts, strict=True)
+                if len(w) >= 10 and w[0].isalpha() and w[0] <= "z"]
+
     @property
-    def tokens(self) -> list[tuple[str, int]]:
+    def tokens(self) -> tuple[list[str], list[int]]:
+        """Tokens (Chinese runs as bigrams) and their start offsets in the folded text."""
         if self._tokens is None:
-            self._tokens = tokens(self.folded)
+            if self.cjk:
+                pairs = tokens(self.folded)
+                self._tokens = ([t for t, _ in pairs], [at for _, at in pairs])
+            else:  # the words are the tokens already; only offsets are missing
+                ends = list(accumulate(map(len, self._parts)))  # part i ends where part i + 1 starts
+                self._tokens = (self.words, ends[0:-1:2])
         return self._tokens
 
 
@@ -207,7 +228,7 @@ def _code_evidence(index: Index, query: _Query) -> list[_Evidence]:
             if not query.is_about(found.span()) and not (query.backup_context and stands):
                 conf = _EXACT_WEAK
         out.extend(_Evidence(e, conf, how, lang, found.span(), original) for e, how in index.codes[code])
-    candidates = {w for w in _LONG_WORD.findall(text) if not w.islower() and _looks_like_code(w)}
+    candidates = {w for w in query.long_words() if not w.islower() and _looks_like_code(w)}
     candidates.update(positioned.values())
     for token in candidates:
         folded_token = token.casefold()
@@ -234,11 +255,12 @@ def _code_evidence(index: Index, query: _Query) -> list[_Evidence]:
 def _signature_evidence(index: Index, query: _Query) -> list[_Evidence]:
     """Log lines in the text that a catalogue signature proves (pasted extension.log, waagent.log)."""
     out: list[_Evidence] = []
-    text, folded = query.text, query.folded
+    text, folded, wordset = query.text, query.folded, query.wordset
     same_length = len(text) == len(folded)
-    for entry_id, literal, folds, pattern in index.signatures:
-        haystack = folded if folds else text
-        at = haystack.find(literal)
+    anchored = [p for anchor in index.anchored.keys() & wordset for p in index.anchored[anchor]]
+    for probe in anchored + index.unanchored:
+        haystack = folded if probe.folds else text
+        at = haystack.find(probe.literal)
         if at < 0:
             continue
         if not same_length:
@@ -247,12 +269,12 @@ def _signature_evidence(index: Index, query: _Query) -> list[_Evidence]:
             start = text.rfind("\n", 0, at) + 1
             end = text.find("\n", at)
             end = len(text) if end < 0 else end
-            found = pattern.search(text[start:end])  # a slice, so that ^ anchors at the line start
+            found = probe.pattern.search(text[start:end])  # a slice, so that ^ anchors at the line start
             if found:
                 span = (start + found.start(), start + found.end())
-                out.append(_Evidence(entry_id, _SIGNATURE, "signature", query.lang, span, found.group()))
+                out.append(_Evidence(probe.entry, _SIGNATURE, "signature", query.lang, span, found.group()))
                 break
-            at = haystack.find(literal, end) if same_length else (end + 1 if end < len(text) else -1)
+            at = haystack.find(probe.literal, end) if same_length else (end + 1 if end < len(text) else -1)
     return out
 
 
@@ -330,62 +352,85 @@ def _joined_codes(index: Index, query: _Query) -> list[_Evidence]:
 
     Three everyday words ("backup operation failed") are prose, not a code.
     """
-    words, folded, pieces = query.words, query.folded, index.pieces
+    words, prefixes = query.words, index.code_prefixes
     out: list[_Evidence] = []
-    i = 0
-    while i < len(words):
-        if words[i] not in pieces:
-            i += 1
+    for a, word in enumerate(words):
+        if word not in prefixes:
             continue
-        j = i
-        while j < len(words) and words[j] in pieces:
-            j += 1
-        for a in range(i, j - 3):
-            for b in range(j, a + 3, -1):
-                owners = index.codes.get("".join(words[a:b]))
-                if owners:
-                    found = re.search(r"[^a-z0-9]+".join(words[a:b]), folded)
-                    span = found.span() if found else (0, 0)
-                    out.extend(_Evidence(e, _JOINED, "joined-code", query.lang, span, folded[span[0]:span[1]])
-                               for e, _ in owners)
-                    break
-        i = j
+        joined, b = word, a + 1
+        while b < len(words) and joined + words[b] in prefixes:
+            joined += words[b]
+            b += 1
+            if b - a >= 4 and joined in index.codes:
+                found = re.search(r"[^a-z0-9]+".join(words[a:b]), query.folded)
+                span = found.span() if found else (0, 0)
+                out.extend(_Evidence(e, _JOINED, "joined-code", query.lang, span, query.folded[span[0]:span[1]])
+                           for e, _ in index.codes[joined])
     return out
 
 
 def _message_evidence(index: Index, q: _Query, named: set[str]) -> list[_Evidence]:
-    present = index.vocabulary & q.wordset
-    reach: dict[int, float] = defaultdict(float)
-    for tok in present:
-        for wid, weight in index.postings[tok]:
-            reach[wid] += weight
-    candidates = [wid for wid, got in reach.items() if got >= 0.4 * index.wordings[wid].total]
+    wordset = q.wordset
+    keyed: set[int] = set()
+    for tok in index.vocabulary & wordset:
+        keyed.update(index.key_postings[tok])
+    # Half of a wording's weight must appear verbatim; then an upper bound before any window:
+    # every word found anywhere, perfectly aligned, every long word missing from the whole
+    # text forgiven as a typo. Most wordings sharing a few words with the text stop here.
+    candidates: list[tuple[Wording, frozenset[str], frozenset[str]]] = []
+    for wid in keyed:
+        wording = index.wordings[wid]
+        found_words = wording.words & wordset
+        got = sum(map(wording.weights.__getitem__, found_words))
+        if got < MIN_VERBATIM * wording.total:
+            continue
+        missing = wording.long_words - wordset
+        room = 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
+        if _message_confidence(1.0, min(1.0, got / wording.total + room), wording) >= REPORT_FLOOR:
+            candidates.append((wording, found_words, missing))
     if not candidates:
         return []
-    folded, query = q.folded, q.tokens
+    folded = q.folded
+    words, starts = q.tokens
+    wanted = set().union(*(found_words for _, found_words, _ in candidates))
     positions: dict[str, list[int]] = defaultdict(list)
-    for i, (tok, _) in enumerate(query):
-        if tok in present:
+    for i, tok in enumerate(words):
+        if tok in wanted:
             positions[tok].append(i)
     found: list[_Evidence] = []
-    for wid in candidates:
-        wording = index.wordings[wid]
-        hits = sorted(p for t in wording.weights if t in positions for p in positions[t])
-        first, last, covered = _best_window(wording, query, hits)
+    for wording, found_words, missing in candidates:
+        hits = sorted(p for t in found_words for p in positions[t])
+        first, last, covered = _best_window(wording, words, hits)
         coverage = covered / wording.total
-        # Cheap bound first: even a perfect character match with every typo forgiven must reach the floor.
-        best_case = min(1.0, coverage + _typo_room(wording, query, first, last))
-        if _message_confidence(1.0, best_case, wording) < REPORT_FLOOR:
+        room = 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
+        needed = _ratio_needed(min(1.0, coverage + room), wording)
+        if needed > 1.0:
             continue
-        start, end = query[first][1], query[last][1] + len(query[last][0])
-        ratio = fuzz.partial_ratio(wording.flat, flat(folded[start:end], wording.cjk)) / 100.0
-        if coverage < 0.999 and _message_confidence(ratio, 1.0, wording) >= REPORT_FLOOR:
-            coverage = min(1.0, coverage + _typo_credit(wording, query, first, last) / wording.total)
+        start, end = starts[first], starts[last] + len(words[last])
+        # The cutoff lets rapidfuzz give up early on windows that cannot reach the floor.
+        ratio = fuzz.partial_ratio(wording.flat, flat(folded[start:end], wording.cjk), score_cutoff=needed * 100) / 100
+        if ratio == 0.0:
+            continue
+        if missing and coverage < 0.999 and _message_confidence(ratio, 1.0, wording) >= REPORT_FLOOR:
+            coverage = min(1.0, coverage + _typo_credit(wording, missing, words, first, last) / wording.total)
         conf = _message_confidence(ratio, coverage, wording)
-        if conf >= REPORT_FLOOR - 0.1:
+        if conf >= REPORT_FLOOR:
             found.append(_Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end),
                                    folded[start:end]))
     return _explain_away(found, named)
+
+
+def _ratio_needed(coverage: float, wording: Wording) -> float:
+    """The smallest character ratio that still reaches the report floor (the inverse of the below)."""
+    base = REPORT_FLOOR / (_information(wording) * wording.strength)
+    if base > 0.95:
+        return 2.0
+    return (0.75 + (base - 0.5) / 2.25) / (0.4 + 0.6 * coverage)
+
+
+def _information(wording: Wording) -> float:
+    # Typical summed weight of a wording specific enough on its own (bigrams weigh more).
+    return min(1.0, 0.45 + wording.total / (100.0 if wording.cjk else 50.0))
 
 
 def _message_confidence(ratio: float, coverage: float, wording: Wording) -> float:
@@ -397,24 +442,23 @@ def _message_confidence(ratio: float, coverage: float, wording: Wording) -> floa
     """
     similarity = ratio * (0.4 + 0.6 * coverage)
     base = min(0.95, 0.5 + (similarity - 0.75) * 2.25)
-    # Typical summed weight of a wording specific enough on its own (bigrams weigh more).
-    specific_info = 100.0 if wording.cjk else 50.0
-    return base * min(1.0, 0.45 + wording.total / specific_info) * wording.strength
+    return base * _information(wording) * wording.strength
 
 
-def _best_window(wording: Wording, query: list[tuple[str, int]], hits: list[int]) -> tuple[int, int, float]:
+def _best_window(wording: Wording, words: list[str], hits: list[int]) -> tuple[int, int, float]:
     """The query window (at most ``span_max`` tokens) holding the most of the wording's weight."""
-    inside: dict[str, int] = defaultdict(int)
+    inside: dict[str, int] = {}
+    weights, span_max = wording.weights, wording.span_max
     best = (hits[0], hits[0], 0.0)
     covered, lo = 0.0, 0
-    weights = wording.weights
     for pos in hits:
-        tok = query[pos][0]
-        inside[tok] += 1
-        if inside[tok] == 1:
+        tok = words[pos]
+        count = inside.get(tok, 0)
+        inside[tok] = count + 1
+        if count == 0:
             covered += weights[tok]
-        while pos - hits[lo] >= wording.span_max:
-            old = query[hits[lo]][0]
+        while pos - hits[lo] >= span_max:
+            old = words[hits[lo]]
             inside[old] -= 1
             if inside[old] == 0:
                 covered -= weights[old]
@@ -424,23 +468,9 @@ def _best_window(wording: Wording, query: list[tuple[str, int]], hits: list[int]
     return best
 
 
-def _missing_words(wording: Wording, query: list[tuple[str, int]], first: int, last: int) -> list[str]:
-    """Words of the wording long enough to carry a typo that the window lacks."""
-    present = {query[p][0] for p in range(first, last + 1)}
-    return [t for t in wording.weights if t not in present and len(t) >= 5 and t[0] <= "z"]
-
-
-def _typo_room(wording: Wording, query: list[tuple[str, int]], first: int, last: int) -> float:
-    return sum(0.8 * wording.weights[t] for t in _missing_words(wording, query, first, last)) / wording.total
-
-
-def _typo_credit(wording: Wording, query: list[tuple[str, int]], first: int, last: int) -> float:
-    """Weight of wording words missing from the window but present near it with a small typo."""
-    missing = _missing_words(wording, query, first, last)
-    if not missing:
-        return 0.0
-    nearby = [query[p][0] for p in range(max(0, first - 3), min(len(query), last + 4))]
-    nearby = [t for t in nearby if len(t) >= 4 and t not in wording.weights]
+def _typo_credit(wording: Wording, missing: frozenset[str], words: list[str], first: int, last: int) -> float:
+    """Weight of wording words absent from the text but present near the window with a small typo."""
+    nearby = [t for t in words[max(0, first - 3):last + 4] if len(t) >= 4 and t not in wording.weights]
     if not nearby:
         return 0.0
     # One slip per five letters: "comunicate", "staus"; a longer word that merely contains this

@@ -33,6 +33,9 @@ _EVERYDAY = frozenset(
     "unauthorized access denied quota exceeded limit gateway exception".split()
 )
 _ADVICE_STRENGTH = 0.6
+# Share of a wording's weight that must appear verbatim before it is considered: typos are
+# forgiven in a few words, not in most.
+MIN_VERBATIM = 0.5
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|(?<=[。！？])")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _STOP = frozenset(
@@ -59,9 +62,22 @@ class Wording:
     flat: str  # folded, punctuation-free; no spaces at all for Chinese
     weights: dict[str, float]
     total: float
+    words: frozenset[str]  # the weighted words, for set arithmetic with a query
     span_max: int  # widest query window (in tokens) that can still be this wording
     cjk: bool
     strength: float = 1.0  # below 1 for a message's later sentences, which are mostly advice
+    long_words: frozenset[str] = frozenset()  # words long enough to carry a typo (five letters or more)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One log signature, with the cheap checks that rule it out for most texts."""
+
+    entry: str
+    literal: str  # case-folded when the signature ignores case
+    folds: bool
+    pattern: re.Pattern[str]
+    anchor: str | None  # a whole word (or Chinese bigram) of the literal every match contains
 
 
 @dataclass
@@ -72,15 +88,17 @@ class Index:
     codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # folded code -> [(id, how)]
     code_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fuzzy_choices: list[str] = field(default_factory=list)
-    pieces: frozenset[str] = frozenset()
+    code_prefixes: frozenset[str] = frozenset()  # every prefix of every folded code, for joined words
     generic: frozenset[str] = frozenset()
     int_codes: dict[int, list[str]] = field(default_factory=dict)
     wordings: list[Wording] = field(default_factory=list)
-    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    # word -> wordings for which it is a key word: one of the heaviest words that together hold
+    # more than half the weight, so a wording with none of them present cannot reach half.
+    key_postings: dict[str, list[int]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
-    # (entry id, literal, literal is case-folded, compiled pattern) per log signature
-    signatures: list[tuple[str, str, bool, re.Pattern[str]]] = field(default_factory=list)
+    anchored: dict[str, list[Probe]] = field(default_factory=dict)  # anchor word -> its signatures
+    unanchored: list[Probe] = field(default_factory=list)
 
 
 def fold(text: str) -> str:
@@ -130,10 +148,7 @@ def build_index(catalogue: Catalogue) -> Index:
         wordings.extend((entry.id, "alias", "en", a, 1.0) for a in entry.aliases if " " in a.strip())
     wordings += _own_sentences(wordings)
     index.fuzzy_choices = list(index.codes)
-    index.pieces = frozenset(
-        "".join(words[i:j]) for words in index.code_words.values()
-        for i in range(len(words)) for j in range(i + 1, min(i + 3, len(words)) + 1)
-    )
+    index.code_prefixes = frozenset(code[:n] for code in index.codes for n in range(1, len(code) + 1))
     # A short code made of everyday words (ResourceNotFound, BadRequest) is used by many
     # Azure services; it needs backup context or its own message before it counts.
     index.generic = frozenset(
@@ -143,9 +158,25 @@ def build_index(catalogue: Catalogue) -> Index:
     _index_wordings(index, wordings)
     for entry_id, sig in catalogue.signatures():
         folds = "i" in sig.flags
-        index.signatures.append((entry_id, sig.literal.casefold() if folds else sig.literal, folds,
-                                 re.compile(sig.pattern, flag_bits(sig.flags))))
+        probe = Probe(entry_id, sig.literal.casefold() if folds else sig.literal, folds,
+                      re.compile(sig.pattern, flag_bits(sig.flags)), _anchor(sig.literal))
+        if probe.anchor is None:
+            index.unanchored.append(probe)
+        else:
+            index.anchored.setdefault(probe.anchor, []).append(probe)
     return index
+
+
+def _anchor(literal: str) -> str | None:
+    """The longest word of ``literal`` that is whole wherever the literal occurs.
+
+    A word touching either end of the literal may continue in the text ("FailedPrepost" inside
+    "FailedPrepostPreScriptFailed"), so only inner words qualify; any bigram of a Chinese run does.
+    """
+    folded = fold(literal)
+    inner = [m.group() for m in TOKEN.finditer(folded) if 0 < m.start() and m.end() < len(folded)]
+    inner += [m.group()[:2] for m in TOKEN.finditer(folded) if m.group()[0] > "z" and len(m.group()) > 1]
+    return max(inner, key=len) if inner else None
 
 
 def _own_sentences(wordings: list[_Wording]) -> list[_Wording]:
@@ -194,13 +225,18 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
         for t in content:
             df[t] += 1
     n = len(prepared) + 1
-    postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    postings: dict[str, list[int]] = defaultdict(list)
     for entry_id, how, lang, folded, content, count, strength in prepared:
         weights = {t: (math.log(n / df[t]) + 0.5) * _weight_factor(t, index) for t in content}
         cjk = CJK.search(folded) is not None
-        for t, w in weights.items():
-            postings[t].append((len(index.wordings), w))
-        index.wordings.append(Wording(entry_id, how, lang, flat(folded, cjk), weights,
-                                      sum(weights.values()), int(count * 1.4) + 4, cjk, strength))
-    index.postings = dict(postings)
+        held = 0.0
+        for t, w in sorted(weights.items(), key=lambda tw: -tw[1]):
+            if held > (1 - MIN_VERBATIM) * sum(weights.values()):
+                break
+            postings[t].append(len(index.wordings))
+            held += w
+        long_words = frozenset(t for t in weights if len(t) >= 5 and t[0] <= "z")
+        index.wordings.append(Wording(entry_id, how, lang, flat(folded, cjk), weights, sum(weights.values()),
+                                      frozenset(weights), int(count * 1.4) + 4, cjk, strength, long_words))
+    index.key_postings = dict(postings)
     index.vocabulary = frozenset(postings)
