@@ -67,7 +67,7 @@ _BACKUP_CONTEXT = re.compile(
 )
 _INT_CODE = re.compile(r"""(?:["']?errorcode["']?\s{0,8}:)\s{0,8}(\d{3,9})\b""")
 _SPLIT_WORDS = re.compile(f"({TOKEN.pattern})")
-_SNAKE_WORD = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_SNAKE_WORD = re.compile(r"\b[a-z][a-z0-9]*+(?:_[a-z0-9]++)+")  # possessive: linear in the word length
 _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{9,}")
 
 
@@ -163,7 +163,9 @@ def _index_for(catalogue: Catalogue) -> Index:
     if cached is None or cached[0] is not catalogue:
         if len(_INDEX_CACHE) > 8:
             _INDEX_CACHE.clear()
-        cached = (catalogue, build_index(catalogue))
+        index = build_index(catalogue)
+        index.least_coverage = [_least_coverage(w) for w in index.wordings]
+        cached = (catalogue, index)
         _INDEX_CACHE[id(catalogue)] = cached
     return cached[1]
 
@@ -378,16 +380,17 @@ def _message_evidence(index: Index, q: _Query, named: set[str]) -> list[_Evidenc
     # every word found anywhere, perfectly aligned, every long word missing from the whole
     # text forgiven as a typo. Most wordings sharing a few words with the text stop here.
     candidates: list[tuple[Wording, frozenset[str], frozenset[str]]] = []
+    least = index.least_coverage
     for wid in keyed:
         wording = index.wordings[wid]
         found_words = wording.words & wordset
-        got = sum(map(wording.weights.__getitem__, found_words))
-        if got < MIN_VERBATIM * wording.total:
+        got = sum(map(wording.weights.__getitem__, found_words)) / wording.total
+        if got < MIN_VERBATIM:
             continue
         missing = wording.long_words - wordset
-        room = 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
-        if _message_confidence(1.0, min(1.0, got / wording.total + room), wording) >= REPORT_FLOOR:
-            candidates.append((wording, found_words, missing))
+        if got < least[wid] and got + _room(wording, missing) < least[wid]:
+            continue
+        candidates.append((wording, found_words, missing))
     if not candidates:
         return []
     folded = q.folded
@@ -402,13 +405,13 @@ def _message_evidence(index: Index, q: _Query, named: set[str]) -> list[_Evidenc
         hits = sorted(p for t in found_words for p in positions[t])
         first, last, covered = _best_window(wording, words, hits)
         coverage = covered / wording.total
-        room = 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
-        needed = _ratio_needed(min(1.0, coverage + room), wording)
+        needed = _ratio_needed(min(1.0, coverage + _room(wording, missing)), wording)
         if needed > 1.0:
             continue
         start, end = starts[first], starts[last] + len(words[last])
         # The cutoff lets rapidfuzz give up early on windows that cannot reach the floor.
-        ratio = fuzz.partial_ratio(wording.flat, flat(folded[start:end], wording.cjk), score_cutoff=needed * 100) / 100
+        window = flat(folded[start:end], wording.cjk)
+        ratio = fuzz.partial_ratio(wording.flat, window, score_cutoff=needed * 100) / 100
         if ratio == 0.0:
             continue
         if missing and coverage < 0.999 and _message_confidence(ratio, 1.0, wording) >= REPORT_FLOOR:
@@ -418,6 +421,17 @@ def _message_evidence(index: Index, q: _Query, named: set[str]) -> list[_Evidenc
             found.append(_Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end),
                                    folded[start:end]))
     return _explain_away(found, named)
+
+
+def _room(wording: Wording, missing: frozenset[str]) -> float:
+    """Coverage the typo credit could add at most: long words absent from the text, forgiven."""
+    return 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
+
+
+def _least_coverage(wording: Wording) -> float:
+    """The smallest coverage that, perfectly aligned, still reaches the report floor."""
+    needed_similarity = _ratio_needed(0.0, wording) * 0.4  # the similarity a ratio of 1 must give
+    return (needed_similarity - 0.4) / 0.6
 
 
 def _ratio_needed(coverage: float, wording: Wording) -> float:

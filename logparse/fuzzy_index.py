@@ -96,6 +96,7 @@ class Index:
     # more than half the weight, so a wording with none of them present cannot reach half.
     key_postings: dict[str, list[int]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
+    least_coverage: list[float] = field(default_factory=list)  # per wording, set by the matcher
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
     anchored: dict[str, list[Probe]] = field(default_factory=dict)  # anchor word -> its signatures
     unanchored: list[Probe] = field(default_factory=list)
