@@ -307,3 +307,13 @@ def test_cli_extra_catalogue_entry_is_matched(tmp_path: Path, capsys: pytest.Cap
     assert main(["match", "--json", "--catalogue", str(extra), "Error Code: UserErrorBrandNewThing"]) == 0
     first = json.loads(capsys.readouterr().out)["matches"][0]
     assert (first["id"], first["kind"]) == ("UserErrorBrandNewThing", "error")
+
+
+@given(st.text(alphabet=st.sampled_from("ab9 _-.\n:错误代码ÉéＡ（）"), max_size=60))
+def test_query_tokens_and_offsets_agree_with_the_index_tokeniser(text: str) -> None:
+    from logparse.fuzzy.index import tokens
+    from logparse.fuzzy.query import Query
+
+    query = Query(text)
+    words, starts = query.tokens
+    assert list(zip(words, starts, strict=True)) == tokens(query.folded)

@@ -1,6 +1,6 @@
-"""Per-catalogue index for the fuzzy matcher: folded codes, code pieces and weighted message tokens.
+"""Per-catalogue index of the fuzzy matcher: folded codes, weighted message words, signature probes.
 
-Built once per catalogue (and cached by ``fuzzy.match``), so a query only does set
+Built once per catalogue (and cached by the matcher), so that a query only does set
 intersections, dict lookups and a few rapidfuzz calls on short windows.
 """
 
@@ -24,7 +24,6 @@ BACKUP_CODE_SHAPE = re.compile(
 CJK = re.compile(r"[\u3400-\u9fff]")
 TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
 _NON_WORD = re.compile(r"[^a-z0-9\u3400-\u9fff]+")
-_Wording = tuple[str, str, str, str, float]  # (entry id, matched, lang, text, strength)
 # The words generic service error codes are made of (ARM, Compute, HTTP); a code built only
 # from them says nothing about which service raised it.
 _EVERYDAY = frozenset(
@@ -32,10 +31,10 @@ _EVERYDAY = frozenset(
     "conflict invalid parameter argument timeout time out unknown server service unavailable forbidden "
     "unauthorized access denied quota exceeded limit gateway exception".split()
 )
-_ADVICE_STRENGTH = 0.6
 # Share of a wording's weight that must appear verbatim before it is considered: typos are
 # forgiven in a few words, not in most.
 MIN_VERBATIM = 0.5
+_ADVICE_STRENGTH = 0.6  # a message's later sentences (see _own_sentences)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|(?<=[。！？])")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _STOP = frozenset(
@@ -50,6 +49,9 @@ _BOILERPLATE = frozenset(
     "occurred operation internal unable could job minutes few "
     "错误 失败 操作 重试 消息 信息 代码 详细 内部 发生 请在 分钟 无法".split()
 )
+
+
+_Wording = tuple[str, str, str, str, float]  # (entry id, matched, lang, text, strength) while building
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class Index:
     # more than half the weight, so a wording with none of them present cannot reach half.
     key_postings: dict[str, list[int]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
-    least_coverage: list[float] = field(default_factory=list)  # per wording, set by the matcher
+    least_coverage: list[float] = field(default_factory=list)  # per wording, set by fuzzy.messages
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
     anchored: dict[str, list[Probe]] = field(default_factory=dict)  # anchor word -> its signatures
     unanchored: list[Probe] = field(default_factory=list)
@@ -229,6 +231,8 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
     postings: dict[str, list[int]] = defaultdict(list)
     for entry_id, how, lang, folded, content, count, strength in prepared:
         weights = {t: (math.log(n / df[t]) + 0.5) * _weight_factor(t, index) for t in content}
+        if not weights:
+            continue  # nothing but stop words: no evidence either way
         cjk = CJK.search(folded) is not None
         held = 0.0
         for t, w in sorted(weights.items(), key=lambda tw: -tw[1]):

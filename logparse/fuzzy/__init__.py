@@ -1,0 +1,24 @@
+"""Fuzzy matching of pasted error text (a code, a portal block, CLI JSON, a ticket) to catalogue entries.
+
+One call, one answer: ``match(text)`` returns ranked ``MatchResult`` objects whose ``confidence``
+is meant literally (on the labelled cases in ``fixtures/cases``, results at >= 0.5 are right at
+least 95% of the time). Evidence, strongest first (``codes``, ``messages``):
+
+- an exact code or alias anywhere in the text, any case (generic platform codes such as
+  ``ResourceNotFound`` need backup context, since other services raise them too);
+- a misspelt, truncated, re-cased or space-split code (``ExtensionSnapshotFailedNoNetwor``,
+  ``usererror vm provisioning state failed``), scored by edit distance against the code length;
+- a catalogue log signature matching a pasted log line;
+- a message in English or Chinese, partial, line-wrapped or reworded, found by a weighted word
+  (for Chinese, character-bigram) window and confirmed character by character;
+- an unknown code standing where an error code stands (``Error Code``, ``错误代码``, ``errorCode``,
+  ``code``, PowerShell ``ErrorCode``) with an Azure Backup shape: reported as ``unknown-code``.
+
+A text span explained well by one entry does not also count for a weaker look-alike, so a
+portal block yields its own error and not every message sharing "Snapshot operation failed".
+"""
+
+from logparse.fuzzy.matcher import MatchResult, match
+from logparse.fuzzy.query import MAX_QUERY_BYTES, REPORT_FLOOR, query_text
+
+__all__ = ["MAX_QUERY_BYTES", "REPORT_FLOOR", "MatchResult", "match", "query_text"]

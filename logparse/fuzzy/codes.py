@@ -1,0 +1,200 @@
+"""Evidence from codes in the text: exact, misspelt, split or family codes, unknown codes, log signatures.
+
+An exact code (any case) is near-certain; a slip of a letter or two in a long code is almost as
+good, scored by edit distance against the code's length; the same letters split into words
+(``usererror vm provisioning state failed``) count when there are four words or more. A code
+the catalogue does not know counts only where an error code stands and when it has the shape
+of an Azure Backup code, so new codes surface and prose words do not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from logparse.fuzzy.index import BACKUP_CODE_SHAPE, Index, camel_words
+from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
+
+EXACT, JOINED, INT_CODE, SIGNATURE, FAMILY, UNKNOWN_AT_POSITION = 0.97, 0.9, 0.9, 0.85, 0.6, 0.75
+
+# Where a code stands, searched in the case-folded text: portal/PowerShell labels (EN, zh-CN;
+# the value may follow a CLI integer as in "400094, BCMV2VMNotFound" or sit on the next line)
+# and JSON / ARM dict keys.
+_LABELLED_CODE = re.compile(
+    r"(?:error ?code|错误代码|错误码)[*\s]{0,24}[:|=\t]?[*\s]{0,8}(?:\d{1,9}\s{0,3},\s{0,3})?"
+    r"[\"'“]?([a-z][a-z0-9]{2,})"
+)
+_KEYED_CODE = re.compile(
+    r"""(?<![a-z])(?:errorcode|code)["']?[ \t]{0,8}:[ \t]{0,8}["']([a-z][a-z0-9]{2,})"""
+    # az CLI errors: "(ResourceNotFound) The Resource ..." and a "Code: ResourceNotFound" line
+    r"|^[ \t]{0,8}(?:\(([a-z][a-z0-9]{2,})\)|code[ \t]{0,8}:[ \t]{0,8}([a-z][a-z0-9]{2,})\b)",
+    re.MULTILINE,
+)
+_INT_CODE = re.compile(r"""(?:["']?errorcode["']?\s{0,8}:)\s{0,8}(\d{3,9})\b""")
+
+
+def code_evidence(index: Index, query: Query) -> list[Evidence]:
+    """Exact, misspelt, family, joined, integer and unknown codes in the text."""
+    text, folded, lang = query.text, query.folded, query.lang
+    out: list[Evidence] = []
+    positioned = code_positions(query)
+    for code in index.codes.keys() & query.wordset:
+        found = re.search(rf"(?<![a-z0-9]){code}(?![a-z0-9])", folded)
+        if found is None:
+            continue
+        original = text[found.start():found.end()] if query.same_offsets else code
+        conf = EXACT
+        if code in index.generic:
+            # Alone (a query that is just the code) it means what it says; inside other text
+            # it needs backup context and to stand as a code.
+            stands = code in positioned or original[:1].isupper()
+            if not query.is_about(found.span()) and not (query.backup_context and stands):
+                conf = WEAK
+        out.extend(Evidence(e, conf, how, lang, found.span(), original) for e, how in index.codes[code])
+    candidates = {w for w in query.long_words() if not w.islower() and _looks_like_code(w)}
+    candidates.update(positioned.values())
+    for token in candidates:
+        folded_token = token.casefold()
+        if folded_token in index.codes:
+            continue
+        at_position = folded_token in positioned
+        start = max(folded.find(folded_token), 0)
+        span = (start, start + len(token))
+        matches = fuzzy_code(index, token, at_position)
+        if matches:
+            out.extend(Evidence(e, c, "fuzzy-code", lang, span, token) for e, c in matches)
+            continue
+        out.extend(Evidence(e, c, "code-family", lang, span, token) for e, c in _code_family(index, token))
+        if at_position and BACKUP_CODE_SHAPE.fullmatch(token):
+            out.append(Evidence(token, UNKNOWN_AT_POSITION, "unknown-code", lang, span, token))
+    out += _joined_codes(index, query)
+    if "errorcode" in folded:
+        for m in _INT_CODE.finditer(folded):
+            for entry_id in index.int_codes.get(int(m.group(1)), ()):
+                out.append(Evidence(entry_id, INT_CODE, "int-code", lang, m.span(1), m.group(1)))
+    return out
+
+
+def code_positions(query: Query) -> dict[str, str]:
+    """Values standing where an error code stands: folded value -> value as written."""
+    text, folded = query.text, query.folded
+    out: dict[str, str] = {}
+    labelled = "code" in folded or "错误" in folded
+    for pattern, wanted in ((_LABELLED_CODE, labelled), (_KEYED_CODE, "code" in folded or "(" in folded)):
+        if not wanted:
+            continue
+        for m in pattern.finditer(folded):
+            group = m.lastindex or 1
+            out.setdefault(m.group(group), text[m.start(group):m.end(group)] if query.same_offsets
+                           else m.group(group))
+    return out
+
+
+def signature_evidence(index: Index, query: Query) -> list[Evidence]:
+    """Log lines in the text that a catalogue signature proves (pasted extension.log, waagent.log)."""
+    out: list[Evidence] = []
+    text, folded = query.text, query.folded
+    anchored = [p for anchor in index.anchored.keys() & query.wordset for p in index.anchored[anchor]]
+    for probe in anchored + index.unanchored:
+        haystack = folded if probe.folds else text
+        at = haystack.find(probe.literal)
+        if at < 0:
+            continue
+        if not query.same_offsets:
+            at = 0  # offsets differ after folding: scan the whole text line by line
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            found = probe.pattern.search(text[start:end])  # a slice, so that ^ anchors at the line start
+            if found:
+                span = (start + found.start(), start + found.end())
+                out.append(Evidence(probe.entry, SIGNATURE, "signature", query.lang, span, found.group()))
+                break
+            if query.same_offsets:
+                at = haystack.find(probe.literal, end)
+            else:
+                at = end + 1 if end < len(text) else -1
+    return out
+
+
+def _looks_like_code(token: str) -> bool:
+    """CamelCase with at least three humps, the shape of every portal code."""
+    return sum(1 for ch in token[1:] if ch.isupper()) >= 2 and not token.isupper()
+
+
+def fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, float]]:
+    """Catalogue codes ``token`` is a typo, truncation or re-spelling of, with a confidence."""
+    key = (token, at_position)
+    cached = index.fuzzy_cache.get(key)
+    if cached is None:
+        if len(index.fuzzy_cache) > 50_000:
+            index.fuzzy_cache.clear()
+        cached = index.fuzzy_cache[key] = _fuzzy_code(index, token, at_position)
+    return cached
+
+
+def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, float]]:
+    folded = token.casefold()
+    best = process.extract(folded, index.fuzzy_choices, scorer=OSA.distance, limit=3,
+                           score_cutoff=max(1, len(folded) // 8))
+    if not best:
+        return []
+    name, distance, _ = best[0]
+    if _whole_word_difference(camel_words(token), index.code_words[name]):
+        return []  # a different (maybe newer) code, not a typo: V2 added, a prefix dropped
+    # Edit distance relative to length: one slip in a 30-letter code is near-certain.
+    conf = 0.93 - 2.2 * distance / max(len(name), 1) + (0.03 if at_position else 0.0)
+    owners = {e for e, _ in index.codes[name]}
+    if any(d - distance <= 1 and {e for e, _ in index.codes[n]} != owners for n, d, _ in best[1:]):
+        conf = min(conf, 0.4)  # the slip lies between two entries' codes: say so rather than guess
+    return [(e, conf) for e in sorted(owners)] if conf >= REPORT_FLOOR else []
+
+
+def _code_family(index: Index, token: str) -> list[tuple[str, float]]:
+    """A known code followed by more words (``FailedWorkloadQuiesceError``): a member of its family.
+
+    Likely related, not the same error, so the confidence stays moderate; a generic family
+    (``ResourceNotFoundException``) is only a hint.
+    """
+    words = camel_words(token)
+    for n in range(len(words) - 1, 1, -1):
+        name = "".join(words[:n])
+        owners = index.codes.get(name)
+        if owners:
+            conf = FAMILY * (0.5 if name in index.generic else 1.0)
+            return [(e, conf) for e, _ in owners]
+    return []
+
+
+def _whole_word_difference(words: tuple[str, ...], code_words: tuple[str, ...]) -> bool:
+    """True when one word sequence is the other with whole words added (a different code)."""
+    shorter, longer = sorted((words, code_words), key=len)
+    if len(shorter) == len(longer):
+        return False
+    rest = iter(longer)
+    return all(any(w == x for x in rest) for w in shorter)
+
+
+def _joined_codes(index: Index, query: Query) -> list[Evidence]:
+    """Codes written as four or more separate words: ``usererror vm provisioning state failed``.
+
+    Three everyday words ("backup operation failed") are prose, not a code.
+    """
+    words, prefixes = query.words, index.code_prefixes
+    out: list[Evidence] = []
+    for a, word in enumerate(words):
+        if word not in prefixes:
+            continue
+        joined, b = word, a + 1
+        while b < len(words) and joined + words[b] in prefixes:
+            joined += words[b]
+            b += 1
+            if b - a >= 4 and joined in index.codes:
+                found = re.search(r"[^a-z0-9]+".join(words[a:b]), query.folded)
+                span = found.span() if found else (0, 0)
+                piece = query.folded[span[0]:span[1]]
+                out.extend(Evidence(e, JOINED, "joined-code", query.lang, span, piece) for e, _ in index.codes[joined])
+    return out

@@ -1,0 +1,115 @@
+"""``match(text)``: gather the evidence of every kind, combine it per entry, rank the entries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from logparse.catalogue import Catalogue, load_catalogue
+from logparse.fuzzy.codes import code_evidence, signature_evidence
+from logparse.fuzzy.index import Index, build_index
+from logparse.fuzzy.messages import message_evidence, prepare
+from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
+
+_NAMES_MEMBER = ("message", "alias", "signature")  # evidence that tells family members apart
+_UNKNOWN_TITLE = "Unknown error code (not in the catalogue)"
+_INDEX_CACHE: dict[int, tuple[Catalogue, Index]] = {}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """One catalogue entry (or an unknown code) the text points to, with how sure and why."""
+
+    id: str
+    kind: str  # "error" | "cause" | "unknown-code"
+    confidence: float
+    title: str
+    # "code", "alias", "fuzzy-code", "joined-code", "code-family", "int-code", "signature",
+    # "message" or "unknown-code": the strongest evidence
+    matched: str
+    language: str  # language of the evidence: "en" or "zh-CN"
+    evidence: str  # the piece of the text that matched
+    span: tuple[int, int] = (0, 0)  # where, as offsets into the case-folded text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "confidence": round(self.confidence, 3),
+            "title": self.title, "matched": self.matched, "language": self.language,
+            "evidence": self.evidence, "span": list(self.span),
+        }
+
+
+def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
+          lang: str = "en") -> list[MatchResult]:
+    """Rank the catalogue entries (and unknown codes) that ``text`` points to.
+
+    Args:
+        text: any pasted text: a code, a portal block, CLI/PowerShell output, a ticket.
+        catalogue: defaults to the built-in one (``load_catalogue()``).
+        top: keep only the best N results.
+        lang: language of the returned titles (``en`` or ``zh-CN``; English when missing).
+
+    Returns:
+        Results with confidence >= 0.3, best first; those at >= 0.5 are meant to be acted on.
+    """
+    index = _index_for(catalogue if catalogue is not None else load_catalogue())
+    query = Query(text)
+    evidence = code_evidence(index, query) + signature_evidence(index, query)
+    named = {e.entry for e in evidence if e.matched != "unknown-code" and e.confidence >= 0.5}
+    evidence += message_evidence(index, query, named)
+    results = _combine(index, evidence, lang, query)
+    return results[:top] if top is not None else results
+
+
+def _index_for(catalogue: Catalogue) -> Index:
+    cached = _INDEX_CACHE.get(id(catalogue))
+    if cached is None or cached[0] is not catalogue:
+        if len(_INDEX_CACHE) > 8:
+            _INDEX_CACHE.clear()
+        index = build_index(catalogue)
+        prepare(index)
+        cached = _INDEX_CACHE[id(catalogue)] = (catalogue, index)
+    return cached[1]
+
+
+def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) -> list[MatchResult]:
+    by_entry: dict[str, list[Evidence]] = defaultdict(list)
+    for ev in evidence:
+        by_entry[ev.entry].append(ev)
+    _specialise(by_entry)
+    results = []
+    for entry_id, evs in by_entry.items():
+        evs.sort(key=lambda e: -e.confidence)
+        best = evs[0]
+        conf = best.confidence
+        other = next((e for e in evs[1:] if e.matched != best.matched), None)
+        if other is not None:
+            conf += (1 - conf) * 0.6 * other.confidence  # independent evidence agrees
+        if entry_id.split(".", 1)[0].casefold() in index.generic and not (
+                query.backup_context or query.is_about(best.span)):
+            # A platform error (AllocationFailed, ResourceNotFound) raised outside any backup
+            # is some other service's problem, whatever evidence names it.
+            conf = min(conf, WEAK)
+        if conf < REPORT_FLOOR:
+            continue
+        entry = index.catalogue.entries.get(entry_id)
+        kind = entry.kind if entry is not None else "unknown-code"
+        title = entry.text(entry.title, lang) if entry is not None else _UNKNOWN_TITLE
+        results.append(MatchResult(entry_id, kind, round(min(conf, 0.995), 4), title, best.matched,
+                                   best.lang, best.text, best.span))
+    results.sort(key=lambda r: (-r.confidence, r.span[0]))
+    return results
+
+
+def _specialise(by_entry: dict[str, list[Evidence]]) -> None:
+    """A family code (``VMRestorePointClientError``) plus a member's wording (``...ClientError.ComPlus``).
+
+    The wording says which member; the family code supports it, and the bare family entry goes.
+    """
+    members = [e for e in by_entry if "." in e and any(ev.matched in _NAMES_MEMBER for ev in by_entry[e])]
+    for member in members:
+        family = by_entry.get(member.split(".", 1)[0], [])
+        by_entry[member] += [ev for ev in family if ev.matched not in _NAMES_MEMBER]
+    for member in members:
+        by_entry.pop(member.split(".", 1)[0], None)

@@ -1,0 +1,162 @@
+"""Evidence from message wordings: partial, line-wrapped, reworded or Chinese messages in the text.
+
+A wording is found in three steps, each cheaper than the next is costly: half its weighted
+words must appear verbatim somewhere (words rare in the catalogue weigh most, boilerplate
+least); the densest window of the text must hold enough of them; and the window must align
+with the wording character by character (rapidfuzz ``partial_ratio``). Coverage and alignment
+give a similarity that maps to a calibrated confidence; wordings with little specific
+information are capped, because other products print similar text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from logparse.fuzzy.index import MIN_VERBATIM, Index, Wording, flat
+from logparse.fuzzy.query import REPORT_FLOOR, Evidence, Query
+
+
+def prepare(index: Index) -> None:
+    """Precompute, per wording, the least coverage that can still reach the report floor."""
+    index.least_coverage = [(_ratio_needed(0.0, w) * 0.4 - 0.4) / 0.6 for w in index.wordings]
+
+
+def message_evidence(index: Index, query: Query, named: set[str]) -> list[Evidence]:
+    """Wordings found in the text; ``named`` entries (by code or signature) own what they match."""
+    wordset = query.wordset
+    keyed: set[int] = set()
+    for tok in index.vocabulary & wordset:
+        keyed.update(index.key_postings[tok])
+    # Half the weight verbatim; then a bound before any window: every word found anywhere,
+    # perfectly aligned, every long word missing from the whole text forgiven as a typo.
+    candidates: list[tuple[Wording, frozenset[str], frozenset[str]]] = []
+    least = index.least_coverage
+    for wid in keyed:
+        wording = index.wordings[wid]
+        found_words = wording.words & wordset
+        got = sum(map(wording.weights.__getitem__, found_words)) / wording.total
+        if got < MIN_VERBATIM:
+            continue
+        missing = wording.long_words - wordset
+        if got < least[wid] and got + _room(wording, missing) < least[wid]:
+            continue
+        candidates.append((wording, found_words, missing))
+    if not candidates:
+        return []
+    folded = query.folded
+    words, starts = query.tokens
+    wanted = set().union(*(found_words for _, found_words, _ in candidates))
+    positions: dict[str, list[int]] = defaultdict(list)
+    for i, tok in enumerate(words):
+        if tok in wanted:
+            positions[tok].append(i)
+    found: list[Evidence] = []
+    for wording, found_words, missing in candidates:
+        hits = sorted(p for t in found_words for p in positions[t])
+        first, last, covered = _best_window(wording, words, hits)
+        coverage = covered / wording.total
+        needed = _ratio_needed(min(1.0, coverage + _room(wording, missing)), wording)
+        if needed > 1.0:
+            continue
+        start, end = starts[first], starts[last] + len(words[last])
+        # The cutoff lets rapidfuzz give up early on windows that cannot reach the floor.
+        ratio = fuzz.partial_ratio(wording.flat, flat(folded[start:end], wording.cjk), score_cutoff=needed * 100)
+        if ratio == 0.0:
+            continue
+        ratio /= 100.0
+        if missing and coverage < 0.999 and confidence(ratio, 1.0, wording) >= REPORT_FLOOR:
+            coverage = min(1.0, coverage + _typo_credit(wording, missing, words, first, last) / wording.total)
+        conf = confidence(ratio, coverage, wording)
+        if conf >= REPORT_FLOOR:
+            found.append(Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end),
+                                  folded[start:end]))
+    return _explain_away(found, named)
+
+
+def confidence(ratio: float, coverage: float, wording: Wording) -> float:
+    """Calibrated confidence that a text window is this wording.
+
+    ``ratio`` (character alignment) carries order and spelling, ``coverage`` (weighted share of
+    the wording's words inside the window) carries completeness.
+    """
+    similarity = ratio * (0.4 + 0.6 * coverage)
+    base = min(0.95, 0.5 + (similarity - 0.75) * 2.25)
+    return base * _information(wording) * wording.strength
+
+
+def _information(wording: Wording) -> float:
+    """Below 1 for wordings with little specific weight (a typical specific one sums to 50, or
+    100 in Chinese bigrams, which weigh more)."""
+    return min(1.0, 0.45 + wording.total / (100.0 if wording.cjk else 50.0))
+
+
+def _ratio_needed(coverage: float, wording: Wording) -> float:
+    """The smallest character ratio that still reaches the report floor (``confidence`` inverted)."""
+    base = REPORT_FLOOR / (_information(wording) * wording.strength)
+    if base > 0.95:
+        return 2.0
+    return (0.75 + (base - 0.5) / 2.25) / (0.4 + 0.6 * coverage)
+
+
+def _room(wording: Wording, missing: frozenset[str]) -> float:
+    """Coverage the typo credit could add at most: long words absent from the text, forgiven."""
+    return 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
+
+
+def _best_window(wording: Wording, words: list[str], hits: list[int]) -> tuple[int, int, float]:
+    """The text window (at most ``span_max`` tokens) holding the most of the wording's weight."""
+    inside: dict[str, int] = {}
+    weights, span_max = wording.weights, wording.span_max
+    best = (hits[0], hits[0], 0.0)
+    covered, lo = 0.0, 0
+    for pos in hits:
+        tok = words[pos]
+        count = inside.get(tok, 0)
+        inside[tok] = count + 1
+        if count == 0:
+            covered += weights[tok]
+        while pos - hits[lo] >= span_max:
+            old = words[hits[lo]]
+            inside[old] -= 1
+            if inside[old] == 0:
+                covered -= weights[old]
+            lo += 1
+        if covered > best[2] + 1e-9:
+            best = (hits[lo], pos, covered)
+    return best
+
+
+def _typo_credit(wording: Wording, missing: frozenset[str], words: list[str], first: int, last: int) -> float:
+    """Weight of wording words absent from the text but present near the window with a small typo."""
+    nearby = [t for t in words[max(0, first - 3):last + 4] if len(t) >= 4 and t not in wording.weights]
+    if not nearby:
+        return 0.0
+    # One slip per five letters: "comunicate", "staus"; a longer word that merely contains this
+    # one ("vmsnapshotlinux" for "vmsnapshot") is not a typo of it.
+    return sum(0.8 * wording.weights[word] for word in missing
+               if process.extractOne(word, nearby, scorer=Levenshtein.distance, score_cutoff=len(word) // 5))
+
+
+def _explain_away(found: list[Evidence], named: set[str]) -> list[Evidence]:
+    """Keep, per overlapping text span, only the entries that explain it best.
+
+    An entry the text names (by code or log signature) owns the wording it matches. Otherwise
+    two entries sharing one wording (BackUpOperationFailed / V2) tie and both stay, and a
+    weaker look-alike of a better match goes.
+    """
+    found.sort(key=lambda e: (e.entry not in named, -e.confidence))
+    kept: list[Evidence] = []
+    for ev in found:
+        rivals = [k for k in kept if k.entry != ev.entry and _overlap(k.span, ev.span)]
+        tie = all(k.confidence - ev.confidence < 0.02 for k in rivals)
+        if not rivals or ev.entry in named or (tie and not any(k.entry in named for k in rivals)):
+            kept.append(ev)
+    return kept
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return inter > 0.5 * min(a[1] - a[0], b[1] - b[0])

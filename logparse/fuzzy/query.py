@@ -1,0 +1,112 @@
+"""A pasted text in the forms the evidence finders share, and the evidence they return."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import accumulate
+
+from logparse.errors import ParseError
+from logparse.fuzzy.index import CJK, TOKEN, fold, tokens
+
+REPORT_FLOOR = 0.3  # weaker candidates are noise and are never returned
+WEAK = 0.45  # a hint, shown but not to be acted on (the action threshold is 0.5)
+MAX_QUERY_BYTES = 1 << 20  # pasted error text, not a whole log: ``logparse parse`` reads those
+
+_SPLIT_WORDS = re.compile(f"({TOKEN.pattern})")
+_SNAKE_WORD = re.compile(r"\b[a-z][a-z0-9]*+(?:_[a-z0-9]++)+")  # possessive: linear in the word length
+_LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{9,}")
+_BACKUP_CONTEXT = re.compile(
+    r"backup|\bvault\b|recovery ?services|restore ?point|snapshot|\brestore\b|备份|保管库|快照|还原"
+)
+
+
+@dataclass
+class Evidence:
+    """One reason to believe the text points to ``entry`` (a catalogue id or an unknown code)."""
+
+    entry: str
+    confidence: float
+    matched: str
+    lang: str
+    span: tuple[int, int]
+    text: str
+
+
+def query_text(data: bytes | str) -> str:
+    """Validate pasted input and return it as text.
+
+    Raises:
+        ParseError: empty or whitespace-only input, binary data (NUL bytes or mostly
+            undecodable bytes), or more than ``MAX_QUERY_BYTES``.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if len(raw) > MAX_QUERY_BYTES:
+        raise ParseError(f"match: input is larger than {MAX_QUERY_BYTES // 1024} KiB; pass the error text, "
+                         "not a whole log (logparse parse reads logs)")
+    if b"\x00" in raw:
+        raise ParseError("match: input is binary (NUL bytes); pass the error text")
+    text = raw.decode("utf-8-sig", errors="replace")
+    if text.count("\ufffd") > max(8, len(text) // 20):
+        raise ParseError("match: input is not UTF-8 text (mostly undecodable bytes); pass the error text")
+    if not text.strip():
+        raise ParseError("match: no text to match; pass TEXT or pipe the error text on stdin")
+    return text
+
+
+class Query:
+    """The text folded, split into words and word sets, each form computed once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = text.lower() if text.isascii() else fold(text)  # NFKC changes no ASCII
+        # Split keeping the words: [gap, word, gap, word, ..., gap]. The words are ASCII words
+        # and whole Chinese runs; the part lengths give every offset without a match object each.
+        self._parts: list[str] = _SPLIT_WORDS.split(self.folded)
+        self.words: list[str] = self._parts[1::2]
+        self.cjk = CJK.search(self.folded) is not None
+        self.lang = "zh-CN" if self.cjk else "en"
+        self.wordset = set(self.words)
+        if "_" in self.folded:  # VMSnapshotLinux codes such as error_http_failure
+            self.wordset.update(_SNAKE_WORD.findall(self.folded))
+        if self.cjk:  # Chinese wordings are indexed by character bigrams
+            self.wordset.update(w[i : i + 2] for w in self.words if w[0] > "z" for i in range(len(w) - 1))
+        self._tokens: tuple[list[str], list[int]] | None = None
+        self._context: bool | None = None
+
+    @property
+    def same_offsets(self) -> bool:
+        """Folding kept every offset, so a span of the folded text is the same span of the text."""
+        return len(self.text) == len(self.folded)
+
+    @property
+    def backup_context(self) -> bool:
+        """Whether the text talks about backup at all (vault, snapshot, restore point, 备份 ...)."""
+        if self._context is None:
+            self._context = _BACKUP_CONTEXT.search(self.folded) is not None
+        return self._context
+
+    def is_about(self, span: tuple[int, int]) -> bool:
+        """Whether the text is little more than this span: the question is this code or message."""
+        return len(self.words) <= 6 or span[1] - span[0] >= 0.75 * len(self.folded.strip())
+
+    @property
+    def tokens(self) -> tuple[list[str], list[int]]:
+        """Tokens (Chinese runs as bigrams) and their start offsets in the folded text."""
+        if self._tokens is None:
+            if self.cjk:
+                pairs = tokens(self.folded)
+                self._tokens = ([t for t, _ in pairs], [at for _, at in pairs])
+            else:  # the words are the tokens already; only offsets are missing
+                ends = list(accumulate(map(len, self._parts)))  # part i ends where part i + 1 starts
+                self._tokens = (self.words, ends[0:-1:2])
+        return self._tokens
+
+    def long_words(self) -> list[str]:
+        """Words of ten or more letters as written (case kept), where a code could hide."""
+        if not self.same_offsets:
+            return _LONG_WORD.findall(self.text)
+        words, starts = self.tokens
+        text = self.text
+        return [text[at:at + len(w)] for w, at in zip(words, starts, strict=True)
+                if len(w) >= 10 and w[0].isalpha() and w[0] <= "z"]
