@@ -24,10 +24,11 @@ MESSAGES = [
     "Wire server endpoint:168.63.129.16",
     "Routing table from /proc/net/route:\nIface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\n"
     "eth0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0",
-    "Error fetching the goal state: [ProtocolError] Error fetching goal state\nTraceback (most recent call last):\n"
-    '  File "azurelinuxagent/ga/update.py", line 480, in _try_update_goal_state\n'
-    "azurelinuxagent.common.exception.ProtocolError: [ProtocolError] Error fetching goal state",
+    "Exception processing goal state: [ProtocolError] retrying in 30 seconds\nTraceback (most recent call last):\n"
+    '  File "azurelinuxagent/ga/update.py", line 480, in _process_goal_state\n'
+    "azurelinuxagent.common.exception.ProtocolError: [ProtocolError] transient",
 ]
+MESSAGE_WEIGHTS = [0.5, 0.5, 20, 20, 10, 10, 10, 10, 3, 1]
 EXT_MESSAGES = [
     "Target handler state: enabled [incarnation_{n}]",
     "[Enable] current handler state is: enabled",
@@ -52,14 +53,15 @@ def generate_labelled(lines: int, seed: int = 1) -> Iterator[tuple[str, str]]:
         t += timedelta(seconds=rng.randint(0, 90), microseconds=rng.randint(0, 999999))
         n, v, ev = rng.randint(1, 500), "2.9.1.1", f"1.0.{rng.randint(9100, 9300)}.0"
         gen = rng.choices(("g3", "g1", "g2", "g0"), weights=(70, 20, 5, 5))[0]
-        if rng.random() < 0.3:
+        if rng.random() < 0.05:
             prefix = f"[{VMSNAP}-{ev}]"
-            msg = rng.choice(EXT_MESSAGES)
+            msg = rng.choices(EXT_MESSAGES, weights=[1, 10, 10, 10])[0]
         else:
             prefix = rng.choice(("ExtHandler", "Daemon"))
-            msg = rng.choice(MESSAGES)
+            # Heartbeats come every 30 minutes, goal-state processing every few seconds.
+            msg = rng.choices(MESSAGES, weights=MESSAGE_WEIGHTS)[0]
         msg = msg.format(v=v, n=n, e=VMSNAP, ev=ev)
-        level = rng.choices(("INFO", "WARNING", "ERROR", "VERBOSE"), weights=(85, 8, 5, 2))[0]
+        level = rng.choices(("INFO", "WARNING", "ERROR", "VERBOSE"), weights=(96, 2.5, 1, 0.5))[0]
         if gen == "g3":
             thread = "ExtHandler" if prefix.startswith("[") else prefix
             header = f"{t.strftime('%Y-%m-%dT%H:%M:%S.%f')}Z {level} {thread} {prefix} "

@@ -77,7 +77,9 @@ def _cmd_triage(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     if not any(f.status == "analyzed" for f in result.files) and not args.error:
-        raise LogparseError(f"{args.source}: nothing readable ({len(result.files)} member(s), none analysed)")
+        reasons = "; ".join([f"{f.path}: {f.reason}" for f in result.files[:3] if f.reason] + result.warnings[:2])
+        raise LogparseError(f"{args.source}: nothing readable ({len(result.files)} member(s), none analysed"
+                            + (f": {reasons}" if reasons else "") + ")")
     if args.json:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

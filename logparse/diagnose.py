@@ -15,7 +15,6 @@ few evidence lines. Confidence rules, in one place:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,11 +83,13 @@ class Diagnosis:
             items.append(evidence)
         self._unknown[code] = (max(best, confidence), items)
 
-    def agent_versions(self, versions: Iterable[str], autoupdate_off: Evidence | None,
-                       evidence: Evidence | None) -> None:
+    def agent_versions(self, versions: dict[str, Evidence], autoupdate_off: Evidence | None) -> None:
         """The newest Linux agent seen; too old (and more so with auto-update off) is a cause."""
-        newest = max((version_tuple(v) for v in versions), default=None)
-        if newest is None or evidence is None or newest >= MIN_LINUX_AGENT:
+        if not versions:
+            return
+        newest_text = max(versions, key=version_tuple)
+        newest, evidence = version_tuple(newest_text), versions[newest_text]
+        if newest >= MIN_LINUX_AGENT:
             return
         confidence = 0.6 + (0.2 if autoupdate_off is not None else 0.0)
         version = ".".join(map(str, newest))

@@ -31,7 +31,7 @@ class Probe:
 
     key: str
     literal: str
-    regex: re.Pattern[str]
+    regex: re.Pattern[str] | None  # None: the literal alone is the match
     caseless: bool = True
 
 
@@ -42,7 +42,7 @@ class LineHit:
     start: int
     end: int
     text: str
-    matches: tuple[tuple[Probe, re.Match[str]], ...]
+    matches: tuple[tuple[Probe, re.Match[str] | None], ...]
 
 
 class _PythonEngine:
@@ -161,9 +161,12 @@ class Scanner:
         text = chunk[start:end].decode("utf-8", "backslashreplace")
         if text.endswith("\r"):
             text = text[:-1]
-        matched: list[tuple[Probe, re.Match[str]]] = []
+        matched: list[tuple[Probe, re.Match[str] | None]] = []
         for index in candidates:
             for probe in self._by_literal[index]:
+                if probe.regex is None:
+                    matched.append((probe, None))
+                    continue
                 m = probe.regex.search(text)
                 if m is not None:
                     matched.append((probe, m))

@@ -47,8 +47,8 @@ FACTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      r"Agent WALinuxAgent-(?P<version>\d+(?:\.\d+)+) is running as the goal state agent"),
     ("autoupdate_off", ("waagent",), "AutoUpdate: 0", r"AutoUpdate: 0\b"),
     ("autoupdate_off", ("waagent",), "AutoUpdate.Enabled is set to False", r"AutoUpdate\.Enabled is set to False"),
-    ("snapshot_attempt", ("waagent", "vmsnapshot"), "VMSnapshotLinux",
-     r"VMSnapshotLinux.{0,40}(?:Target handler state: enabled|Enable extension)"),
+    ("snapshot_attempt", ("waagent",), "Target handler state: enabled",
+     r"VMSnapshotLinux-[\d.]+\] Target handler state: enabled"),
     ("snapshot_attempt", ("windows_agent",), "Beginning enable of plugin Microsoft.Azure.RecoveryServices.VMSnapshot",
      r"Beginning enable of plugin Microsoft\.Azure\.RecoveryServices\.VMSnapshot"),
 )
@@ -107,7 +107,7 @@ def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
         if fmt in fact_formats:
             probes.append(Probe(f"fact\t{key}", literal, re.compile(pattern, re.IGNORECASE)))
     for literal, level in LEVEL_LITERALS.get(fmt, ()):
-        probes.append(Probe(f"level\t{level}", literal, re.compile(re.escape(literal)), caseless=False))
+        probes.append(Probe(f"level\t{level}", literal, None, caseless=False))
     return Scanner(probes, engine)
 
 
@@ -126,12 +126,13 @@ class _Run:
         self.result = TriageResult(source)
         self.diagnosis = Diagnosis(catalogue, options.lang)
         self.templates: dict[tuple[str, str], Template] = {}
-        self.versions: list[str] = []
-        self.version_evidence: Evidence | None = None
+        self.versions: dict[str, Evidence] = {}  # agent version -> where it was first seen
         self.autoupdate_off: Evidence | None = None
         self.snapshot_attempts = 0
         self.last_snapshot: str | None = None
         self.bytes = 0
+        self._windowed = options.since is not None or options.until is not None
+        self._shapes: dict[bytes, str] = {}
 
     # -- members ------------------------------------------------------------------------
     def member(self, info: MemberInfo, stream: BinaryIO) -> None:
@@ -145,6 +146,9 @@ class _Run:
             detection = formats.detect(info.path, text_head)
             fmt = detection.format
             if fmt is None:
+                if _binary(head):
+                    report.status, report.reason = "skipped", "binary data"
+                    return
                 if info.container not in ("file", "stdin") or not head.strip():
                     report.status, report.format = "skipped", None
                     report.reason = "empty file" if not head.strip() else "no known log layout"
@@ -202,37 +206,59 @@ class _Run:
 
     # -- evidence -------------------------------------------------------------------------
     def _hit(self, path: str, number: int, hit: LineHit, fmt: str, grammar: Any, chunk: bytes) -> None:
-        stamp = _timestamp(hit.text, grammar, chunk, hit.start)
-        if not self._in_window(stamp):
-            return
-        evidence = Evidence(path, number, hit.text[:2000], stamp.isoformat() if stamp else None)
+        # The record's time costs a header parse: work it out only when a time window is set
+        # or when the line will be kept as evidence (the first few per finding).
+        stamp: datetime | None = None
+        stamp_known = False
+        if self._windowed:
+            stamp, stamp_known = _timestamp(hit.text, grammar, chunk, hit.start), True
+            if not self._in_window(stamp):
+                return
         level: str | None = None
         signed = False
+        evidence: Evidence | None = None
         for probe, m in hit.matches:
             kind, _, rest = probe.key.partition("\t")
+            if kind == "level":
+                level = rest
+                continue
+            if kind == "sig":
+                signed = True
+            elif rest == "agent_version" and m is not None and m.group("version") in self.versions:
+                continue  # a version already seen needs no new evidence
+            if evidence is None:
+                if not stamp_known:
+                    stamp, stamp_known = _timestamp(hit.text, grammar, chunk, hit.start), True
+                evidence = Evidence(path, number, hit.text[:2000], stamp.isoformat() if stamp else None)
             if kind == "sig":
                 entry_id, _, index = rest.partition("\t")
                 self.diagnosis.signature_hit(entry_id, int(index), evidence)
-                signed = True
-            elif kind == "level":
-                level = rest
-            else:
+            elif m is not None:
                 self._fact(rest, m, evidence)
         if level is not None and not signed:
-            key = (level, template_of(hit.text))
-            template = self.templates.get(key)
-            if template is None:
-                if len(self.templates) >= MAX_TEMPLATES:
-                    key = (level, "<other templates>")
-                template = self.templates.setdefault(key, Template(key[1], level))
-            template.count += 1
-            if len(template.examples) < 3:
-                template.examples.append(evidence)
+            self._template(level, path, number, hit, chunk)
+
+    def _template(self, level: str, path: str, number: int, hit: LineHit, chunk: bytes) -> None:
+        # Lines that differ only in digits share a template; mask each distinct shape once.
+        shape = chunk[hit.start:hit.end].translate(None, b"0123456789")
+        text = self._shapes.get(shape)
+        if text is None:
+            text = template_of(hit.text)
+            if len(self._shapes) < 50_000:
+                self._shapes[shape] = text
+        key = (level, text)
+        template = self.templates.get(key)
+        if template is None:
+            if len(self.templates) >= MAX_TEMPLATES:
+                key = (level, "<other templates>")
+            template = self.templates.setdefault(key, Template(key[1], level))
+        template.count += 1
+        if len(template.examples) < 3:
+            template.examples.append(Evidence(path, number, hit.text[:2000]))
 
     def _fact(self, key: str, m: re.Match[str], evidence: Evidence) -> None:
         if key == "agent_version":
-            self.versions.append(m.group("version"))
-            self.version_evidence = evidence
+            self.versions[m.group("version")] = evidence
         elif key == "autoupdate_off":
             self.autoupdate_off = self.autoupdate_off or evidence
         elif key == "snapshot_attempt":
@@ -289,7 +315,7 @@ class _Run:
 
     # -- the end --------------------------------------------------------------------------
     def finish(self) -> TriageResult:
-        self.diagnosis.agent_versions(self.versions, self.autoupdate_off, self.version_evidence)
+        self.diagnosis.agent_versions(self.versions, self.autoupdate_off)
         result = self.result
         result.findings = self.diagnosis.findings()
         result.unrecognized = sorted(self.templates.values(), key=lambda t: (-t.count, t.template))
@@ -301,6 +327,14 @@ class _Run:
             "last_snapshot_attempt": self.last_snapshot,
         })
         return result
+
+
+def _binary(head: bytes) -> bool:
+    """NUL bytes or mostly undecodable text: not a log."""
+    if b"\x00" in head[:8192]:
+        return True
+    sample = head[:8192].decode("utf-8", "replace")
+    return sample.count("\ufffd") > len(sample) // 10
 
 
 def _peek(stream: BinaryIO) -> bytes:

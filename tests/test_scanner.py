@@ -1,0 +1,76 @@
+"""The scanner: both engines give the same confirmed lines, whatever the text and chunking."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logparse.catalogue import load_catalogue
+from logparse.scanner import Probe, Scanner, byte_chunks, hyperscan_available
+
+CATALOGUE = load_catalogue()
+PROBES = [
+    Probe(f"{entry_id}#{i}", sig.literal, re.compile(sig.pattern, re.I if "i" in sig.flags else 0),
+          caseless="i" in sig.flags)
+    for entry_id, sig in CATALOGUE.signatures() for i in [0]
+] + [Probe("level", " ERROR ", re.compile(" ERROR "), caseless=False)]
+EXAMPLES = [example for _, sig in CATALOGUE.signatures() for example in sig.examples]
+needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
+
+
+def _lines(scanner: Scanner, data: bytes, size: int) -> list[tuple[int, str, tuple[str, ...]]]:
+    out = []
+    offset = 0
+    for chunk in byte_chunks(io.BytesIO(data), size):
+        for hit in scanner.scan(chunk):
+            out.append((offset + hit.start, hit.text, tuple(sorted(p.key for p, _ in hit.matches))))
+        offset += len(chunk)
+    return out
+
+
+noise = st.text(st.characters(codec="utf-8", exclude_characters="\n"), max_size=60)
+texts = st.lists(st.one_of(st.sampled_from(EXAMPLES), noise, st.sampled_from(EXAMPLES).map(str.upper),
+                           st.builds(lambda a, b: a + b, noise, st.sampled_from(EXAMPLES))), max_size=30)
+
+
+@needs_hyperscan
+@given(lines=texts, size=st.integers(1, 400))
+def test_engines_agree_and_chunking_does_not_matter(lines: list[str], size: int) -> None:
+    data = ("\n".join(lines)).encode()
+    python, hyper = Scanner(PROBES, "python"), Scanner(PROBES, "hyperscan")
+    reference = _lines(python, data, 1 << 20)
+    assert _lines(python, data, size) == reference
+    assert _lines(hyper, data, size) == reference
+
+
+def test_every_signature_example_is_found_by_its_own_probe() -> None:
+    scanner = Scanner(PROBES, "auto")
+    for entry_id, sig in CATALOGUE.signatures():
+        for example in sig.examples:
+            keys = {p.key.split("#")[0] for hit in scanner.scan(example.encode() + b"\n") for p, _ in hit.matches}
+            assert entry_id in keys, (entry_id, example)
+
+
+def test_hits_carry_their_line_and_only_confirmed_probes() -> None:
+    scanner = Scanner([Probe("x", "Timeout(", re.compile(r"Timeout\(\d+\)"))], "python")
+    hits = scanner.scan(b"ok\nsaw Timeout(abc) here\nop=Enable Timeout(300): main\n")
+    assert [h.text for h in hits] == ["op=Enable Timeout(300): main"]
+
+
+def test_literal_case_rules() -> None:
+    probes = [Probe("ci", "goal state", re.compile("goal state", re.I)),
+              Probe("cs", " ERROR ", re.compile(" ERROR "), caseless=False)]
+    scanner = Scanner(probes, "python")
+    keys = [tuple(p.key for p, _ in h.matches) for h in scanner.scan(b"GOAL STATE x\nan error here\nZ ERROR y\n")]
+    assert keys == [("ci",), ("cs",)]
+
+
+def test_unknown_engine_is_an_error() -> None:
+    from logparse.errors import LogparseError
+
+    with pytest.raises(LogparseError):
+        Scanner(PROBES, "grep")

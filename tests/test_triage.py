@@ -1,0 +1,186 @@
+"""logparse triage: the JSON contract, exit codes, windows, tickets, templates and hostile inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import logparse
+from logparse.cli import main
+from tests.conftest import FIXTURES
+from tests.packing import Entry, gzip_bomb, hostile_tar, pack, tar_gz_bomb, write_tree, zip_bad_crc
+
+WAAGENT = (FIXTURES / "formats" / "waagent" / "g3_current.log").read_bytes()
+TREE = {
+    "var/log/waagent.log": WAAGENT,
+    "etc/waagent.conf": b"Extensions.Enabled=n\nProvisioning.Agent=auto\n",
+    "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log":
+        b"2023-07-08 00:00:02.500500 [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]T:S Enable failed with "
+        b"FailedRetryableSnapshotFailedNoNetwork error StatusCode.FailedRetryableSnapshotFailedNoNetwork,\n",
+}
+HEALTHY = {
+    "var/log/waagent.log": b"2024-05-01T10:00:03.412907Z INFO Daemon Daemon Azure Linux Agent Version: 2.10.0.8\n"
+    b"2024-05-01T10:00:07.551290Z INFO ExtHandler ExtHandler Azure Linux Agent (Goal State Agent version 2.10.0.8)\n"
+    b"2024-05-01T10:30:00.000000Z WARNING ExtHandler ExtHandler Disk usage of /var/log is 51%\n"
+    b"2024-05-01T11:30:00.000000Z WARNING ExtHandler ExtHandler Disk usage of /var/log is 52%\n",
+    "etc/waagent.conf": b"Extensions.Enabled=y\nProvisioning.Agent=auto\n",
+}
+CONTRACT_FINDING = {"id", "kind", "confidence", "title", "evidence", "remediation", "doc"}
+CONTRACT_FILE = {"path", "format", "status", "reason", "lines"}
+
+
+def _ids(result: logparse.TriageResult, threshold: float = 0.5) -> set[str]:
+    return {f.id for f in result.findings_at(threshold)}
+
+
+def test_json_keeps_the_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tree(tmp_path, TREE)
+    assert main(["triage", str(tmp_path), "--json", "--quiet"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"findings", "files", "unrecognized", "warnings"} <= set(data)
+    assert data["findings"] and all(CONTRACT_FINDING <= set(f) for f in data["findings"])
+    assert all({"path", "line", "text"} <= set(e) for f in data["findings"] for e in f["evidence"])
+    assert all(CONTRACT_FILE <= set(f) and f["status"] in ("analyzed", "skipped", "failed") for f in data["files"])
+    found = {f["id"] for f in data["findings"] if f["confidence"] >= 0.5}
+    assert {"agent-config-options-linux", "FailedRetryableSnapshotFailedNoNetwork",
+            "ExtensionSnapshotFailedNoNetwork", "no-network-wireserver"} <= found
+    conf = next(f for f in data["findings"] if f["id"] == "agent-config-options-linux")
+    assert any(e["path"] == "etc/waagent.conf" and e["line"] == 1 for e in conf["evidence"])
+
+
+def test_healthy_bundle_has_no_finding_and_keeps_unrecognised_warnings(tmp_path: Path) -> None:
+    write_tree(tmp_path, HEALTHY)
+    result = logparse.triage(str(tmp_path))
+    assert not result.findings_at(0.5)
+    (template,) = result.unrecognized
+    assert template.count == 2 and "<N>%" in template.template and template.level == "WARNING"
+
+
+def test_fail_on_sets_exit_code_1(tmp_path: Path) -> None:
+    write_tree(tmp_path, TREE)
+    assert main(["triage", str(tmp_path), "--quiet", "--fail-on", "0.5"]) == 1
+    assert main(["triage", str(tmp_path), "--quiet", "--fail-on", "0.999"]) == 0
+    healthy = tmp_path / "healthy"
+    write_tree(healthy, HEALTHY)
+    assert main(["triage", str(healthy), "--quiet", "--fail-on", "any"]) == 0
+
+
+def test_since_until_focus_the_window(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"var/log/waagent.log": WAAGENT})
+    everything = logparse.triage(str(tmp_path))
+    from datetime import UTC, datetime
+
+    late = logparse.triage(str(tmp_path), since=datetime(2024, 5, 1, 10, 6, tzinfo=UTC))
+    assert "no-network-wireserver" in _ids(everything)
+    goal_state = [e for f in late.findings if f.id == "no-network-wireserver" for e in f.evidence]
+    assert all(e.timestamp is None or e.timestamp >= "2024-05-01T10:06" for e in goal_state)
+    assert not any("Error fetching the goal state" in e.text for e in goal_state)
+
+
+def test_error_text_alone_and_a_ticket_file(tmp_path: Path) -> None:
+    write_tree(tmp_path, HEALTHY)
+    result = logparse.triage(str(tmp_path), error_text="Error Code\tUserErrorGuestAgentStatusUnavailable")
+    assert _ids(result) == {"UserErrorGuestAgentStatusUnavailable"}
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text("Hi team, backup fails every night.\n错误代码：GuestAgentSnapshotTaskStatusError\n"
+                      "Also saw this in the log:\n2024-05-01T10:06:02.113009Z WARNING EnvHandler ExtHandler "
+                      "Dhcp client is not running.\n", encoding="utf-8")
+    alone = logparse.triage(str(ticket))
+    assert {"GuestAgentSnapshotTaskStatusError", "dhcp-disabled"} <= _ids(alone)
+    evidence = next(f for f in alone.findings if f.id == "dhcp-disabled").evidence[0]
+    assert evidence.line == 4
+
+
+def test_unknown_code_in_a_ticket_surfaces(tmp_path: Path) -> None:
+    ticket = tmp_path / "case.ticket.txt"
+    ticket.write_text("Error Code | UserErrorBrandNewFailureMode\nError Message | Something new happened\n")
+    result = logparse.triage(str(ticket))
+    assert any(f.kind == "unknown-code" and f.id == "UserErrorBrandNewFailureMode" for f in result.findings)
+
+
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "tar.bz2", "tar.xz", "tar.zst", "zip"])
+def test_same_findings_in_every_container(tmp_path: Path, kind: str) -> None:
+    write_tree(tmp_path / "tree", TREE)
+    reference = [(f.id, f.confidence) for f in logparse.triage(str(tmp_path / "tree")).findings]
+    archive = tmp_path / f"bundle.{kind}"
+    archive.write_bytes(pack(TREE, kind))
+    assert [(f.id, f.confidence) for f in logparse.triage(str(archive)).findings] == reference
+
+
+def test_stdin_gives_the_same_findings(tmp_path: Path) -> None:
+    write_tree(tmp_path, TREE)
+    reference = {f.id for f in logparse.triage(str(tmp_path)).findings_at(0.5)}
+    proc = subprocess.run([sys.executable, "-m", "logparse", "triage", "-", "--json"],
+                          input=pack(TREE, "tar.gz"), capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert {f["id"] for f in json.loads(proc.stdout)["findings"] if f["confidence"] >= 0.5} == reference
+
+
+def _run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "logparse", "triage", *args, "--json"], input=stdin,
+                          capture_output=True, timeout=300, check=False)
+
+
+def test_hostile_members_are_listed_and_the_rest_analysed(tmp_path: Path) -> None:
+    before = set(os.listdir(tmp_path))
+    evil = hostile_tar([
+        Entry("../../etc/passwd", data=b"root:x:0:0\n"),
+        Entry("/etc/shadow", data=b"x\n"),
+        Entry("var/log/link", kind=tarfile.SYMTYPE, link="/etc/passwd"),
+        Entry("var/log/hard", kind=tarfile.LNKTYPE, link="var/log/waagent.log"),
+        Entry("dev/null", kind=tarfile.CHRTYPE),
+        Entry("var/log/waagent.log", data=WAAGENT),
+    ])
+    proc = _run_cli("-", stdin=evil)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    status = {f["path"]: (f["status"], f["reason"]) for f in data["files"]}
+    assert status["var/log/waagent.log"][0] == "analyzed"
+    skipped = [s for s in status.values() if s[0] == "skipped"]
+    assert len(skipped) == 5 and all(reason for _, reason in skipped)
+    assert "no-network-wireserver" in {f["id"] for f in data["findings"]}
+    assert set(os.listdir(tmp_path)) == before
+
+
+def test_bomb_truncation_bad_crc_random_and_empty(tmp_path: Path) -> None:
+    bomb = tar_gz_bomb(tmp_path / "bomb.tar.gz", size=256 << 20, after={"var/log/waagent.log": WAAGENT})
+    proc = _run_cli(str(bomb))
+    assert b"Traceback" not in proc.stderr
+    if proc.returncode == 2:  # the bomb was the only member read: a one-line error says why
+        assert b"ratio" in proc.stderr and proc.stderr.count(b"\n") == 1
+    else:
+        data = json.loads(proc.stdout)
+        assert any(f["status"] in ("skipped", "failed") and "ratio" in (f["reason"] or "") for f in data["files"])
+
+    packed = pack(TREE, "tar.gz")
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    proc = _run_cli(str(cut))
+    assert b"Traceback" not in proc.stderr and proc.returncode in (0, 2)
+    if proc.returncode == 0:
+        assert json.loads(proc.stdout)["warnings"]
+
+    crc = tmp_path / "crc.zip"
+    crc.write_bytes(zip_bad_crc(TREE, "etc/waagent.conf"))
+    data = json.loads(_run_cli(str(crc)).stdout)
+    assert any(f["status"] == "failed" and f["path"] == "etc/waagent.conf" for f in data["files"])
+    assert "no-network-wireserver" in {f["id"] for f in data["findings"]}
+
+    noise = tmp_path / "random.bin"
+    noise.write_bytes(random.Random(3).randbytes(20000))
+    proc = _run_cli(str(noise))
+    assert proc.returncode == 2 and b"Traceback" not in proc.stderr and proc.stderr.count(b"\n") == 1
+
+    proc = _run_cli("-", stdin=b"")
+    assert proc.returncode == 2 and b"empty" in proc.stderr and b"Traceback" not in proc.stderr
+
+    single = gzip_bomb(tmp_path / "bomb.gz", size=64 << 20)
+    proc = _run_cli(str(single))
+    assert b"Traceback" not in proc.stderr and proc.returncode in (0, 2)
