@@ -70,7 +70,7 @@ def _cmd_triage(args: argparse.Namespace) -> int:
     try:
         result = triage(
             args.source, catalogue=catalogue_from_args(args), error_text=args.error, since=args.since,
-            until=args.until, limits=limits, engine=args.engine, lang=args.lang,
+            until=args.until, limits=limits, engine=args.engine, lang=args.lang, jobs=args.jobs,
             progress=progress.advance if progress else None,
         )
     finally:

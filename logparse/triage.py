@@ -10,7 +10,9 @@ Sample::
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -20,7 +22,7 @@ from logparse.catalogue import Catalogue, load_catalogue
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
-from logparse.scanner import LineHit, Probe, Scanner, byte_chunks
+from logparse.scanner import Probe, Scanner, byte_chunks
 from logparse.sources import Limits, MemberInfo, Skipped, open_source
 
 # Formats read whole (small by nature): configuration and pasted error text.
@@ -29,6 +31,8 @@ WHOLE_FILE_CAP = 8 * 1024 * 1024
 TEXT = "*"  # plain text of unknown layout: every signature applies
 HEAD_BYTES = 64 * 1024
 MAX_TEMPLATES = 2000
+# Chunks smaller than this (small files) are scanned in-process: a worker round trip costs more.
+PARALLEL_MIN_CHUNK = 512 * 1024
 
 # Words that mark an ERROR / WARNING line in each layout (exact case).
 LEVEL_LITERALS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -82,6 +86,7 @@ class Options:
     engine: str = "auto"
     lang: str = "en"
     progress: Callable[[int], None] | None = None
+    jobs: int = 1
 
 
 _SCANNERS: dict[tuple[str, str, str], Scanner] = {}
@@ -133,6 +138,7 @@ class _Run:
         self.bytes = 0
         self._windowed = options.since is not None or options.until is not None
         self._shapes: dict[bytes, str] = {}
+        self._executor: ProcessPoolExecutor | None = None
 
     # -- members ------------------------------------------------------------------------
     def member(self, info: MemberInfo, stream: BinaryIO) -> None:
@@ -165,22 +171,51 @@ class _Run:
             self.result.warnings.append(str(exc))
 
     def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
-        scanner = _scanner(self.catalogue, fmt, self.options.engine)
-        grammar = getattr(formats.get(fmt), "grammar", None)
         number = 1
-        for chunk in byte_chunks(stream):
+        for chunk, lines in self._chunk_results(fmt, byte_chunks(stream)):
             self.bytes += len(chunk)
-            pos = 0
-            for hit in scanner.scan(chunk):
-                number += chunk.count(b"\n", pos, hit.start)
-                pos = hit.start
-                self._hit(info.path, number, hit, fmt, grammar, chunk)
-            number += chunk.count(b"\n", pos)
-            if not chunk.endswith(b"\n"):
-                number += 1
+            for line in lines:
+                self._apply(info.path, number + line.offset, line)
+            number += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if self.options.progress is not None:
                 self.options.progress(len(chunk))
         report.lines = number - 1
+
+    def _chunk_results(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, list[Line]]]:
+        """``(chunk, its confirmed lines)`` in order, scanned here or by the worker pool."""
+        job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
+        if self.options.jobs <= 1:
+            for chunk in chunks:
+                yield chunk, scan_chunk(job, chunk, self.catalogue)
+            return
+        # Keep a few chunks in flight per worker: enough to keep them busy, bounded memory.
+        pending: deque[tuple[bytes, Future[list[Line]]]] = deque()
+        for chunk in chunks:
+            if len(chunk) < PARALLEL_MIN_CHUNK and not pending:
+                yield chunk, scan_chunk(job, chunk, self.catalogue)
+                continue
+            pending.append((chunk, self._pool().submit(scan_chunk, job, chunk)))
+            while len(pending) > 2 * self.options.jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            import multiprocessing
+
+            self._executor = ProcessPoolExecutor(
+                self.options.jobs, mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_init, initargs=(self.catalogue,),
+            )
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
 
     def _whole(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         data = stream.read(WHOLE_FILE_CAP + 1)
@@ -196,56 +231,41 @@ class _Run:
             return
         self.error_text(text, info.path, "ticket")
         # Pasted log lines in a ticket count as log evidence too.
-        scanner = _scanner(self.catalogue, TEXT, self.options.engine)
-        chunk = text.encode()
-        number, pos = 1, 0
-        for hit in scanner.scan(chunk):
-            number += chunk.count(b"\n", pos, hit.start)
-            pos = hit.start
-            self._hit(info.path, number, hit, TEXT, None, chunk)
+        job = (self.catalogue.digest, TEXT, self.options.engine, self._windowed)
+        for line in scan_chunk(job, text.encode(), self.catalogue):
+            self._apply(info.path, 1 + line.offset, line)
 
     # -- evidence -------------------------------------------------------------------------
-    def _hit(self, path: str, number: int, hit: LineHit, fmt: str, grammar: Any, chunk: bytes) -> None:
-        # The record's time costs a header parse: work it out only when a time window is set
-        # or when the line will be kept as evidence (the first few per finding).
-        stamp: datetime | None = None
-        stamp_known = False
-        if self._windowed:
-            stamp, stamp_known = _timestamp(hit.text, grammar, chunk, hit.start), True
-            if not self._in_window(stamp):
-                return
-        level: str | None = None
-        signed = False
+    def _apply(self, path: str, number: int, line: Line) -> None:
+        if self._windowed and not self._in_window(line.stamp):
+            return
         evidence: Evidence | None = None
-        for probe, m in hit.matches:
-            kind, _, rest = probe.key.partition("\t")
-            if kind == "level":
-                level = rest
-                continue
+        signed = False
+        for key, groups in line.probes:
+            kind, _, rest = key.partition("\t")
             if kind == "sig":
                 signed = True
-            elif rest == "agent_version" and m is not None and m.group("version") in self.versions:
+            elif rest == "agent_version" and groups and groups["version"] in self.versions:
                 continue  # a version already seen needs no new evidence
             if evidence is None:
-                if not stamp_known:
-                    stamp, stamp_known = _timestamp(hit.text, grammar, chunk, hit.start), True
-                evidence = Evidence(path, number, hit.text[:2000], stamp.isoformat() if stamp else None)
+                stamp = line.stamp.isoformat() if line.stamp else None
+                evidence = Evidence(path, number, line.text[:2000], stamp)
             if kind == "sig":
                 entry_id, _, index = rest.partition("\t")
                 self.diagnosis.signature_hit(entry_id, int(index), evidence)
-            elif m is not None:
-                self._fact(rest, m, evidence)
-        if level is not None and not signed:
-            self._template(level, path, number, hit, chunk)
+            else:
+                self._fact(rest, groups or {}, evidence)
+        if line.level is not None and not signed:
+            self._template(line, path, number)
 
-    def _template(self, level: str, path: str, number: int, hit: LineHit, chunk: bytes) -> None:
+    def _template(self, line: Line, path: str, number: int) -> None:
         # Lines that differ only in digits share a template; mask each distinct shape once.
-        shape = chunk[hit.start:hit.end].translate(None, b"0123456789")
-        text = self._shapes.get(shape)
+        text = self._shapes.get(line.shape)
         if text is None:
-            text = template_of(hit.text)
+            text = template_of(line.text)
             if len(self._shapes) < 50_000:
-                self._shapes[shape] = text
+                self._shapes[line.shape] = text
+        level = line.level or ""
         key = (level, text)
         template = self.templates.get(key)
         if template is None:
@@ -254,11 +274,11 @@ class _Run:
             template = self.templates.setdefault(key, Template(key[1], level))
         template.count += 1
         if len(template.examples) < 3:
-            template.examples.append(Evidence(path, number, hit.text[:2000]))
+            template.examples.append(Evidence(path, number, line.text[:2000]))
 
-    def _fact(self, key: str, m: re.Match[str], evidence: Evidence) -> None:
+    def _fact(self, key: str, groups: dict[str, str], evidence: Evidence) -> None:
         if key == "agent_version":
-            self.versions[m.group("version")] = evidence
+            self.versions[groups["version"]] = evidence
         elif key == "autoupdate_off":
             self.autoupdate_off = self.autoupdate_off or evidence
         elif key == "snapshot_attempt":
@@ -329,6 +349,54 @@ class _Run:
         return result
 
 
+@dataclass(frozen=True)
+class Line:
+    """A confirmed line of one chunk, in a form that crosses process boundaries cheaply."""
+
+    offset: int  # lines before it in its chunk
+    text: str
+    probes: tuple[tuple[str, dict[str, str] | None], ...]  # (probe key, named groups)
+    stamp: datetime | None = None
+    level: str | None = None
+    shape: bytes = b""  # the line without digits, for unmatched ERROR/WARNING templates
+
+
+_WORKER_CATALOGUE: Catalogue | None = None
+
+
+def _worker_init(catalogue: Catalogue) -> None:
+    global _WORKER_CATALOGUE
+    _WORKER_CATALOGUE = catalogue
+
+
+def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None) -> list[Line]:
+    """Confirmed lines of one chunk: the whole per-chunk work, run in-process or in a worker.
+
+    ``job`` is (catalogue digest, format, engine, windowed). Record times are worked out for
+    lines that carry a signature or a fact (rare), or for every line when a time window is set.
+    """
+    _, fmt, engine, windowed = job
+    cat = catalogue or _WORKER_CATALOGUE or load_catalogue()
+    scanner = _scanner(cat, fmt, engine)
+    grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
+    out: list[Line] = []
+    offset, pos = 0, 0
+    for hit in scanner.scan(chunk):
+        offset += chunk.count(b"\n", pos, hit.start)
+        pos = hit.start
+        level: str | None = None
+        probes: list[tuple[str, dict[str, str] | None]] = []
+        for probe, m in hit.matches:
+            if probe.key.startswith("level\t"):
+                level = probe.key[6:]
+            else:
+                probes.append((probe.key, m.groupdict() if m is not None else None))
+        stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
+        shape = b"" if probes or level is None else chunk[hit.start:hit.end].translate(None, b"0123456789")
+        out.append(Line(offset, hit.text, tuple(probes), stamp, level, shape))
+    return out
+
+
 def _binary(head: bytes) -> bool:
     """NUL bytes or mostly undecodable text: not a log."""
     if b"\x00" in head[:8192]:
@@ -390,11 +458,14 @@ def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **opti
     run = _Run(name, cat, opts)
     if opts.error_text:
         run.error_text(opts.error_text, "--error", "--error")
-    with open_source(source, opts.limits) as bundle:
-        for item in bundle:
-            if isinstance(item, Skipped):
-                run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
-                continue
-            run.member(*item)
-        run.result.warnings.extend(bundle.warnings)
+    try:
+        with open_source(source, opts.limits) as bundle:
+            for item in bundle:
+                if isinstance(item, Skipped):
+                    run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
+                    continue
+                run.member(*item)
+            run.result.warnings.extend(bundle.warnings)
+    finally:
+        run.close()
     return run.finish()

@@ -184,3 +184,17 @@ def test_bomb_truncation_bad_crc_random_and_empty(tmp_path: Path) -> None:
     single = gzip_bomb(tmp_path / "bomb.gz", size=64 << 20)
     proc = _run_cli(str(single))
     assert b"Traceback" not in proc.stderr and proc.returncode in (0, 2)
+
+
+def test_worker_pool_gives_the_same_result(tmp_path: Path) -> None:
+    from benches.gen_waagent import generate
+
+    lines = list(generate(40_000, seed=5))
+    lines.insert(12_345, "2024-05-01T10:06:02.113009Z WARNING EnvHandler ExtHandler Dhcp client is not running.")
+    (tmp_path / "var" / "log").mkdir(parents=True)
+    (tmp_path / "var" / "log" / "waagent.log").write_text("\n".join(lines) + "\n")
+    serial = logparse.triage(str(tmp_path), jobs=1).to_dict()
+    pooled = logparse.triage(str(tmp_path), jobs=2).to_dict()
+    assert serial["findings"] == pooled["findings"] and serial["unrecognized"] == pooled["unrecognized"]
+    assert "dhcp-disabled" in {f["id"] for f in serial["findings"]}
+    assert serial["files"][0]["lines"] == len(lines)
