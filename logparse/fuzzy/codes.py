@@ -26,12 +26,10 @@ _LABELLED_CODE = re.compile(
     r"(?:error ?code|错误代码|错误码)[*\s]{0,24}[:|=\t]?[*\s]{0,8}(?:\d{1,9}\s{0,3},\s{0,3})?"
     r"[\"'“]?([a-z][a-z0-9]{2,})"
 )
-_KEYED_CODE = re.compile(
-    r"""(?<![a-z])(?:errorcode|code)["']?[ \t]{0,8}:[ \t]{0,8}["']([a-z][a-z0-9]{2,})"""
-    # az CLI errors: "(ResourceNotFound) The Resource ..." and a "Code: ResourceNotFound" line
-    r"|^[ \t]{0,8}(?:\(([a-z][a-z0-9]{2,})\)|code[ \t]{0,8}:[ \t]{0,8}([a-z][a-z0-9]{2,})\b)",
-    re.MULTILINE,
-)
+# JSON / dict keys ("errorCode": "X", 'code': 'X') and az CLI's "Code: X" line. Starting with
+# the literal lets the regex engine skip to each "code"; what precedes it is checked after.
+_KEYED_CODE = re.compile(r"""code(["']?)[ \t]{0,8}:[ \t]{0,8}(["']?)([a-z][a-z0-9]{2,})""")
+_CLI_PAREN_CODE = re.compile(r"^[ \t]{0,8}\(([a-z][a-z0-9]{2,})\)", re.MULTILINE)  # "(ResourceNotFound) The ..."
 _INT_CODE = re.compile(r"""(?:["']?errorcode["']?\s{0,8}:)\s{0,8}(\d{3,9})\b""")
 
 
@@ -40,7 +38,10 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
     text, folded, lang = query.text, query.folded, query.lang
     out: list[Evidence] = []
     positioned = code_positions(query)
-    for code in index.codes.keys() & query.wordset:
+    present = index.codes.keys() & query.wordset
+    if "_" in folded:  # VMSnapshotLinux names such as error_http_failure span several words
+        present.update(code for code in index.snake_codes if code in folded)
+    for code in present:
         found = re.search(rf"(?<![a-z0-9]){code}(?![a-z0-9])", folded)
         if found is None:
             continue
@@ -80,15 +81,23 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
 def code_positions(query: Query) -> dict[str, str]:
     """Values standing where an error code stands: folded value -> value as written."""
     text, folded = query.text, query.folded
+    spans: list[tuple[int, int]] = []
+    if "code" in folded or "错误" in folded:
+        spans += [m.span(1) for m in _LABELLED_CODE.finditer(folded)]
+    if "code" in folded:
+        for m in _KEYED_CODE.finditer(folded):
+            key_start = m.start() - 5 if folded.endswith("error", 0, m.start()) else m.start()
+            if key_start > 0 and folded[key_start - 1].isalpha():
+                continue  # "statuscode", "barcode"
+            line_start = folded.rfind("\n", 0, key_start) + 1
+            quoted = m.group(1) or m.group(2)
+            if quoted or not folded[line_start:key_start].strip():
+                spans.append(m.span(3))
+    if "(" in folded:
+        spans += [m.span(1) for m in _CLI_PAREN_CODE.finditer(folded)]
     out: dict[str, str] = {}
-    labelled = "code" in folded or "错误" in folded
-    for pattern, wanted in ((_LABELLED_CODE, labelled), (_KEYED_CODE, "code" in folded or "(" in folded)):
-        if not wanted:
-            continue
-        for m in pattern.finditer(folded):
-            group = m.lastindex or 1
-            out.setdefault(m.group(group), text[m.start(group):m.end(group)] if query.same_offsets
-                           else m.group(group))
+    for start, end in spans:
+        out.setdefault(folded[start:end], text[start:end] if query.same_offsets else folded[start:end])
     return out
 
 

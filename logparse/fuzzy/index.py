@@ -90,6 +90,7 @@ class Index:
     codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # folded code -> [(id, how)]
     code_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fuzzy_choices: list[str] = field(default_factory=list)
+    snake_codes: tuple[str, ...] = ()  # codes with "_", which the word split cuts apart
     code_prefixes: frozenset[str] = frozenset()  # every prefix of every folded code, for joined words
     generic: frozenset[str] = frozenset()
     int_codes: dict[int, list[str]] = field(default_factory=dict)
@@ -151,6 +152,7 @@ def build_index(catalogue: Catalogue) -> Index:
         wordings.extend((entry.id, "alias", "en", a, 1.0) for a in entry.aliases if " " in a.strip())
     wordings += _own_sentences(wordings)
     index.fuzzy_choices = list(index.codes)
+    index.snake_codes = tuple(code for code in index.codes if "_" in code)
     index.code_prefixes = frozenset(code[:n] for code in index.codes for n in range(1, len(code) + 1))
     # A short code made of everyday words (ResourceNotFound, BadRequest) is used by many
     # Azure services; it needs backup context or its own message before it counts.

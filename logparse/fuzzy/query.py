@@ -14,7 +14,6 @@ WEAK = 0.45  # a hint, shown but not to be acted on (the action threshold is 0.5
 MAX_QUERY_BYTES = 1 << 20  # pasted error text, not a whole log: ``logparse parse`` reads those
 
 _SPLIT_WORDS = re.compile(f"({TOKEN.pattern})")
-_SNAKE_WORD = re.compile(r"\b[a-z][a-z0-9]*+(?:_[a-z0-9]++)+")  # possessive: linear in the word length
 _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{9,}")
 _BACKUP_CONTEXT = re.compile(
     r"backup|\bvault\b|recovery ?services|restore ?point|snapshot|\brestore\b|备份|保管库|快照|还原"
@@ -67,8 +66,6 @@ class Query:
         self.cjk = CJK.search(self.folded) is not None
         self.lang = "zh-CN" if self.cjk else "en"
         self.wordset = set(self.words)
-        if "_" in self.folded:  # VMSnapshotLinux codes such as error_http_failure
-            self.wordset.update(_SNAKE_WORD.findall(self.folded))
         if self.cjk:  # Chinese wordings are indexed by character bigrams
             self.wordset.update(w[i : i + 2] for w in self.words if w[0] > "z" for i in range(len(w) - 1))
         self._tokens: tuple[list[str], list[int]] | None = None
