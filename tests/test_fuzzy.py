@@ -118,7 +118,8 @@ def test_prose_that_reads_like_a_code_is_not_one() -> None:
 
 
 def test_generic_platform_code_needs_backup_context() -> None:
-    arm = "(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm9' under resource group 'rg' was not found."
+    arm = ("(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/vm9' under resource group 'rg' "
+           "was not found.")
     assert "ResourceNotFound" not in confident(arm)
     assert "ResourceNotFound" in confident("ResourceNotFound")  # the query is the code itself
     backup = "Backup item vm9 in the vault failed: 320001, ResourceNotFound - the VM was deleted"
@@ -138,7 +139,8 @@ def test_family_code_with_member_message_names_the_member() -> None:
     ("Could not communicate with the VM agent for snapshot status", "GuestAgentSnapshotTaskStatusError"),
     ("> Snapshot operation failed due to no\n>   network connectivity on the virtual\n>   machine",
      "ExtensionSnapshotFailedNoNetwork"),  # wrapped and quoted
-    ("Error Message: Snapshot operation failed because VSS writers were in a bad st", "ExtensionFailedVssWriterInBadState"),
+    ("Error Message: Snapshot operation failed because VSS writers were in a bad st",
+     "ExtensionFailedVssWriterInBadState"),  # truncated
     ("error: Could not comunicate with the VM agent for snapshot staus", "GuestAgentSnapshotTaskStatusError"),
     ("VM Agent is unable to communicate with the Azure Backup Service.", "UserErrorGuestAgentStatusUnavailable"),
     ("错误消息：由于虚拟机上无网络连接，快照操作失败", "ExtensionSnapshotFailedNoNetwork"),

@@ -13,7 +13,7 @@ from logparse.fuzzy.messages import message_evidence, prepare
 from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 
 _NAMES_MEMBER = ("message", "alias", "signature")  # evidence that tells family members apart
-_UNKNOWN_TITLE = "Unknown error code (not in the catalogue)"
+_UNKNOWN_TITLE = {"en": "Unknown error code (not in the catalogue)", "zh-CN": "未知错误代码（不在目录中）"}
 _INDEX_CACHE: dict[int, tuple[Catalogue, Index]] = {}
 
 
@@ -95,7 +95,7 @@ def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) ->
             continue
         entry = index.catalogue.entries.get(entry_id)
         kind = entry.kind if entry is not None else "unknown-code"
-        title = entry.text(entry.title, lang) if entry is not None else _UNKNOWN_TITLE
+        title = entry.text(entry.title, lang) if entry is not None else _UNKNOWN_TITLE.get(lang, _UNKNOWN_TITLE["en"])
         results.append(MatchResult(entry_id, kind, round(min(conf, 0.995), 4), title, best.matched,
                                    best.lang, best.text, best.span))
     results.sort(key=lambda r: (-r.confidence, r.span[0]))
