@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from logparse.catalogue import load_catalogue
@@ -19,14 +19,18 @@ CASES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
 TARGET = 0.95
 
 
+BINS = (0.3, 0.5, 0.7, 0.9, 1.01)
+
+
 @dataclass
 class Score:
-    """Counts over the whole labelled set at one threshold."""
+    """Counts over the whole labelled set at one threshold, plus right/reported per confidence bin."""
 
     true_pos: int = 0
     false_pos: int = 0
     false_neg: int = 0
     negatives_hit: int = 0
+    bins: dict[float, list[int]] = field(default_factory=lambda: {low: [0, 0] for low in BINS[:-1]})
 
     @property
     def precision(self) -> float:
@@ -55,6 +59,10 @@ def evaluate(threshold: float = 0.5, extra: tuple[str, ...] = (), verbose: bool 
     score, misses = Score(), []
     for name, text, expected in load_cases():
         results = match(text, catalogue)
+        for r in results:
+            low = max(b for b in BINS[:-1] if b <= r.confidence)
+            score.bins[low][0] += r.id in expected
+            score.bins[low][1] += 1
         got = {r.id for r in results if r.confidence >= threshold}
         score.true_pos += len(got & expected)
         score.false_pos += len(got - expected)
@@ -81,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"precision: {score.precision:.3f}  recall: {score.recall:.3f}  "
           f"true positives: {score.true_pos}  false positives: {score.false_pos}  "
           f"false negatives: {score.false_neg}  negatives matched: {score.negatives_hit}")
+    print("calibration (share of reported matches that are right, per confidence bin):")
+    for low, high in zip(BINS, BINS[1:], strict=False):
+        right, reported = score.bins[low]
+        share = f"{right / reported:.2f}" if reported else "-"
+        print(f"  [{low:.1f}, {min(high, 1.0):.1f}{']' if high > 1 else ')'}: {share} of {reported}")
     ok = score.precision >= TARGET and score.recall >= TARGET and score.negatives_hit == 0
     return 0 if ok else 1
 
