@@ -1,13 +1,39 @@
 """logparse: turn Azure VM guest-agent and backup-extension logs into a diagnosis."""
 
-from logparse.catalogue import load_catalogue
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from logparse.errors import CatalogueError, FormatError, LogparseError, ParseError, SourceError
-from logparse.findings import Finding, TriageResult
-from logparse.fuzzy import MatchResult, match
 from logparse.model import Detection, Record
-from logparse.triage import triage
+
+if TYPE_CHECKING:
+    from logparse.catalogue import load_catalogue
+    from logparse.findings import Finding, TriageResult
+    from logparse.fuzzy import MatchResult, match
+    from logparse.triage import triage
 
 __version__ = "0.1.0"
+
+# Heavy parts load on first use (PEP 562): every command pays for start-up, not every
+# command needs the matcher, the catalogue and the scanner.
+_LAZY = {
+    "load_catalogue": "logparse.catalogue",
+    "Finding": "logparse.findings",
+    "TriageResult": "logparse.findings",
+    "MatchResult": "logparse.fuzzy",
+    "match": "logparse.fuzzy",
+    "triage": "logparse.triage",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'logparse' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "CatalogueError",

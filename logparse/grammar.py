@@ -17,12 +17,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import LarkError
-from lark.grammar import NonTerminal, Rule, Terminal
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.grammar import Rule
 
+from logparse import _cache
 from logparse.errors import FormatError
 
 Fields = dict[str, str | None]
@@ -45,22 +46,29 @@ def grammar_text(name: str) -> str:
         raise FormatError(f"grammar {name!r} not found at {path}") from exc
 
 
-class _FieldsTransformer(Transformer[Token, Any]):
-    """Collapses a header parse tree into ``(generation rule, {terminal: text})``."""
+def _fields_transformer() -> Any:
+    """A lark Transformer collapsing a header parse tree into ``(generation, {terminal: text})``.
 
-    def __default__(self, data: Any, children: list[Any], meta: Any) -> Match:
-        fields: Fields = {}
-        generation = str(data)
-        for child in children:
-            if isinstance(child, Token):
-                fields[child.type] = str(child)
-            else:
-                inner_gen, inner_fields = child
-                fields.update(inner_fields)
-                # The generation is the rule directly under ``start``; wrappers (such as a
-                # syslog prefix) name themselves in front of the inner one.
-                generation = inner_gen if generation == "start" else f"{generation}+{inner_gen}"
-        return generation, fields
+    Built on first use: importing lark costs start-up time and only the reference path needs it.
+    """
+    from lark import Token, Transformer
+
+    class FieldsTransformer(Transformer[Token, Any]):
+        def __default__(self, data: Any, children: list[Any], meta: Any) -> Match:
+            fields: Fields = {}
+            generation = str(data)
+            for child in children:
+                if isinstance(child, Token):
+                    fields[child.type] = str(child)
+                else:
+                    inner_gen, inner_fields = child
+                    fields.update(inner_fields)
+                    # The generation is the rule directly under ``start``; wrappers (such as a
+                    # syslog prefix) name themselves in front of the inner one.
+                    generation = inner_gen if generation == "start" else f"{generation}+{inner_gen}"
+            return generation, fields
+
+    return FieldsTransformer()
 
 
 class HeaderGrammar:
@@ -68,16 +76,62 @@ class HeaderGrammar:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        try:
-            self.lark = Lark(
-                grammar_text(name),
-                parser="lalr",
-                lexer="contextual",
-                transformer=_FieldsTransformer(),
-                import_paths=[str(grammar_dir())],
-            )
-        except LarkError as exc:
-            raise FormatError(f"grammar {name}.lark: {exc}") from exc
+        self._lark: Lark | None = None
+        # The compiled tables depend only on the grammar files: cache them across runs so
+        # start-up does not pay for lark's grammar analysis (the LALR parser itself is only
+        # built when the reference path is used).
+        texts = sorted(p.read_text(encoding="utf-8") for p in grammar_dir().glob("*.lark"))
+        key = _cache.key_of("grammar", name, *texts)
+        cached = _cache.load("grammar", key)
+        if cached is None:
+            cached = self._compile()
+            _cache.store("grammar", key, cached)
+        body, generations = cached
+        self._generations: dict[str, tuple[str, tuple[int, ...], tuple[str, ...], bool]] = generations
+        self.generation_names = [g[0] for g in self._generations.values()]
+        # marker group name -> function(match) -> (generation, fields); see _extractor.
+        self.extractors: dict[str, Callable[[re.Match[str]], Match]] = {
+            marker: _extractor(*spec) for marker, spec in self._generations.items()
+        }
+        self._body = body
+        self.pattern = re.compile(body + r"\Z")
+        self._multiline: re.Pattern[str] | None = None
+
+    @property
+    def multiline(self) -> re.Pattern[str]:
+        """The same branches over a whole text piece: one header per line, found in C.
+
+        Compiled on first use: compiling these patterns is most of a grammar's start-up cost,
+        and triage only needs ``pattern``.
+        """
+        if self._multiline is None:
+            self._multiline = re.compile(f"^{self._body}$", re.MULTILINE)
+        return self._multiline
+
+    @property
+    def lark(self) -> Lark:
+        """The LALR parser with its inline transformer (built on first use)."""
+        if self._lark is None:
+            from lark import Lark
+            from lark.exceptions import LarkError
+
+            try:
+                self._lark = Lark(
+                    grammar_text(self.name),
+                    parser="lalr",
+                    lexer="contextual",
+                    transformer=_fields_transformer(),
+                    import_paths=[str(grammar_dir())],
+                )
+            except LarkError as exc:
+                raise FormatError(f"grammar {self.name}.lark: {exc}") from exc
+        return self._lark
+
+    def _compile(self) -> tuple[str, dict[str, tuple[str, tuple[int, ...], tuple[str, ...], bool]]]:
+        from lark.grammar import NonTerminal, Terminal
+
+        # Kept on the instance for the recursive helpers below (only used while compiling).
+        self._nonterminal, self._terminal = NonTerminal, Terminal
         self.terminals = {t.name: t for t in self.lark.terminals}
         self._rules: dict[str, list[Rule]] = {}
         for rule in self.lark.rules:
@@ -86,7 +140,7 @@ class HeaderGrammar:
         # terminal occurrence gets its own group (``re`` forbids duplicate names); each
         # branch ends in an empty marker group, so ``lastgroup`` names the generation.
         self._groups: list[str] = []
-        self._generations: dict[str, tuple[str, tuple[int, ...], tuple[str, ...], bool]] = {}
+        generations: dict[str, tuple[str, tuple[int, ...], tuple[str, ...], bool]] = {}
         branches: list[str] = []
         for exp in (r.expansion for r in self._rules["start"]):
             for generation, compile_branch in self._generation_branches(self._generation_name(exp)):
@@ -94,27 +148,17 @@ class HeaderGrammar:
                 # immediately followed by its marker.
                 first = len(self._groups)
                 pattern = compile_branch()
-                marker = f"_g{len(self._generations)}"
+                marker = f"_g{len(generations)}"
                 groups = tuple(range(first, len(self._groups)))
                 names = tuple(self._groups[i] for i in groups)
-                self._generations[marker] = (
-                    generation, tuple(g + 1 for g in groups), names, len(set(names)) != len(names)
-                )
+                generations[marker] = (generation, tuple(g + 1 for g in groups), names, len(set(names)) != len(names))
                 branches.append(f"{pattern}(?P<{marker}>)")
                 self._groups.append(marker)
-        self.generation_names = [g[0] for g in self._generations.values()]
-        # marker group name -> function(match) -> (generation, fields); see _extractor.
-        self.extractors: dict[str, Callable[[re.Match[str]], Match]] = {
-            marker: _extractor(*spec) for marker, spec in self._generations.items()
-        }
-        body = "(?:" + "|".join(branches) + ")"
-        self.pattern = re.compile(body + r"\Z")
-        # The same branches over a whole text piece: one header per line, found in C.
-        self.multiline = re.compile(f"^{body}$", re.MULTILINE)
+        return "(?:" + "|".join(branches) + ")", generations
 
     # -- compiling rules into one regex per generation --------------------------------
     def _generation_name(self, expansion: Sequence[Any]) -> str:
-        if len(expansion) != 1 or not isinstance(expansion[0], NonTerminal):
+        if len(expansion) != 1 or not isinstance(expansion[0], self._nonterminal):
             raise FormatError(f"grammar {self.name}: every 'start' alternative must be one rule")
         return str(expansion[0].name)
 
@@ -123,7 +167,7 @@ class HeaderGrammar:
         # so the fast path names the inner generation the way the transformer does.
         plain: list[list[Any]] = []
         for rule in self._rules[name]:
-            inner = [s for s in rule.expansion if isinstance(s, NonTerminal)]
+            inner = [s for s in rule.expansion if isinstance(s, self._nonterminal)]
             if len(inner) == 1:
                 yield f"{name}+{inner[0].name}", functools.partial(
                     self._compile_expansion, rule.expansion, (name,)
@@ -134,7 +178,7 @@ class HeaderGrammar:
             yield name, lambda: _trie_to_regex(plain, lambda sym: self._compile_symbol(sym, (name,)))
 
     def _compile_symbol(self, sym: Any, stack: tuple[str, ...]) -> str:
-        if isinstance(sym, Terminal):
+        if isinstance(sym, self._terminal):
             pattern = self.terminals[sym.name].pattern.to_regexp()
             if sym.filter_out:
                 return f"(?:{pattern})"
@@ -173,6 +217,8 @@ class HeaderGrammar:
 
     def parse_slow(self, line: str) -> Match | None:
         """Reference path: a full LALR parse of the line (about 30 us per line)."""
+        from lark.exceptions import LarkError
+
         try:
             result: Any = self.lark.parse(line)
         except LarkError:

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from logparse import _cache
 from logparse.catalogue import guard
 from logparse.catalogue._fields import (
     Problems,
@@ -74,7 +75,15 @@ def load_catalogue(extra: Sequence[str | os.PathLike[str]] = ()) -> Catalogue:
 @functools.cache
 def _default_catalogue() -> Catalogue:
     files = data_files()
-    return _build(files, n_builtin=len(files))
+    # Validating ~100 entries costs more than the rest of start-up; the result depends only
+    # on the files' bytes, so it is cached across runs (see logparse._cache).
+    key = _cache.key_of("catalogue", *(Path(f).read_bytes() for f in files), *files)
+    cached = _cache.load("catalogue", key)
+    if isinstance(cached, Catalogue):
+        return cached
+    catalogue = _build(files, n_builtin=len(files))
+    _cache.store("catalogue", key, catalogue)
+    return catalogue
 
 
 def validate_file(path: str | os.PathLike[str]) -> list[str]:
