@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from logparse.catalogue import load_catalogue
     from logparse.findings import Finding, TriageResult
     from logparse.fuzzy import MatchResult, match
-    from logparse.triage import triage
+    from logparse.analysis import triage
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,7 @@ _LAZY = {
     "TriageResult": "logparse.findings",
     "MatchResult": "logparse.fuzzy",
     "match": "logparse.fuzzy",
-    "triage": "logparse.triage",
+    "triage": "logparse.analysis",
 }
 
 

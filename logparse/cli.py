@@ -62,7 +62,7 @@ def _cmd_triage(args: argparse.Namespace) -> int:
 
     from logparse import report
     from logparse.sources import Limits
-    from logparse.triage import triage
+    from logparse.analysis import triage
 
     limits = Limits(max_member_bytes=args.max_member_size, max_total_bytes=args.max_total_size,
                     max_ratio=args.max_ratio)
