@@ -206,7 +206,9 @@ class JobErrorFormat:
 
     name = NAME
     description = "backup job error text: portal rows (EN/ZH), az CLI JSON, PowerShell, ARM and az errors"
-    paths = ("*.ticket.txt", "*job_error*", "*backup_job*.json")
+    # Engineers attach the portal text as ticket.txt or case notes; a prose-only ticket still
+    # goes through the matcher and every signature instead of being skipped as unknown.
+    paths = ("*.ticket.txt", "*/ticket*.txt", "ticket*.txt", "*job_error*", "*backup_job*.json")
 
     @property
     def grammar(self) -> HeaderGrammar:
