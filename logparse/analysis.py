@@ -104,7 +104,9 @@ def _scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
 def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
     probes: list[Probe] = []
     for entry_id, sig_index, sig in _signatures(catalogue):
-        if fmt == TEXT or fmt in sig.formats:
+        # Pasted text is matched by the fuzzy matcher already; its job_error signatures would
+        # count the same line twice.
+        if fmt in sig.formats or (fmt == TEXT and any(f != "job_error" for f in sig.formats)):
             flags = re.IGNORECASE if "i" in sig.flags else 0
             probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, re.compile(sig.pattern, flags),
                                 caseless="i" in sig.flags))

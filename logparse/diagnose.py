@@ -38,7 +38,9 @@ class _Tally:
     def add(self, evidence: Evidence) -> None:
         self.count += 1
         self.files.add(evidence.path)
-        if len(self.evidence) < 5 and evidence not in self.evidence:
+        if len(self.evidence) < 5 and not any(
+            (e.path, e.line) == (evidence.path, evidence.line) for e in self.evidence
+        ):
             self.evidence.append(evidence)
 
 
