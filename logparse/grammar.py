@@ -127,12 +127,17 @@ class HeaderGrammar:
                 raise FormatError(f"grammar {self.name}.lark: {exc}") from exc
         return self._lark
 
+    @property
+    def terminals(self) -> dict[str, Any]:
+        """The grammar's terminal definitions by name (from the lark parser)."""
+        return {t.name: t for t in self.lark.terminals}
+
     def _compile(self) -> tuple[str, dict[str, tuple[str, tuple[int, ...], tuple[str, ...], bool]]]:
         from lark.grammar import NonTerminal, Terminal
 
         # Kept on the instance for the recursive helpers below (only used while compiling).
         self._nonterminal, self._terminal = NonTerminal, Terminal
-        self.terminals = {t.name: t for t in self.lark.terminals}
+        self._terminal_defs = self.terminals
         self._rules: dict[str, list[Rule]] = {}
         for rule in self.lark.rules:
             self._rules.setdefault(str(rule.origin.name), []).append(rule)
@@ -179,7 +184,7 @@ class HeaderGrammar:
 
     def _compile_symbol(self, sym: Any, stack: tuple[str, ...]) -> str:
         if isinstance(sym, self._terminal):
-            pattern = self.terminals[sym.name].pattern.to_regexp()
+            pattern = self._terminal_defs[sym.name].pattern.to_regexp()
             if sym.filter_out:
                 return f"(?:{pattern})"
             self._groups.append(sym.name)
