@@ -81,7 +81,8 @@ class HeaderGrammar:
         # start-up does not pay for lark's grammar analysis (the LALR parser itself is only
         # built when the reference path is used).
         texts = sorted(p.read_text(encoding="utf-8") for p in grammar_dir().glob("*.lark"))
-        key = _cache.key_of("grammar", name, *texts)
+        # The compiler's own source is part of the key: a changed compiler must not reuse old tables.
+        key = _cache.key_of("grammar", name, Path(__file__).read_bytes(), *texts)
         cached = _cache.load("grammar", key)
         if cached is None:
             cached = self._compile()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from logparse import _cache
+from logparse.catalogue import entry as entry_module
 from logparse.catalogue import guard
 from logparse.catalogue._fields import (
     Problems,
@@ -77,7 +78,8 @@ def _default_catalogue() -> Catalogue:
     files = data_files()
     # Validating ~100 entries costs more than the rest of start-up; the result depends only
     # on the files' bytes, so it is cached across runs (see logparse._cache).
-    key = _cache.key_of("catalogue", *(Path(f).read_bytes() for f in files), *files)
+    code = [Path(m.__file__).read_bytes() for m in (guard, entry_module) if m.__file__]
+    key = _cache.key_of("catalogue", Path(__file__).read_bytes(), *code, *(Path(f).read_bytes() for f in files), *files)
     cached = _cache.load("catalogue", key)
     if isinstance(cached, Catalogue):
         return cached
