@@ -174,16 +174,18 @@ class _Run:
 
     def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         number = 1
-        for chunk, lines in self._chunk_results(fmt, byte_chunks(stream)):
+        for chunk, scanned in self._chunk_results(fmt, byte_chunks(stream)):
             self.bytes += len(chunk)
-            for line in lines:
+            for line in scanned.lines:
                 self._apply(info.path, number + line.offset, line)
+            for shape_key, shape in scanned.shapes.items():
+                self._shape(info.path, number, shape_key, shape)
             number += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if self.options.progress is not None:
                 self.options.progress(len(chunk))
         report.lines = number - 1
 
-    def _chunk_results(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, list[Line]]]:
+    def _chunk_results(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, ChunkScan]]:
         """``(chunk, its confirmed lines)`` in order, scanned here or by the worker pool."""
         job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
         if self.options.jobs <= 1:
@@ -191,7 +193,7 @@ class _Run:
                 yield chunk, scan_chunk(job, chunk, self.catalogue)
             return
         # Keep a few chunks in flight per worker: enough to keep them busy, bounded memory.
-        pending: deque[tuple[bytes, Future[list[Line]]]] = deque()
+        pending: deque[tuple[bytes, Future[ChunkScan]]] = deque()
         for chunk in chunks:
             if len(chunk) < PARALLEL_MIN_CHUNK and not pending:
                 yield chunk, scan_chunk(job, chunk, self.catalogue)
@@ -234,8 +236,11 @@ class _Run:
         self.error_text(text, info.path, "ticket")
         # Pasted log lines in a ticket count as log evidence too.
         job = (self.catalogue.digest, TEXT, self.options.engine, self._windowed)
-        for line in scan_chunk(job, text.encode(), self.catalogue):
+        scanned = scan_chunk(job, text.encode(), self.catalogue)
+        for line in scanned.lines:
             self._apply(info.path, 1 + line.offset, line)
+        for shape_key, shape in scanned.shapes.items():
+            self._shape(info.path, 1, shape_key, shape)
 
     # -- evidence -------------------------------------------------------------------------
     def _apply(self, path: str, number: int, line: Line) -> None:
@@ -261,22 +266,27 @@ class _Run:
             self._template(line, path, number)
 
     def _template(self, line: Line, path: str, number: int) -> None:
+        shape = Shape(line.level or "", 1, [(0, line.text)])
+        self._shape(path, number, line.text.encode().translate(None, _DIGITS), shape)
+
+    def _shape(self, path: str, base: int, shape_key: bytes, shape: Shape) -> None:
         # Lines that differ only in digits share a template; mask each distinct shape once.
-        text = self._shapes.get(line.shape)
+        text = self._shapes.get(shape_key)
         if text is None:
-            text = template_of(line.text)
+            text = template_of(shape.examples[0][1])
             if len(self._shapes) < 50_000:
-                self._shapes[line.shape] = text
-        level = line.level or ""
-        key = (level, text)
+                self._shapes[shape_key] = text
+        key = (shape.level, text)
         template = self.templates.get(key)
         if template is None:
             if len(self.templates) >= MAX_TEMPLATES:
-                key = (level, "<other templates>")
-            template = self.templates.setdefault(key, Template(key[1], level))
-        template.count += 1
-        if len(template.examples) < 3:
-            template.examples.append(Evidence(path, number, line.text[:2000]))
+                key = (shape.level, "<other templates>")
+            template = self.templates.setdefault(key, Template(key[1], shape.level))
+        template.count += shape.count
+        for offset, example in shape.examples:
+            if len(template.examples) >= 3:
+                break
+            template.examples.append(Evidence(path, base + offset, example[:2000]))
 
     def _fact(self, key: str, groups: dict[str, str], evidence: Evidence) -> None:
         if key == "agent_version":
@@ -360,10 +370,27 @@ class Line:
     probes: tuple[tuple[str, dict[str, str] | None], ...]  # (probe key, named groups)
     stamp: datetime | None = None
     level: str | None = None
-    shape: bytes = b""  # the line without digits, for unmatched ERROR/WARNING templates
+
+
+@dataclass
+class Shape:
+    """ERROR/WARNING lines of one chunk that match no signature and share a digit-free shape."""
+
+    level: str
+    count: int = 0
+    examples: list[tuple[int, str]] = field(default_factory=list)  # (line offset in chunk, text)
+
+
+@dataclass
+class ChunkScan:
+    """What one chunk holds: confirmed lines, and unmatched level lines counted by shape."""
+
+    lines: list[Line]
+    shapes: dict[bytes, Shape]
 
 
 _WORKER_CATALOGUE: Catalogue | None = None
+_DIGITS = b"0123456789"
 
 
 def _worker_init(catalogue: Catalogue) -> None:
@@ -371,19 +398,21 @@ def _worker_init(catalogue: Catalogue) -> None:
     _WORKER_CATALOGUE = catalogue
 
 
-def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None) -> list[Line]:
-    """Confirmed lines of one chunk: the whole per-chunk work, run in-process or in a worker.
+def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None) -> ChunkScan:
+    """The whole per-chunk work, run in-process or in a worker.
 
     ``job`` is (catalogue digest, format, engine, windowed). Record times are worked out for
-    lines that carry a signature or a fact (rare), or for every line when a time window is set.
+    lines that carry a signature or a fact (rare), or for every line when a time window is
+    set. Lines holding only a level word are counted by shape in bulk, without decoding.
     """
     _, fmt, engine, windowed = job
     cat = catalogue or _WORKER_CATALOGUE or load_catalogue()
     scanner = _scanner(cat, fmt, engine)
     grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
+    hits, bare = scanner.scan_split(chunk)
     out: list[Line] = []
     offset, pos = 0, 0
-    for hit in scanner.scan(chunk):
+    for hit in hits:
         offset += chunk.count(b"\n", pos, hit.start)
         pos = hit.start
         level: str | None = None
@@ -394,9 +423,26 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
             else:
                 probes.append((probe.key, m.groupdict() if m is not None else None))
         stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
-        shape = b"" if probes or level is None else chunk[hit.start:hit.end].translate(None, b"0123456789")
-        out.append(Line(offset, hit.text, tuple(probes), stamp, level, shape))
-    return out
+        out.append(Line(offset, hit.text, tuple(probes), stamp, level))
+    shapes: dict[bytes, Shape] = {}
+    for start, end, index in bare:
+        raw = chunk[start:end]
+        if windowed:
+            # Times decide whether a line counts at all: take the slow road through Line.
+            text = raw.decode("utf-8", "backslashreplace")
+            level = scanner.probes_of(index)[0].key[6:]
+            out.append(Line(chunk.count(b"\n", 0, start), text, (), _timestamp(text, grammar, chunk, start), level))
+            continue
+        shape_key = raw.translate(None, _DIGITS)
+        shape = shapes.get(shape_key)
+        if shape is None:
+            shape = shapes[shape_key] = Shape(scanner.probes_of(index)[0].key[6:])
+        shape.count += 1
+        if len(shape.examples) < 3:
+            shape.examples.append((chunk.count(b"\n", 0, start), raw.decode("utf-8", "backslashreplace")))
+    if windowed:
+        out.sort(key=lambda line: line.offset)
+    return ChunkScan(out, shapes)
 
 
 def _binary(head: bytes) -> bool:

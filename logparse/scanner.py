@@ -122,6 +122,8 @@ class Scanner:
                 self._by_literal.append([])
             self._by_literal[literal_index[key]].append(probe)
         literals = list(literal_index)
+        # Literals whose every probe is bare (no regex): their lines need no confirmation.
+        self._bare_only = [all(p.regex is None for p in probes) for probes in self._by_literal]
         if engine == "auto":
             engine = "hyperscan" if hyperscan_available() and literals else "python"
         if engine == "hyperscan":
@@ -134,33 +136,60 @@ class Scanner:
 
     def scan(self, chunk: bytes) -> list[LineHit]:
         """Lines of ``chunk`` that satisfy at least one probe, in order."""
+        hits, bare = self.scan_split(chunk)
+        if not bare:
+            return hits
+        extra = [LineHit(start, end, _decode(chunk[start:end]), tuple((p, None) for p in self._by_literal[index]))
+                 for start, end, index in bare]
+        return sorted(hits + extra, key=lambda h: h.start)
+
+    def scan_split(self, chunk: bytes) -> tuple[list[LineHit], list[tuple[int, int, int]]]:
+        """Confirmed lines, and apart from them the lines that only hold a bare literal.
+
+        A bare literal (a probe without regex, such as a level word) needs no confirmation and
+        no decoding: those lines come back as ``(start, end, literal index)`` so a consumer can
+        count them in bulk. Lines holding a regex probe's literal are decoded and confirmed.
+        """
         if not self._by_literal:
-            return []
+            return [], []
         occurrences = self._engine.occurrences(chunk)
         if not occurrences:
-            return []
+            return [], []
         occurrences.sort()
         hits: list[LineHit] = []
+        bare: list[tuple[int, int, int]] = []
         line_start = line_end = -1
         candidates: dict[int, None] = {}
+        rfind, find, size = chunk.rfind, chunk.find, len(chunk)
         for pos, index in occurrences:
             if pos >= line_end:
                 if candidates:
-                    hits.extend(self._confirm(chunk, line_start, line_end, candidates))
-                line_start = chunk.rfind(b"\n", 0, pos) + 1
-                line_end = chunk.find(b"\n", pos)
+                    self._settle(chunk, line_start, line_end, candidates, hits, bare)
+                line_start = rfind(b"\n", 0, pos) + 1
+                line_end = find(b"\n", pos)
                 if line_end == -1:
-                    line_end = len(chunk)
+                    line_end = size
                 candidates = {}
             candidates[index] = None
         if candidates:
-            hits.extend(self._confirm(chunk, line_start, line_end, candidates))
-        return hits
+            self._settle(chunk, line_start, line_end, candidates, hits, bare)
+        return hits, bare
+
+    def _settle(self, chunk: bytes, start: int, end: int, candidates: dict[int, None],
+                hits: list[LineHit], bare: list[tuple[int, int, int]]) -> None:
+        if len(candidates) == 1:
+            (index,) = candidates
+            if self._bare_only[index]:
+                bare.append((start, end, index))
+                return
+        hits.extend(self._confirm(chunk, start, end, candidates))
+
+    def probes_of(self, index: int) -> list[Probe]:
+        """The probes sharing literal ``index`` (as reported by ``scan_split``)."""
+        return self._by_literal[index]
 
     def _confirm(self, chunk: bytes, start: int, end: int, candidates: dict[int, None]) -> list[LineHit]:
-        text = chunk[start:end].decode("utf-8", "backslashreplace")
-        if text.endswith("\r"):
-            text = text[:-1]
+        text = _decode(chunk[start:end])
         matched: list[tuple[Probe, re.Match[str] | None]] = []
         for index in candidates:
             for probe in self._by_literal[index]:
@@ -173,6 +202,11 @@ class Scanner:
         if not matched:
             return []
         return [LineHit(start, end, text, tuple(matched))]
+
+
+def _decode(raw: bytes) -> str:
+    text = raw.decode("utf-8", "backslashreplace")
+    return text[:-1] if text.endswith("\r") else text
 
 
 def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
