@@ -44,8 +44,10 @@ LEVEL_LITERALS: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Facts the diagnosis reads beyond signatures: (key, formats, literal, regex).
 FACTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("agent_version", ("waagent",), "Linux Agent Version",
+    ("agent_start", ("waagent",), "Linux Agent Version",
      r"Linux Agent Version ?: ?(?:WALinuxAgent-)?(?P<version>\d+(?:\.\d+)+)"),
+    ("agent_start", ("windows_agent",), "WindowsAzureGuestAgent starting",
+     r"WindowsAzureGuestAgent starting\. Version (?P<version>\d+(?:\.\d+)+)"),
     ("agent_version", ("waagent",), "Goal State Agent version", r"Goal State Agent version (?P<version>\d+(?:\.\d+)+)"),
     ("agent_version", ("waagent",), "is running as the goal state agent",
      r"Agent WALinuxAgent-(?P<version>\d+(?:\.\d+)+) is running as the goal state agent"),
@@ -53,6 +55,11 @@ FACTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("autoupdate_off", ("waagent",), "AutoUpdate.Enabled is set to False", r"AutoUpdate\.Enabled is set to False"),
     ("snapshot_attempt", ("waagent",), "Target handler state: enabled",
      r"VMSnapshotLinux-[\d.]+\] Target handler state: enabled"),
+    ("extension_state", ("waagent",), "Target handler state: ",
+     r"\[(?P<ext>[A-Za-z][\w.]*)-(?P<ver>\d[\w.]*)\] Target handler state: (?P<state>\w+)"),
+    ("extension_state", ("waagent",), "Extension status: [", r"Extension status: (?P<state>\[\(.{0,400}\)\])"),
+    ("extension_state", ("windows_agent",), "Plugin enabled",
+     r"Plugin enabled \(handler name: (?P<ext>[\w.]+)"),
     ("snapshot_attempt", ("windows_agent",), "Beginning enable of plugin Microsoft.Azure.RecoveryServices.VMSnapshot",
      r"Beginning enable of plugin Microsoft\.Azure\.RecoveryServices\.VMSnapshot"),
 )
@@ -254,12 +261,16 @@ class _Run:
                 signed = True
             elif rest == "agent_version" and groups and groups["version"] in self.versions:
                 continue  # a version already seen needs no new evidence
+            elif rest == "extension_state":
+                self.result.timeline.event(_utc(line.stamp), "extension_state", line.text, path, number)
+                continue
             if evidence is None:
                 stamp = line.stamp.isoformat() if line.stamp else None
                 evidence = Evidence(path, number, line.text[:2000], stamp)
             if kind == "sig":
                 entry_id, _, index = rest.partition("\t")
                 self.diagnosis.signature_hit(entry_id, int(index), evidence)
+                self.result.timeline.count(_utc(line.stamp), f"sig:{entry_id}")
             else:
                 self._fact(rest, groups or {}, evidence)
         if line.level is not None and not signed:
@@ -289,11 +300,19 @@ class _Run:
             template.examples.append(Evidence(path, base + offset, example[:2000]))
 
     def _fact(self, key: str, groups: dict[str, str], evidence: Evidence) -> None:
-        if key == "agent_version":
-            self.versions[groups["version"]] = evidence
+        timeline = self.result.timeline
+        if key in ("agent_version", "agent_start"):
+            version = groups["version"]
+            if version not in self.versions:
+                timeline.event(evidence.timestamp, "agent_version", f"agent version {version}", evidence.path,
+                               evidence.line)
+            self.versions.setdefault(version, evidence)
+            if key == "agent_start":
+                timeline.event(evidence.timestamp, "agent_start", evidence.text, evidence.path, evidence.line)
         elif key == "autoupdate_off":
             self.autoupdate_off = self.autoupdate_off or evidence
         elif key == "snapshot_attempt":
+            timeline.event(evidence.timestamp, "snapshot_attempt", evidence.text, evidence.path, evidence.line)
             self.snapshot_attempts += 1
             if evidence.timestamp and (self.last_snapshot is None or evidence.timestamp > self.last_snapshot):
                 self.last_snapshot = evidence.timestamp
@@ -443,6 +462,11 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
     if windowed:
         out.sort(key=lambda line: line.offset)
     return ChunkScan(out, shapes)
+
+
+def _utc(stamp: datetime | None) -> str | None:
+    """A record time as an ISO string for the timeline (local-time values kept as written)."""
+    return stamp.isoformat() if stamp is not None else None
 
 
 def _binary(head: bytes) -> bool:

@@ -84,6 +84,53 @@ class Template:
                 "examples": [e.to_dict() for e in self.examples]}
 
 
+# Timeline bounds: events kept (the first ones; later ones are only counted) and buckets.
+MAX_EVENTS = 2000
+
+
+@dataclass
+class Timeline:
+    """What happened when: discrete events and hourly counts per series, bounded in size.
+
+    Events are agent starts, agent version changes, extension state changes and snapshot
+    attempts (time, kind, text, path, line); ``buckets`` counts signature hits per catalogue
+    id (series ``sig:<id>``) and other series per UTC hour, so a 30-day, 1 GB bundle stays a
+    few thousand numbers. Times are UTC ISO strings; ``local`` marks values from layouts that
+    only give local time (shown as written).
+    """
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    dropped_events: int = 0
+    buckets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def event(self, when: str | None, kind: str, text: str, path: str, line: int) -> None:
+        if when is None:
+            return
+        if len(self.events) >= MAX_EVENTS:
+            self.dropped_events += 1
+            return
+        # An ISO value without an offset came from a layout that writes local time.
+        local = not (when.endswith("Z") or "+" in when[10:] or when[19:].count("-"))
+        self.events.append({"time": when, "kind": kind, "text": text[:300], "path": path, "line": line,
+                            "local": local})
+
+    def count(self, when: str | None, series: str) -> None:
+        if when is None:
+            return
+        hour = when[:13] + ":00"
+        bucket = self.buckets.setdefault(series, {})
+        bucket[hour] = bucket.get(hour, 0) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        events = sorted(self.events, key=lambda e: e["time"])
+        times = [e["time"] for e in events] + [h for b in self.buckets.values() for h in b]
+        return {
+            "start": min(times) if times else None, "end": max(times) if times else None,
+            "events": events, "dropped_events": self.dropped_events,
+            "buckets": {k: dict(sorted(v.items())) for k, v in sorted(self.buckets.items())},
+        }
+
+
 @dataclass
 class TriageResult:
     """Everything ``logparse triage`` found; ``to_dict()`` is the JSON contract of ``--json``."""
@@ -94,6 +141,7 @@ class TriageResult:
     unrecognized: list[Template] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    timeline: Timeline = field(default_factory=Timeline)
 
     def findings_at(self, threshold: float) -> list[Finding]:
         return [f for f in self.findings if f.confidence >= threshold]
@@ -106,4 +154,5 @@ class TriageResult:
             "unrecognized": [t.to_dict() for t in self.unrecognized],
             "warnings": list(self.warnings),
             "stats": dict(self.stats),
+            "timeline": self.timeline.to_dict(),
         }
