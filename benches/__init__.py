@@ -1,0 +1,1 @@
+"""Benchmarks and the seeded generators they use (run directly; not part of the test run)."""
