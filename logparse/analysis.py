@@ -9,7 +9,6 @@ Sample::
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,68 +18,20 @@ from typing import Any, BinaryIO
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
+from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Shape, scan_chunk, template_of, worker_init
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
-from logparse.scanner import Probe, Scanner, byte_chunks
+from logparse.scanner import byte_chunks
 from logparse.sources import Limits, MemberInfo, Skipped, open_source
 
 # Formats read whole (small by nature): configuration and pasted error text.
 WHOLE_FILE_FORMATS = ("waagent_conf", "job_error")
 WHOLE_FILE_CAP = 8 * 1024 * 1024
-TEXT = "*"  # plain text of unknown layout: every signature applies
 HEAD_BYTES = 64 * 1024
 MAX_TEMPLATES = 2000
 # Chunks smaller than this (small files) are scanned in-process: a worker round trip costs more.
 PARALLEL_MIN_CHUNK = 512 * 1024
-
-# Words that mark an ERROR / WARNING line in each layout (exact case).
-LEVEL_LITERALS: dict[str, tuple[tuple[str, str], ...]] = {
-    "waagent": ((" ERROR ", "ERROR"), (" WARNING ", "WARNING"), (" ERROR:", "ERROR"), (" WARNING:", "WARNING")),
-    "vmsnapshot": ((" ERROR:", "ERROR"), (" ERROR ", "ERROR"), (" WARNING ", "WARNING"), ("  Error  ", "ERROR")),
-    "ext_handler": ((" ERROR:", "ERROR"), (" WARNING:", "WARNING"), (" event=failed", "ERROR")),
-    "windows_agent": (("[ERROR]", "ERROR"), ("[WARN]", "WARNING")),
-}
-
-# Facts the diagnosis reads beyond signatures: (key, formats, literal, regex).
-FACTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("agent_start", ("waagent",), "Linux Agent Version",
-     r"Linux Agent Version ?: ?(?:WALinuxAgent-)?(?P<version>\d+(?:\.\d+)+)"),
-    ("agent_start", ("windows_agent",), "WindowsAzureGuestAgent starting",
-     r"WindowsAzureGuestAgent starting\. Version (?P<version>\d+(?:\.\d+)+)"),
-    ("agent_version", ("waagent",), "Goal State Agent version", r"Goal State Agent version (?P<version>\d+(?:\.\d+)+)"),
-    ("agent_version", ("waagent",), "is running as the goal state agent",
-     r"Agent WALinuxAgent-(?P<version>\d+(?:\.\d+)+) is running as the goal state agent"),
-    ("autoupdate_off", ("waagent",), "AutoUpdate: 0", r"AutoUpdate: 0\b"),
-    ("autoupdate_off", ("waagent",), "AutoUpdate.Enabled is set to False", r"AutoUpdate\.Enabled is set to False"),
-    ("snapshot_attempt", ("waagent",), "Target handler state: enabled",
-     r"VMSnapshotLinux-[\d.]+\] Target handler state: enabled"),
-    ("extension_state", ("waagent",), "Target handler state: ",
-     r"\[(?P<ext>[A-Za-z][\w.]*)-(?P<ver>\d[\w.]*)\] Target handler state: (?P<state>\w+)"),
-    ("extension_state", ("waagent",), "Extension status: [", r"Extension status: (?P<state>\[\(.{0,400}\)\])"),
-    ("extension_state", ("windows_agent",), "Plugin enabled",
-     r"Plugin enabled \(handler name: (?P<ext>[\w.]+)"),
-    ("snapshot_attempt", ("windows_agent",), "Beginning enable of plugin Microsoft.Azure.RecoveryServices.VMSnapshot",
-     r"Beginning enable of plugin Microsoft\.Azure\.RecoveryServices\.VMSnapshot"),
-)
-
-_MASKS = (
-    (re.compile(r"\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?"), "<TS>"),
-    (re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b"), "<GUID>"),
-    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.$-]+){2,}[\\/]?"), "<PATH>"),
-    (re.compile(r"\b\d+(?:\.\d+){1,3}\b"), "<VER>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<HEX>"),
-    (re.compile(r"\d+"), "<N>"),
-    (re.compile(r"'[^']{0,200}'|\"[^\"]{0,200}\""), "<STR>"),
-)
-
-
-def template_of(text: str) -> str:
-    """Mask what varies between instances of one message (times, ids, paths, versions, numbers)."""
-    for pattern, mask in _MASKS:
-        text = pattern.sub(mask, text)
-    return text.strip()[:300]
-
 
 @dataclass
 class Options:
@@ -94,41 +45,6 @@ class Options:
     lang: str = "en"
     progress: Callable[[int], None] | None = None
     jobs: int = 1
-
-
-_SCANNERS: dict[tuple[str, str, str], Scanner] = {}
-
-
-def _scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
-    """The compiled scanner of one format, built once per process and catalogue content."""
-    key = (catalogue.digest, fmt, engine)
-    scanner = _SCANNERS.get(key)
-    if scanner is None:
-        scanner = _SCANNERS[key] = _build_scanner(catalogue, fmt, engine)
-    return scanner
-
-
-def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
-    probes: list[Probe] = []
-    for entry_id, sig_index, sig in _signatures(catalogue):
-        # Pasted text is matched by the fuzzy matcher already; its job_error signatures would
-        # count the same line twice.
-        if fmt in sig.formats or (fmt == TEXT and any(f != "job_error" for f in sig.formats)):
-            flags = re.IGNORECASE if "i" in sig.flags else 0
-            probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, re.compile(sig.pattern, flags),
-                                caseless="i" in sig.flags))
-    for key, fact_formats, literal, pattern in FACTS:
-        if fmt in fact_formats:
-            probes.append(Probe(f"fact\t{key}", literal, re.compile(pattern, re.IGNORECASE)))
-    for literal, level in LEVEL_LITERALS.get(fmt, ()):
-        probes.append(Probe(f"level\t{level}", literal, None, caseless=False))
-    return Scanner(probes, engine)
-
-
-def _signatures(catalogue: Catalogue) -> Iterator[tuple[str, int, Any]]:
-    for entry in catalogue.entries.values():
-        for index, sig in enumerate(entry.signatures):
-            yield entry.id, index, sig
 
 
 class _Run:
@@ -219,7 +135,7 @@ class _Run:
 
             self._executor = ProcessPoolExecutor(
                 self.options.jobs, mp_context=multiprocessing.get_context("fork"),
-                initializer=_worker_init, initargs=(self.catalogue,),
+                initializer=worker_init, initargs=(self.catalogue,),
             )
         return self._executor
 
@@ -278,7 +194,7 @@ class _Run:
 
     def _template(self, line: Line, path: str, number: int) -> None:
         shape = Shape(line.level or "", 1, [(0, line.text)])
-        self._shape(path, number, line.text.encode().translate(None, _DIGITS), shape)
+        self._shape(path, number, line.text.encode().translate(None, DIGITS), shape)
 
     def _shape(self, path: str, base: int, shape_key: bytes, shape: Shape) -> None:
         # Lines that differ only in digits share a template; mask each distinct shape once.
@@ -380,90 +296,6 @@ class _Run:
         return result
 
 
-@dataclass(frozen=True)
-class Line:
-    """A confirmed line of one chunk, in a form that crosses process boundaries cheaply."""
-
-    offset: int  # lines before it in its chunk
-    text: str
-    probes: tuple[tuple[str, dict[str, str] | None], ...]  # (probe key, named groups)
-    stamp: datetime | None = None
-    level: str | None = None
-
-
-@dataclass
-class Shape:
-    """ERROR/WARNING lines of one chunk that match no signature and share a digit-free shape."""
-
-    level: str
-    count: int = 0
-    examples: list[tuple[int, str]] = field(default_factory=list)  # (line offset in chunk, text)
-
-
-@dataclass
-class ChunkScan:
-    """What one chunk holds: confirmed lines, and unmatched level lines counted by shape."""
-
-    lines: list[Line]
-    shapes: dict[bytes, Shape]
-
-
-_WORKER_CATALOGUE: Catalogue | None = None
-_DIGITS = b"0123456789"
-
-
-def _worker_init(catalogue: Catalogue) -> None:
-    global _WORKER_CATALOGUE
-    _WORKER_CATALOGUE = catalogue
-
-
-def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None) -> ChunkScan:
-    """The whole per-chunk work, run in-process or in a worker.
-
-    ``job`` is (catalogue digest, format, engine, windowed). Record times are worked out for
-    lines that carry a signature or a fact (rare), or for every line when a time window is
-    set. Lines holding only a level word are counted by shape in bulk, without decoding.
-    """
-    _, fmt, engine, windowed = job
-    cat = catalogue or _WORKER_CATALOGUE or load_catalogue()
-    scanner = _scanner(cat, fmt, engine)
-    grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
-    hits, bare = scanner.scan_split(chunk)
-    out: list[Line] = []
-    offset, pos = 0, 0
-    for hit in hits:
-        offset += chunk.count(b"\n", pos, hit.start)
-        pos = hit.start
-        level: str | None = None
-        probes: list[tuple[str, dict[str, str] | None]] = []
-        for probe, m in hit.matches:
-            if probe.key.startswith("level\t"):
-                level = probe.key[6:]
-            else:
-                probes.append((probe.key, m.groupdict() if m is not None else None))
-        stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
-        out.append(Line(offset, hit.text, tuple(probes), stamp, level))
-    shapes: dict[bytes, Shape] = {}
-    for start, end, index in bare:
-        raw = chunk[start:end]
-        if windowed:
-            # Times decide whether a line counts at all: take the slow road through Line.
-            text = raw.decode("utf-8", "backslashreplace")
-            level = scanner.probes_of(index)[0].key[6:]
-            out.append(Line(chunk.count(b"\n", 0, start), text, (), _timestamp(text, grammar, chunk, start), level))
-            continue
-        shape_key = raw.translate(None, _DIGITS)
-        shape = shapes.get(shape_key)
-        if shape is None:
-            shape = shapes[shape_key] = Shape(scanner.probes_of(index)[0].key[6:])
-        shape.count += 1
-        if len(shape.examples) < 3:
-            shape.examples.append((chunk.count(b"\n", 0, start), raw.decode("utf-8", "backslashreplace")))
-    if windowed:
-        out.sort(key=lambda line: line.offset)
-    return ChunkScan(out, shapes)
-
-
 def _utc(stamp: datetime | None) -> str | None:
     """A record time as an ISO string for the timeline (local-time values kept as written)."""
     return stamp.isoformat() if stamp is not None else None
@@ -483,34 +315,6 @@ def _peek(stream: BinaryIO) -> bytes:
         head: bytes = peek(HEAD_BYTES)[:HEAD_BYTES]
         return head
     raise LogparseError("internal: member streams must support peek()")
-
-
-def _timestamp(text: str, grammar: Any, chunk: bytes, start: int) -> datetime | None:
-    """The time of the record holding the line at ``start``: its header, searched backwards."""
-    if grammar is None:
-        return None
-    match = grammar.match(text)
-    steps = 0
-    end = start
-    while match is None and end > 0 and steps < 50:
-        begin = chunk.rfind(b"\n", 0, end - 1) + 1
-        match = grammar.match(chunk[begin:end - 1].decode("utf-8", "backslashreplace"))
-        end = begin
-        steps += 1
-    if match is None:
-        return None
-    for key, value in match[1].items():
-        if value and key.startswith("TS"):
-            return _parse_stamp(value)
-    return None
-
-
-def _parse_stamp(value: str) -> datetime | None:
-    from logparse.formats._time import iso_utc, slash_local
-
-    if "/" in value[:8]:
-        return slash_local(value)
-    return iso_utc(value)
 
 
 def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **options: Any) -> TriageResult:
