@@ -13,18 +13,14 @@ from hypothesis import strategies as st
 from logparse import formats
 from logparse.formats import ext_handler
 from logparse.model import Record
+from tests.format_helpers import parse_both, sample_lines
 
 FMT = ext_handler.FORMAT
 A = "[Microsoft.Azure.Monitor.AzureMonitorLinuxAgent-1.28.5]"
 
 
 def parse(text: str) -> list[Record]:
-    """Both paths must agree; return the fast one."""
-    lines = text.split("\n")
-    fast = list(FMT.parse(lines, "t"))
-    slow = list(FMT.parse(lines, "t", slow=True))
-    assert [r.to_dict() for r in fast] == [r.to_dict() for r in slow]
-    return fast
+    return parse_both(FMT, text)
 
 
 def one(line: str) -> Record:
@@ -33,8 +29,7 @@ def one(line: str) -> Record:
 
 
 def _sample() -> list[str]:
-    block = (ext_handler.__doc__ or "").split("Sample::", 1)[1]
-    return [line[4:] for line in block.strip("\n").splitlines()]
+    return sample_lines(ext_handler)
 
 
 def test_docstring_sample() -> None:

@@ -12,18 +12,14 @@ from hypothesis import strategies as st
 from logparse import formats
 from logparse.formats import vmsnapshot
 from logparse.model import Record
+from tests.format_helpers import parse_both, sample_lines
 
 FMT = vmsnapshot.FORMAT
 P = "[Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]"
 
 
 def parse(text: str) -> list[Record]:
-    """Both paths must agree; return the fast one."""
-    lines = text.split("\n")
-    fast = list(FMT.parse(lines, "t"))
-    slow = list(FMT.parse(lines, "t", slow=True))
-    assert [r.to_dict() for r in fast] == [r.to_dict() for r in slow]
-    return fast
+    return parse_both(FMT, text)
 
 
 def one(line: str) -> Record:
@@ -33,8 +29,7 @@ def one(line: str) -> Record:
 
 # -- the Sample:: block of the module docstring ---------------------------------------------
 def _sample() -> list[str]:
-    block = (vmsnapshot.__doc__ or "").split("Sample::", 1)[1]
-    return [line[4:] for line in block.strip("\n").splitlines()]
+    return sample_lines(vmsnapshot)
 
 
 def test_docstring_sample() -> None:
