@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
@@ -24,6 +23,9 @@ from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
 from logparse.scanner import byte_chunks
 from logparse.sources import Limits, MemberInfo, Skipped, open_source
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 # Formats read whole (small by nature): configuration and pasted error text.
 WHOLE_FILE_FORMATS = ("waagent_conf", "job_error")
@@ -131,7 +133,9 @@ class _Run:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            # Imported here: only a large input with --jobs > 1 pays for process pools.
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             self._executor = ProcessPoolExecutor(
                 self.options.jobs, mp_context=multiprocessing.get_context("fork"),
