@@ -30,13 +30,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from functools import cache
 from types import TracebackType
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from logparse import _streams as bs
 from logparse._paths import collector_truncation, input_name, normalise, order, rotation_key
 from logparse.errors import SourceError
+
+if TYPE_CHECKING:
+    from logparse._tarscan import TarEntry
 
 __all__ = [
     "Bundle", "Item", "Limits", "MemberInfo", "Skipped",
@@ -47,7 +49,7 @@ MiB = 1024**2
 GiB = 1024**3
 # Compression layers peeled off one stream (tar.gz.gz exists; a gzip quine must not loop forever).
 MAX_LAYERS = 3
-# Larger GNU long-name or pax headers are refused (tarfile would read them whole into memory).
+# Larger GNU long-name or pax headers are refused (each is read whole into memory).
 MAX_TAR_EXTENDED_HEADER = 1 * MiB
 
 
@@ -115,6 +117,7 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
         SourceError: the path is missing or unreadable, or the input is empty.
     """
     limits = limits or Limits()
+    bs.tune_heap()
     if not isinstance(src, str | os.PathLike):
         return _stream_bundle(src, str(getattr(src, "name", None) or "<stream>"), limits)
     text = os.fspath(src)
@@ -367,29 +370,27 @@ class Bundle:
             )
 
     def _tar(self, stream: BinaryIO, prefix: str, level: int, label: str) -> Iterator[Item]:
-        """Tar members in archive order; mode ``r|`` never seeks, so stdin works."""
-        import tarfile
+        """Tar members in archive order, read in one pass, so stdin works."""
+        from logparse._tarscan import TarScan
 
-        try:
-            # tarfile pulls 10 KiB at a time: a big buffer in front keeps our reader stack out of it.
-            buffered = io.BufferedReader(cast(Any, stream), buffer_size=bs.CHUNK)
-            archive = tarfile.open(fileobj=buffered, mode="r|", tarinfo=_tarinfo_class())
-        except Exception as exc:  # ReadError, our SourceError from a broken decoder, ...
-            why = bs.describe(exc).removeprefix(f"{label}: ")
-            self.warnings.append(f"{label}: unreadable tar ({why})")
-            yield Skipped(label, why)
-            return
+        scan = TarScan(stream, MAX_TAR_EXTENDED_HEADER)
         last: str | None = None
+        started = False
         while True:
             try:
-                info = archive.next()
-            except Exception as exc:
-                self._cut(label, last, exc)
+                info = scan.next()
+            except Exception as exc:  # TarError, or our SourceError from a broken decoder, ...
+                if started:
+                    self._cut(label, last, exc)
+                    return
+                why = bs.describe(exc).removeprefix(f"{label}: ")
+                self.warnings.append(f"{label}: unreadable tar ({why})")
+                yield Skipped(label, why)
                 return
+            started = True
             if info is None:
-                stop = archive.__dict__.get("logparse_stop")
-                if stop:
-                    self._cut(label, last, stop)
+                if scan.stop:
+                    self._cut(label, last, scan.stop)
                 return
             if not self._admit(label):
                 return
@@ -409,13 +410,7 @@ class Bundle:
             if reason is not None:
                 yield Skipped(shown, reason)
                 continue
-            member = archive.extractfile(info)
-            if member is None:
-                yield Skipped(shown, "not a regular file")
-                continue
-            yield from self._expand(
-                shown, cast(BinaryIO, member), size=info.size, container="tar", level=level
-            )
+            yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level)
 
     def _cut(self, label: str, last: str | None, exc: BaseException | str) -> None:
         reason = (exc if isinstance(exc, str) else bs.describe(exc)).removeprefix(f"{label}: ")
@@ -517,57 +512,17 @@ def _special_reason(mode: int) -> str | None:
     return None
 
 
-def _tar_type_reason(info: Any) -> str | None:
+def _tar_type_reason(info: TarEntry) -> str | None:
     if info.issym():
         return "symlink"
     if info.islnk():
         return "hardlink"
-    if info.ischr() or info.isblk():
+    if info.isdev():
         return "device"
     if info.isfifo():
         return "fifo"
     if not info.isreg():
         return f"unsupported tar member type {info.type!r}"
+    if info.sparse:  # holes would need the sparse map; collectors never write sparse logs
+        return "sparse file"
     return None
-
-
-@cache
-def _tarinfo_class() -> type:
-    import tarfile
-
-    # tarfile's header errors are undocumented (absent from its type stubs) but stable since 3.2.
-    errors: dict[str, type[Exception]] = vars(tarfile)
-    clean_end, no_header, cut_header = errors["EOFHeaderError"], errors["EmptyHeaderError"], errors[
-        "TruncatedHeaderError"
-    ]
-    invalid = errors["InvalidHeaderError"]
-    extended = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE)
-
-    class _TarInfo(tarfile.TarInfo):
-        """Notes why the header walk stopped: tarfile ends quietly at a cut or corrupt header."""
-
-        @classmethod
-        def fromtarfile(cls, tar: tarfile.TarFile) -> Any:
-            try:
-                return super().fromtarfile(tar)
-            except clean_end:
-                raise  # the end-of-archive block
-            except no_header:
-                tar.__dict__["logparse_stop"] = "truncated: archive ends without its end-of-archive block"
-                raise
-            except cut_header:
-                tar.__dict__["logparse_stop"] = "truncated: archive ends inside a member header"
-                raise
-            except tarfile.HeaderError as exc:
-                tar.__dict__["logparse_stop"] = f"corrupt: {exc or type(exc).__name__}"
-                raise
-
-        def _proc_member(self, tar: tarfile.TarFile) -> Any:
-            # tarfile reads GNU long names and pax headers whole into memory.
-            if self.type in extended and self.size > MAX_TAR_EXTENDED_HEADER:
-                raise invalid(f"extended header of {self.size} bytes")
-            return super()._proc_member(tar)  # type: ignore[misc]
-
-    return _TarInfo
-
-
