@@ -58,11 +58,9 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_triage(args: argparse.Namespace) -> int:
-    import json
-
-    from logparse import report
-    from logparse.sources import Limits
     from logparse.analysis import triage
+    from logparse.render import RenderOptions, write_report
+    from logparse.sources import Limits
 
     limits = Limits(max_member_bytes=args.max_member_size, max_total_bytes=args.max_total_size,
                     max_ratio=args.max_ratio)
@@ -80,11 +78,12 @@ def _cmd_triage(args: argparse.Namespace) -> int:
         reasons = "; ".join([f"{f.path}: {f.reason}" for f in result.files[:3] if f.reason] + result.warnings[:2])
         raise LogparseError(f"{args.source}: nothing readable ({len(result.files)} member(s), none analysed"
                             + (f": {reasons}" if reasons else "") + ")")
-    if args.json:
-        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        report.render_triage(result, sys.stdout, threshold=args.min_confidence, verbose=args.verbose)
+    if args.json and args.format not in (None, "json"):
+        raise LogparseError(f"--json is --format json; it cannot be combined with --format {args.format}")
+    options = RenderOptions(threshold=args.min_confidence, verbose=args.verbose, per_evidence=args.per_evidence)
+    write_report(result, "json" if args.json else args.format or "table", args.output, options)
+    if args.output not in (None, "-") and not args.quiet:
+        print(f"logparse: report written to {args.output}", file=sys.stderr)
     return EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
 
 
@@ -170,11 +169,18 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="diagnose a log bundle: which backup error and cause, how sure, which lines, what to do",
         description="Diagnose a bundle (directory, tar/tar.gz/tar.bz2/tar.xz/tar.zst, zip, .gz/.zst, a log "
                     "or ticket file, or - for stdin) against the error catalogue.",
-        epilog="Example: tar czf - /var/log | logparse triage - --error 'UserErrorGuestAgentStatusUnavailable'",
+        epilog="Example: tar czf - /var/log | logparse triage - --error 'UserErrorGuestAgentStatusUnavailable'\n"
+               "         logparse triage bundle.tar.gz --format html --output report.html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("source", help="bundle, directory, archive, file, or - for standard input")
     t.add_argument("--json", action="store_true", help="print one JSON object (the result's to_dict())")
+    t.add_argument("--format", choices=("table", "json", "jsonl", "csv", "markdown", "html"),
+                   help="report format (default table): json is --json, jsonl/csv one row per finding, "
+                        "markdown for a ticket, html a self-contained page with a timeline")
+    t.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    t.add_argument("--per-evidence", action="store_true",
+                   help="csv/jsonl: one row per evidence line instead of one per finding")
     t.add_argument("--error", metavar="TEXT", help="the job error text from the portal, CLI or PowerShell")
     t.add_argument("--since", type=_since, help="ignore log evidence before this time (ISO 8601; UTC if no zone)")
     t.add_argument("--until", type=_since, help="ignore log evidence after this time")

@@ -1,4 +1,7 @@
-"""Renderers for parsed records: JSON Lines, CSV and a rich table; they only format, never compute."""
+"""Renderers for parsed records: JSON Lines, CSV and a rich table; they only format, never compute.
+
+Triage reports live in ``logparse.render``; ``render_triage`` is re-exported here for older callers.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,15 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring
 from typing import TextIO
 
-from logparse.findings import TriageResult
 from logparse.model import Record
+from logparse.render.table import render_triage
 
 CSV_COLUMNS = (
     "path", "line", "format", "generation", "timestamp", "local_time", "level", "thread",
     "component", "extension", "extension_version", "message", "continuation_lines",
 )
 _TABLE_BATCH = 500
+__all__ = ["CSV_COLUMNS", "record_json", "render_triage", "write_csv", "write_jsonl", "write_table"]
 
 
 _RECORD_JSON = (
@@ -119,55 +123,3 @@ def write_table(records: Iterable[Record], out: TextIO, width: int | None = None
     if batch:
         flush()
     return count
-
-
-def render_triage(result: TriageResult, out: TextIO, *, threshold: float = 0.5, width: int | None = None,
-                  verbose: bool = False) -> None:
-    """The terminal summary of a triage: findings with confidence, evidence and steps, then files."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console(file=out, width=width, highlight=False)
-    shown = result.findings_at(threshold) if not verbose else result.findings
-    analysed = sum(1 for f in result.files if f.status == "analyzed")
-    console.print(f"[bold]logparse triage[/bold] {escape(result.source)}: {analysed} file(s) analysed, "
-                  f"{len(shown)} finding(s) at >= {threshold:.2f}")
-    if not shown:
-        console.print("No known backup failure found." if not result.findings else
-                      f"Nothing at >= {threshold:.2f}; weaker hints: "
-                      + ", ".join(f"{f.id} ({f.confidence:.2f})" for f in result.findings[:5]))
-    for finding in shown:
-        colour = "red" if finding.confidence >= 0.8 else "yellow"
-        console.print()
-        console.print(f"[{colour}][bold]{finding.confidence:.2f}[/bold][/{colour}] [bold]{escape(finding.id)}[/bold] "
-                      f"({finding.kind}) - {escape(finding.title)}")
-        for item in finding.evidence:
-            when = f" {item.timestamp}" if item.timestamp else ""
-            console.print(f"   [dim]{escape(item.path)}:{item.line}{when}[/dim]  {escape(item.text[:200])}")
-        if finding.evidence_count > len(finding.evidence):
-            console.print(f"   [dim]... {finding.evidence_count - len(finding.evidence)} more line(s)[/dim]")
-        for number, step in enumerate(finding.remediation, 1):
-            console.print(f"   {number}. {escape(step)}")
-        likely = [c for c in finding.causes if c.get("confidence", 0) >= threshold]
-        for cause in likely:
-            console.print(f"   cause: [bold]{escape(cause['id'])}[/bold] ({cause['confidence']:.2f}) "
-                          f"{escape(cause.get('title', ''))}")
-        if finding.doc:
-            console.print(f"   [blue]{escape(finding.doc)}[/blue]")
-    skipped = [f for f in result.files if f.status != "analyzed" or f.truncated]
-    if skipped:
-        table = Table(title="Files not fully analysed", box=None, title_justify="left")
-        for column in ("path", "status", "reason"):
-            table.add_column(column, overflow="fold")
-        for f in skipped:
-            table.add_row(f.path, f.status + (" (truncated)" if f.truncated else ""), f.reason or "")
-        console.print()
-        console.print(table)
-    if result.unrecognized:
-        console.print()
-        console.print("[bold]Unrecognised errors and warnings[/bold] (no catalogue signature):")
-        for template in result.unrecognized[:8]:
-            console.print(f"   {template.count:>6}  {template.level:7} {escape(template.template[:150])}")
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")

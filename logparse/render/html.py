@@ -1,0 +1,201 @@
+"""HTML report: one self-contained page (inline CSS and SVG, no script, no fetch) to attach to a ticket.
+
+A Content-Security-Policy meta tag forbids every fetch except inline styles and data: images, so
+the page opens the same on an air-gapped laptop; the only URLs in it are the catalogue's doc
+links, which are plain navigations.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TextIO
+
+from logparse import __version__
+from logparse.findings import Finding, TriageResult
+from logparse.render import svg_timeline
+from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+MAX_EVENT_ROWS = 500
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:0 16px 40px;color:#1d2329}
+h1{font-size:22px;margin:20px 0 4px}
+h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d6dbe0}
+h3{font-size:15px;margin:0 0 6px}
+a{color:#0b5cad}nav a{margin-right:14px}.muted{color:#5b6670}
+.stats{display:flex;flex-wrap:wrap;gap:8px 28px;margin:10px 0}.stats div{min-width:120px}
+.stats b{display:block;font-size:17px}
+.finding{border:1px solid #d6dbe0;border-left:5px solid #c62828;border-radius:4px;padding:10px 14px;margin:12px 0}
+.finding.weak{border-left-color:#e0a100}.finding.info{border-left-color:#5b6670}
+.badge{display:inline-block;min-width:36px;text-align:center;border-radius:3px;padding:0 5px;margin-right:6px;
+ background:#c62828;color:#fff;font-weight:bold}
+.weak .badge{background:#e0a100;color:#1d2329}
+table{border-collapse:collapse;width:100%;margin:6px 0}
+th,td{text-align:left;vertical-align:top;padding:3px 8px;border-bottom:1px solid #eceff2}
+th{background:#f4f6f8;font-weight:600}
+td.num{text-align:right;white-space:nowrap}td.when{white-space:nowrap}
+td.loc{max-width:300px;overflow-wrap:anywhere}
+td.loc,td.when,pre,code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
+tr:target{background:#fff3c4}tr.skipped td{color:#8a4b00}tr.failed td{color:#b00020}
+svg.timeline{display:block;border:1px solid #d6dbe0;border-radius:4px;background:#fff}
+svg .band0{fill:#fafbfc}svg .band1{fill:#f1f3f5}
+svg .label{font-size:12px;fill:#1d2329}svg .label.finding{fill:#b00020;font-weight:bold}
+svg .axis line{stroke:#c9d0d6;stroke-width:1}svg .axis text{font-size:11px;fill:#5b6670;text-anchor:middle}
+svg .axis text.unit{text-anchor:start}svg .version{font-size:11px;fill:#1d2329}
+svg .cell{fill:#d9480f}svg .event{fill:#1f6feb;stroke:#1f6feb;stroke-width:1.5}
+svg .event.ok{fill:#2e7d32;stroke:#2e7d32}svg .event.warn{fill:#e0a100;stroke:#e0a100}
+svg .event.bad{fill:#c62828;stroke:#c62828}svg .event.off{fill:#78838c;stroke:#78838c}
+svg .event.local,svg .mark.local{fill:#fff}svg .event.marked{stroke:#b00020;stroke-width:3}
+svg .mark{fill:#b00020;stroke:#fff;stroke-width:1}
+.legend svg{vertical-align:middle}.legend span{margin-right:16px;white-space:nowrap}
+"""
+_LEGEND = (
+    (14, '<circle cx="7" cy="7" r="4.5" fill="#1f6feb"/>', "agent event, snapshot attempt"),
+    (38, '<circle cx="7" cy="7" r="4.5" fill="#2e7d32"/><circle cx="19" cy="7" r="4.5" fill="#e0a100"/>'
+     '<circle cx="31" cy="7" r="4.5" fill="#c62828"/>', "extension state: success, transitioning, failed"),
+    (14, '<rect x="1" y="2" width="12" height="10" fill="#d9480f" fill-opacity=".6"/>',
+     "signature hits (darker: more)"),
+    (14, '<path d="M7 0l6 7-6 7-6-7z" fill="#b00020"/>', "evidence of a finding (links to it)"),
+    (14, '<circle cx="7" cy="7" r="4.5" fill="#fff" stroke="#1f6feb" stroke-width="1.5"/>', "local time only"),
+)
+
+
+def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
+    shown = shown_findings(result, options)
+    weaker = [f for f in result.findings if f not in shown]
+    drawn = svg_timeline.draw(result, shown)
+    title = f"logparse triage: {result.source}"
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="referrer" content="no-referrer">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+        f"<h1>{escape(title)}</h1>",
+        '<nav><a href="#findings">Findings</a><a href="#timeline">Timeline</a><a href="#files">Files</a>'
+        '<a href="#unrecognized">Unrecognised errors</a></nav>',
+        *_summary(result, shown, options),
+        '<section id="findings">', f"<h2>Findings at confidence &gt;= {options.threshold:.2f}</h2>",
+    ]
+    if not shown:
+        parts.append('<p class="none">No known backup failure found.</p>')
+    parts += [_finding(f, i, options.threshold) for i, f in enumerate(shown)]
+    if weaker:
+        parts.append(f"<details><summary>{len(weaker)} weaker hint(s) below {options.threshold:.2f}</summary>")
+        parts += [_finding(f, None, options.threshold) for f in weaker]
+        parts.append("</details>")
+    parts += ["</section>", *_timeline(result, drawn), *_files(result), *_unrecognized(result)]
+    if result.warnings:
+        parts += ['<section id="warnings"><h2>Warnings</h2><ul>',
+                  *(f"<li>{escape(w)}</li>" for w in result.warnings), "</ul></section>"]
+    parts += [f'<footer class="muted"><p>logparse {__version__}. This page is self-contained: it loads '
+              "nothing from the network.</p></footer>", "</body>", "</html>"]
+    out.write("\n".join(parts) + "\n")
+
+
+def _summary(result: TriageResult, shown: list[Finding], options: RenderOptions) -> list[str]:
+    statuses = [f.status for f in result.files]
+    stats = dict(result.stats)
+    cells = [
+        ("findings", str(len(shown))),
+        ("files analysed", str(statuses.count("analyzed"))),
+        ("skipped / failed", f"{statuses.count('skipped')} / {statuses.count('failed')}"),
+        ("bytes read", f"{int(stats.pop('bytes', 0) or 0):,}"),
+        ("agent versions", ", ".join(stats.pop("agent_versions", None) or []) or "none seen"),
+        ("snapshot attempts", str(stats.pop("snapshot_attempts", 0))),
+        ("last snapshot attempt", display_time(stats.pop("last_snapshot_attempt", None)) or "none"),
+    ]
+    stats.pop("files_analyzed", None)
+    cells += [(key.replace("_", " "), str(value)) for key, value in stats.items()]
+    span = result.timeline.to_dict()
+    if span["start"]:
+        cells.append(("log time span", f"{display_time(span['start'])} to {display_time(span['end'])}"))
+    items = "".join(f"<div><b>{escape(value)}</b><span class=\"muted\">{escape(name)}</span></div>"
+                    for name, value in cells)
+    return [f'<section id="summary"><div class="stats">{items}</div>',
+            f'<p class="muted">All {escape(LOCAL_NOTE)}.</p></section>']
+
+
+def _finding(finding: Finding, index: int | None, threshold: float) -> str:
+    weak = finding.confidence < 0.8
+    css = "finding" + (" weak" if weak else "") + (" info" if finding.severity == "info" else "")
+    anchor = f' id="f-{index}"' if index is not None else ""
+    parts = [f'<article class="{css}"{anchor} data-finding="{escape(finding.id)}">',
+             f'<h3><span class="badge">{finding.confidence:.2f}</span><code>{escape(finding.id)}</code> '
+             f'<span class="muted">({escape(finding.kind)}, {escape(finding.severity)})</span> '
+             f"{escape(finding.title)}</h3>"]
+    if finding.reasons:
+        parts.append(f'<p class="muted">Why: {escape("; ".join(finding.reasons))}</p>')
+    if finding.evidence:
+        parts.append(f"<table class=\"evidence\"><tr><th>time</th><th>where</th><th>from</th><th>line "
+                     f"({len(finding.evidence)} of {finding.evidence_count})</th></tr>")
+        for e_index, item in enumerate(finding.evidence):
+            row_id = f' id="ev-{index}-{e_index}"' if index is not None else ""
+            parts.append(f'<tr class="ev"{row_id}><td class="when">{escape(display_time(item.timestamp))}</td>'
+                         f'<td class="loc">{escape(item.path)}:{item.line}</td><td>{escape(item.source)}</td>'
+                         f"<td><pre>{escape(item.text[:1000])}</pre></td></tr>")
+        parts.append("</table>")
+    for cause in likely_causes(finding, threshold):
+        parts.append(f'<p>Likely cause: <code>{escape(str(cause["id"]))}</code> ({cause["confidence"]:.2f}) '
+                     f'{escape(str(cause.get("title", "")))}</p>')
+    if finding.remediation:
+        parts.append("<ol class=\"steps\">" + "".join(f"<li>{escape(s)}</li>" for s in finding.remediation) + "</ol>")
+    if finding.doc.startswith(("https://", "http://")):
+        parts.append(f'<p><a class="doc" href="{escape(finding.doc)}" rel="noreferrer noopener">'
+                     f"{escape(finding.doc)}</a></p>")
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def _timeline(result: TriageResult, drawn: svg_timeline.Drawn) -> list[str]:
+    parts = ['<section id="timeline">', "<h2>Timeline</h2>"]
+    if drawn.svg:
+        parts.append(drawn.svg)
+        legend = "".join(f'<span><svg width="{width}" height="14" viewBox="0 0 {width} 14">{shape}</svg> '
+                         f"{escape(text)}</span>" for width, shape, text in _LEGEND)
+        parts.append(f'<p class="legend muted">{legend}</p>')
+    parts += [f'<p class="muted note">{escape(note)}</p>' for note in drawn.notes]
+    events = result.timeline.to_dict()["events"]
+    if events:
+        parts.append(f"<details><summary>{len(events)} event(s)"
+                     + (f", the first {MAX_EVENT_ROWS} listed" if len(events) > MAX_EVENT_ROWS else "")
+                     + '</summary><table class="events"><tr><th>time</th><th>kind</th><th>where</th><th>line</th></tr>')
+        for event in events[:MAX_EVENT_ROWS]:
+            parts.append(f'<tr><td class="when">{escape(display_time(event["time"]))}</td>'
+                         f'<td>{escape(event["kind"])}</td><td class="loc">{escape(str(event["path"]))}:'
+                         f'{event["line"]}</td><td><pre>{escape(str(event["text"]))}</pre></td></tr>')
+        parts.append("</table></details>")
+    parts.append("</section>")
+    return parts
+
+
+def _files(result: TriageResult) -> list[str]:
+    parts = ['<section id="files">', f"<h2>Files ({len(result.files)})</h2>",
+             '<table class="files"><tr><th>path</th><th>format</th><th>status</th><th>lines</th><th>reason</th></tr>']
+    for f in result.files:
+        status = f.status + (" (truncated)" if f.truncated else "")
+        parts.append(f'<tr class="{escape(f.status)}"><td class="loc">{escape(f.path)}</td>'
+                     f"<td>{escape(f.format or '')}</td><td>{escape(status)}</td><td class=\"num\">{f.lines}</td>"
+                     f"<td>{escape(f.reason or '')}</td></tr>")
+    parts += ["</table>", "</section>"]
+    return parts
+
+
+def _unrecognized(result: TriageResult) -> list[str]:
+    parts = ['<section id="unrecognized">', "<h2>Unrecognised errors and warnings</h2>"]
+    if not result.unrecognized:
+        parts.append('<p class="muted">Every ERROR and WARNING line matched a catalogue signature.</p>')
+    else:
+        parts.append('<p class="muted">ERROR and WARNING lines no catalogue signature explains, grouped with '
+                     "numbers, ids and paths masked.</p>")
+        parts.append('<table class="templates"><tr><th>count</th><th>level</th><th>template</th><th>examples at'
+                     "</th></tr>")
+        for template in result.unrecognized:
+            where = ", ".join(f"{e.path}:{e.line}" for e in template.examples[:2])
+            parts.append(f'<tr><td class="num">{template.count}</td><td>{escape(template.level)}</td>'
+                         f'<td><pre>{escape(template.template[:500])}</pre></td><td class="loc">{escape(where)}</td>'
+                         "</tr>")
+        parts.append("</table>")
+    parts.append("</section>")
+    return parts

@@ -1,0 +1,278 @@
+"""The bundle's timeline as inline SVG: event lanes, signature counts per time column, evidence marked.
+
+Everything is aggregated into at most ``MAX_COLUMNS`` time columns (a "nice" step: 5 minutes up to
+weeks), so a 30-day, 1 GB bundle draws the same few thousand shapes as a small one. Values from
+sources that only wrote local time are placed as written and drawn hollow.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+from logparse.findings import Finding, TriageResult
+from logparse.render._common import parse_time
+
+MAX_COLUMNS = 200
+MAX_SERIES = 14  # signature rows drawn; the rest share one "other signatures" row
+WIDTH, LABEL, RIGHT, ROW, AXIS = 1120, 230, 16, 20, 34
+PLOT = WIDTH - LABEL - RIGHT
+_HOUR = 3600
+_STEPS = (300, 600, 900, 1800, _HOUR, 2 * _HOUR, 3 * _HOUR, 4 * _HOUR, 6 * _HOUR, 12 * _HOUR,
+          86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400)
+LANES = (("agent_start", "agent starts"), ("agent_version", "agent version"),
+         ("extension_state", "extension states"), ("snapshot_attempt", "snapshot attempts"))
+# Worst first: a column holding a failed and a successful extension state shows the failure.
+_STATES = (("bad", ("error", "fail")), ("warn", ("transitioning", "warning", "retry")),
+           ("off", ("disabl", "uninstall", "stopp")), ("ok", ("success", "ready", "enabled", "running")))
+
+
+@dataclass
+class Drawn:
+    """The SVG markup plus what a reader should know about it (for the legend under it)."""
+
+    svg: str = ""
+    notes: list[str] = field(default_factory=list)
+    marked: int = 0  # evidence marks and events that are also evidence
+
+
+@dataclass
+class _Point:
+    seconds: int
+    local: bool
+    title: str
+    href: str = ""
+    css: str = ""
+
+
+class _Scale:
+    """Maps seconds since the epoch (UTC, or local as written) to columns and x positions."""
+
+    def __init__(self, low: int, high: int) -> None:
+        span = max(high - low, 1)
+        self.step = next((s for s in _STEPS if math.ceil(span / s) <= MAX_COLUMNS), 0)
+        if not self.step:
+            self.step = math.ceil(span / MAX_COLUMNS / 86400) * 86400
+        self.low = low - low % self.step
+        self.columns = max(1, math.ceil((high - self.low) / self.step))
+        if self.low + self.columns * self.step <= high:
+            self.columns += 1  # a point exactly on the last boundary still gets a column
+        self.width = PLOT / self.columns
+
+    def column(self, seconds: int) -> int:
+        return min(max((seconds - self.low) // self.step, 0), self.columns - 1)
+
+    def x(self, column: int) -> float:
+        return LABEL + column * self.width
+
+    def label(self, column: int, span: int = 1) -> str:
+        start = self.low + column * self.step
+        return f"{_fmt(start)} - {_fmt(start + span * self.step)} UTC"
+
+
+def draw(result: TriageResult, findings: list[Finding]) -> Drawn:
+    """The timeline of ``result`` with the evidence of ``findings`` marked (linked to ``#ev-F-E``)."""
+    timeline = result.timeline
+    evidence_at = {(e.path, e.line) for f in findings for e in f.evidence}
+    lanes: dict[str, list[_Point]] = {kind: [] for kind, _ in LANES}
+    local_values = 0
+    for event in timeline.events:
+        stamp, local = parse_time(event.get("time"))
+        if stamp is None or event.get("kind") not in lanes:
+            continue
+        local_values += local
+        marked = (event.get("path"), event.get("line")) in evidence_at
+        css = _state(str(event.get("text", ""))) if event["kind"] == "extension_state" else ""
+        lanes[event["kind"]].append(_Point(_epoch(stamp), local, _event_title(event),
+                                           css=css + (" marked" if marked else "")))
+    series = _series(timeline.buckets)
+    marks: dict[str, list[_Point]] = defaultdict(list)
+    for f_index, finding in enumerate(findings):
+        for e_index, item in enumerate(finding.evidence):
+            stamp, local = parse_time(item.timestamp)
+            if stamp is not None:
+                title = f"{finding.id}: {item.path}:{item.line} {_fmt(_epoch(stamp), local)}\n{item.text[:200]}"
+                marks[finding.id].append(_Point(_epoch(stamp), local, title, href=f"#ev-{f_index}-{e_index}"))
+    seconds = [p.seconds for points in (*lanes.values(), *marks.values()) for p in points]
+    seconds += [s for counts in series.values() for s in counts]
+    if not seconds:
+        return Drawn(notes=["No timestamped events or signature hits in this bundle: nothing to draw."])
+    scale = _Scale(min(seconds), max(seconds) + (_HOUR if series else 0))
+    return _render(scale, lanes, series, marks, findings, local_values, timeline.dropped_events)
+
+
+def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dict[int, int]],
+            marks: dict[str, list[_Point]], findings: list[Finding], local_values: int, dropped: int) -> Drawn:
+    shown_ids = [f.id for f in findings]
+    order = sorted(series, key=lambda s: (s[4:] not in shown_ids, -sum(series[s].values()), s))
+    rows: list[tuple[str, str, str]] = [(kind, label, "lane") for kind, label in LANES]
+    folded = order[MAX_SERIES:]
+    rows += [(name, name[4:], "series") for name in order[:MAX_SERIES]]
+    if folded:
+        other: dict[int, int] = defaultdict(int)
+        for name in folded:
+            for when, count in series[name].items():
+                other[when] += count
+        series["other"] = dict(other)
+        rows.append(("other", f"{len(folded)} other signatures", "series"))
+    loose = [fid for fid in marks if f"sig:{fid}" not in order[:MAX_SERIES]]
+    if loose:
+        rows.append(("evidence", "other finding evidence", "lane"))
+    height = AXIS + ROW * len(rows) + 8
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
+           f'width="100%" role="img" aria-labelledby="tl-title">',
+           f'<title id="tl-title">Timeline, {scale.columns} columns of {_duration(scale.step)}</title>']
+    out += _axis(scale, height)
+    peak = max((c for counts in series.values() for c in counts.values()), default=1)
+    drawn = Drawn()
+    for index, (key, label, kind) in enumerate(rows):
+        top = AXIS + index * ROW
+        finding_row = kind == "series" and label in shown_ids
+        out.append(f'<g class="row {kind}" data-row="{escape(key)}">')
+        out.append(f'<rect class="band{index % 2}" x="0" y="{top}" width="{WIDTH}" height="{ROW}"/>')
+        total = f" ({sum(series[key].values())} hits)" if kind == "series" else ""
+        out.append(f'<text class="label{" finding" if finding_row else ""}" x="6" y="{top + 14}">'
+                   f'<title>{escape(label + total)}</title>{escape(_short(label))}</text>')
+        if kind == "series":
+            out += _cells(scale, series[key], top, peak, label)
+        elif key in lanes:
+            out += _markers(scale, lanes[key], top, key, drawn)
+        own = marks.get(label, []) if finding_row else []
+        if key == "evidence":
+            own = [p for fid in loose for p in marks[fid]]
+        out += _marks(scale, own, top, drawn)
+        out.append("</g>")
+    out.append("</svg>")
+    drawn.svg = "\n".join(out)
+    if local_values:
+        drawn.notes.append(f"{local_values} event(s) come from sources that only wrote local time: drawn hollow, "
+                           "placed as written.")
+    if dropped:
+        drawn.notes.append(f"{dropped} later event(s) were counted but not kept.")
+    if folded:
+        drawn.notes.append(f"{len(folded)} less frequent signature series share the last row.")
+    return drawn
+
+
+def _axis(scale: _Scale, height: int) -> list[str]:
+    span = scale.columns * scale.step
+    tick = next((s for s in _STEPS if s >= scale.step and span / s <= 10), scale.step * math.ceil(scale.columns / 10))
+    first = scale.low + (-scale.low) % tick
+    out = ['<g class="axis">']
+    for when in range(first, scale.low + span + 1, tick):
+        x = LABEL + (when - scale.low) / span * PLOT
+        text = _fmt(when)[5:10] if tick >= 86400 else _fmt(when)[5:]
+        out.append(f'<line x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height - 8}"/>'
+                   f'<text x="{x:.1f}" y="{AXIS - 10}">{text}</text>')
+    out.append(f'<text class="unit" x="6" y="{AXIS - 10}">UTC, {_duration(scale.step)} columns</text></g>')
+    return out
+
+
+def _cells(scale: _Scale, counts: dict[int, int], top: int, peak: int, name: str) -> list[str]:
+    columns: dict[int, int] = defaultdict(int)
+    for when, count in counts.items():
+        columns[scale.column(when)] += count
+    out = []
+    # Hourly counts cover several columns when a column is shorter than an hour.
+    span = max(1, _HOUR // scale.step)
+    for column, count in sorted(columns.items()):
+        level = 0.2 + 0.8 * math.log1p(count) / math.log1p(max(peak, 1))
+        width = min(scale.width * span, LABEL + PLOT - scale.x(column))
+        out.append(f'<rect class="cell" x="{scale.x(column):.1f}" y="{top + 3}" width="{max(width - 0.5, 1):.1f}" '
+                   f'height="{ROW - 6}" fill-opacity="{level:.2f}"><title>{escape(name)}: {count} hit(s), '
+                   f'{scale.label(column, span)}</title></rect>')
+    return out
+
+
+def _markers(scale: _Scale, points: list[_Point], top: int, kind: str, drawn: Drawn) -> list[str]:
+    groups: dict[int, list[_Point]] = defaultdict(list)
+    for point in points:
+        groups[scale.column(point.seconds)].append(point)
+    columns = sorted(groups)
+    out = []
+    for index, column in enumerate(columns):
+        group = groups[column]
+        x = scale.x(column) + scale.width / 2
+        states = {c for p in group for c in p.css.split()}
+        css = next((name for name, _ in _STATES if name in states), "")
+        if "marked" in states:
+            css += " marked"
+            drawn.marked += 1
+        if all(p.local for p in group):
+            css += " local"
+        examples = "\n".join(p.title for p in group[:3]) + (f"\n... {len(group) - 3} more" if len(group) > 3 else "")
+        out.append(f'<circle class="event {kind} {css.strip()}" cx="{x:.1f}" cy="{top + ROW / 2}" r="4.5">'
+                   f'<title>{len(group)} event(s), {scale.label(column)}\n{escape(examples)}</title></circle>')
+        if kind == "agent_version":
+            # The version a column ends on, written beside it when the next marker leaves room.
+            version = group[-1].title.split("\n", 1)[0].rsplit(" ", 1)[-1][:16]
+            room = scale.x(columns[index + 1]) - x if index + 1 < len(columns) else LABEL + PLOT - x
+            if room > 12 + 6.5 * len(version):
+                out.append(f'<text class="version" x="{x + 7:.1f}" y="{top + 14}">{escape(version)}</text>')
+    return out
+
+
+def _marks(scale: _Scale, points: list[_Point], top: int, drawn: Drawn) -> list[str]:
+    groups: dict[int, list[_Point]] = defaultdict(list)
+    for point in points:
+        groups[scale.column(point.seconds)].append(point)
+    out = []
+    for column, group in sorted(groups.items()):
+        x, y = scale.x(column) + scale.width / 2, top + ROW / 2
+        drawn.marked += 1
+        titles = "\n".join(p.title for p in group[:3]) + (f"\n... {len(group) - 3} more" if len(group) > 3 else "")
+        local = " local" if all(p.local for p in group) else ""
+        out.append(f'<a href="{group[0].href}"><path class="mark{local}" d="M{x:.1f} {y - 7:.1f}l6 7-6 7-6-7z">'
+                   f'<title>evidence: {escape(titles)}</title></path></a>')
+    return out
+
+
+def _series(buckets: dict[str, dict[str, int]]) -> dict[str, dict[int, int]]:
+    """Bucket counts keyed by epoch seconds (hour keys carry no zone: UTC or as written)."""
+    out: dict[str, dict[int, int]] = {}
+    for name, hours in buckets.items():
+        counts: dict[int, int] = {}
+        for hour, count in hours.items():
+            stamp, _ = parse_time(hour)
+            if stamp is not None and count > 0:
+                counts[_epoch(stamp)] = counts.get(_epoch(stamp), 0) + count
+        if counts:
+            out[name] = counts
+    return out
+
+
+def _event_title(event: dict[str, Any]) -> str:
+    stamp, local = parse_time(event.get("time"))
+    when = _fmt(_epoch(stamp), local) if stamp else ""
+    return f"{event.get('text', '')}\n{event.get('path')}:{event.get('line')} {when}"
+
+
+def _state(text: str) -> str:
+    lowered = text.lower()
+    return next((name for name, words in _STATES if any(w in lowered for w in words)), "")
+
+
+def _epoch(stamp: datetime) -> int:
+    return calendar.timegm(stamp.timetuple())
+
+
+def _fmt(seconds: int, local: bool = False) -> str:
+    text = (datetime(1970, 1, 1) + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M")
+    return text + (" local" if local else "")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400}-day"
+    if seconds % _HOUR == 0:
+        return f"{seconds // _HOUR}-hour"
+    return f"{seconds // 60}-minute"
+
+
+def _short(label: str, limit: int = 30) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "\u2026"

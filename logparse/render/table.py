@@ -1,0 +1,70 @@
+"""The terminal report: findings with confidence, evidence and steps, then the files not fully read.
+
+rich decides colour: none when the output is not a terminal or ``NO_COLOR`` is set, and the
+width follows the terminal (or ``COLUMNS``) unless the caller fixes it, as the tests do.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from logparse.findings import TriageResult
+from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings
+
+
+def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=out, width=options.width, highlight=False)
+    threshold = options.threshold
+    shown = shown_findings(result, options)
+    analysed = sum(1 for f in result.files if f.status == "analyzed")
+    console.print(f"[bold]logparse triage[/bold] {escape(result.source)}: {analysed} file(s) analysed, "
+                  f"{len(shown)} finding(s) at >= {threshold:.2f}")
+    if not shown:
+        console.print("No known backup failure found." if not result.findings else
+                      f"Nothing at >= {threshold:.2f}; weaker hints: "
+                      + ", ".join(f"{f.id} ({f.confidence:.2f})" for f in result.findings[:5]))
+    elif any(e.timestamp for f in shown for e in f.evidence):
+        console.print(f"[dim]({LOCAL_NOTE})[/dim]")
+    for finding in shown:
+        colour = "red" if finding.confidence >= 0.8 else "yellow"
+        console.print()
+        console.print(f"[{colour}][bold]{finding.confidence:.2f}[/bold][/{colour}] [bold]{escape(finding.id)}[/bold] "
+                      f"({finding.kind}) - {escape(finding.title)}")
+        for item in finding.evidence:
+            when = f" {display_time(item.timestamp)}" if item.timestamp else ""
+            console.print(f"   [dim]{escape(item.path)}:{item.line}{when}[/dim]  {escape(item.text[:200])}")
+        if finding.evidence_count > len(finding.evidence):
+            console.print(f"   [dim]... {finding.evidence_count - len(finding.evidence)} more line(s)[/dim]")
+        for number, step in enumerate(finding.remediation, 1):
+            console.print(f"   {number}. {escape(step)}")
+        for cause in likely_causes(finding, threshold):
+            console.print(f"   cause: [bold]{escape(cause['id'])}[/bold] ({cause['confidence']:.2f}) "
+                          f"{escape(cause.get('title', ''))}")
+        if finding.doc:
+            console.print(f"   [blue]{escape(finding.doc)}[/blue]")
+    skipped = [f for f in result.files if f.status != "analyzed" or f.truncated]
+    if skipped:
+        table = Table(title="Files not fully analysed", box=None, title_justify="left")
+        for column in ("path", "status", "reason"):
+            table.add_column(column, overflow="fold")
+        for f in skipped:
+            table.add_row(f.path, f.status + (" (truncated)" if f.truncated else ""), f.reason or "")
+        console.print()
+        console.print(table)
+    if result.unrecognized:
+        console.print()
+        console.print("[bold]Unrecognised errors and warnings[/bold] (no catalogue signature):")
+        for template in result.unrecognized[:8]:
+            console.print(f"   {template.count:>6}  {template.level:7} {escape(template.template[:150])}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+
+
+def render_triage(result: TriageResult, out: TextIO, *, threshold: float = 0.5, width: int | None = None,
+                  verbose: bool = False) -> None:
+    """The terminal summary of a triage (the keyword form older callers use)."""
+    render(result, out, RenderOptions(threshold=threshold, verbose=verbose, width=width))
