@@ -1,0 +1,193 @@
+"""Batch inputs: bundles, directories of bundles, globs, fsspec URLs and ``@list.txt`` files, as one sorted list.
+
+A directory is one bundle when it looks like a collected tree (``var/``, ``etc/``, ``WindowsAzure/``,
+``Packages/`` at its top, or a file a log format claims by its name, such as ``waagent.log`` or
+``ticket.txt``). Otherwise it holds bundles: archives (by name or magic bytes) and bundle trees
+below it. A directory given on the command line that holds neither is triaged as one bundle, so
+nothing named by the user disappears silently.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from logparse.errors import LogparseError
+
+BUNDLE_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tbz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".tar.zst",
+                   ".tzst", ".zip", ".gz", ".zst", ".bz2", ".xz")
+TREE_MARKERS = frozenset({"var", "etc", "windowsazure", "packages", "eventlogs"})
+MAX_DEPTH = 8
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One bundle to triage: where it is, its size (for progress) and a stamp that changes with it."""
+
+    location: str  # absolute path or fsspec URL
+    size: int
+    stamp: str | None  # size and mtime (or etag): a re-run skips a done input without reading it
+
+
+def is_url(text: str) -> bool:
+    return bool(_URL.match(text))
+
+
+def expand(inputs: Iterable[str]) -> tuple[list[Input], list[str]]:
+    """Every bundle the inputs name, each once, sorted by location; and warnings (no match, unreadable)."""
+    found: dict[str, Input] = {}
+    warnings: list[str] = []
+    for text in inputs:
+        for item in _expand_one(text, warnings, listed=False):
+            found.setdefault(item.location, item)
+    return [found[k] for k in sorted(found)], warnings
+
+
+def _expand_one(text: str, warnings: list[str], *, listed: bool) -> Iterator[Input]:
+    if text.startswith("@") and not listed:
+        yield from _expand_list(text[1:], warnings)
+    elif is_url(text):
+        yield from _expand_url(text, warnings)
+    elif os.path.lexists(text):
+        yield from _expand_path(os.path.abspath(text), warnings, top=True)
+    elif glob.has_magic(text):
+        matches = sorted(glob.glob(text, recursive=True))
+        if not matches:
+            warnings.append(f"{text}: no match")
+        for match in matches:
+            yield from _expand_path(os.path.abspath(match), warnings, top=True)
+    else:
+        warnings.append(f"{text}: no such file or directory")
+
+
+def _expand_list(path: str, warnings: list[str]) -> Iterator[Input]:
+    """A list file: one input per line (blank lines and ``#`` comments skipped), relative to the cwd."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        raise LogparseError(f"@{path}: cannot read the list ({exc.strerror or exc})") from exc
+    for line in lines:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield from _expand_one(line, warnings, listed=True)
+
+
+def _expand_path(path: str, warnings: list[str], *, top: bool, depth: int = 0) -> Iterator[Input]:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        warnings.append(f"{path}: {exc.strerror or exc}")
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        yield Input(path, st.st_size, f"{st.st_size}:{st.st_mtime_ns}")
+        return
+    if _is_tree(path):
+        # A tree's mtime says nothing about files deep inside: no stamp, it is hashed each run.
+        yield Input(path, _tree_size(path), None)
+        return
+    inside: list[Input] = []
+    if depth < MAX_DEPTH:
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError as exc:
+            warnings.append(f"{path}: {exc.strerror or exc}")
+            entries = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                inside.extend(_expand_path(entry.path, warnings, top=False, depth=depth + 1))
+            elif entry.is_file(follow_symlinks=False) and _looks_like_bundle(entry.path):
+                st = entry.stat()
+                inside.append(Input(entry.path, st.st_size, f"{st.st_size}:{st.st_mtime_ns}"))
+    if inside:
+        yield from inside
+    elif top:
+        yield Input(path, _tree_size(path), None)
+
+
+def _is_tree(path: str) -> bool:
+    from logparse import formats
+
+    try:
+        with os.scandir(path) as listing:
+            entries = list(listing)
+    except OSError:
+        return False
+    for entry in entries:
+        name = entry.name.lower()
+        if entry.is_dir(follow_symlinks=False):
+            if name in TREE_MARKERS:
+                return True
+        elif not name.endswith(BUNDLE_SUFFIXES) or ".log" in name:  # an archive is no marker, a rotated log is
+            if formats.detect(name, []).by == "path":
+                return True
+    return False
+
+
+def _looks_like_bundle(path: str) -> bool:
+    """An archive or compressed file, by name or by its first bytes (corrupt ones too, when named so)."""
+    if path.lower().endswith(BUNDLE_SUFFIXES):
+        return True
+    from logparse import _streams
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    return _streams.compression_of(head) is not None or _streams.archive_of(head) is not None
+
+
+def _tree_size(path: str) -> int:
+    total = 0
+    for root, dirs, names in os.walk(path):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
+
+
+def _expand_url(url: str, warnings: list[str]) -> Iterator[Input]:
+    """Files behind an fsspec URL: one file, a glob, or a directory (its archives, by name)."""
+    try:
+        import fsspec
+    except ImportError as exc:
+        raise LogparseError(f"{url}: reading URLs needs fsspec: pip install 'logparse[dask]'") from exc
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+        if glob.has_magic(path):
+            infos: list[dict[str, Any]] = list(fs.glob(path, detail=True).values())
+        else:
+            infos = [fs.info(path)]
+        found = 0
+        for info in infos:
+            if info.get("type") == "directory":
+                for sub in fs.find(info["name"], detail=True).values():
+                    if str(sub["name"]).lower().endswith(BUNDLE_SUFFIXES):
+                        found += 1
+                        yield _url_input(fs, sub)
+            else:
+                found += 1
+                yield _url_input(fs, info)
+        if not found:
+            warnings.append(f"{url}: no match")
+    except (OSError, ValueError) as exc:
+        warnings.append(f"{url}: {exc}")
+
+
+def _url_input(fs: Any, info: dict[str, Any]) -> Input:
+    size = int(info.get("size") or 0)
+    mark = next((info[k] for k in ("ETag", "etag", "mtime", "LastModified", "last_modified", "created")
+                 if info.get(k) is not None), None)
+    return Input(fs.unstrip_protocol(info["name"]), size, f"{size}:{mark}" if mark is not None else None)

@@ -1,0 +1,416 @@
+"""``logparse batch``: triage many bundles, each once by content hash, into SQLite, locally or on Dask.
+
+Sample::
+
+    >>> from logparse.batch import run_batch
+    >>> report = run_batch(["bundles/", "@more.txt"], "results.sqlite", jobs=2)
+    >>> report.triaged, report.skipped, report.failed
+
+One function does the work of one bundle on any engine: ``analyse_bundle(location, options,
+done)`` hashes the bundle, returns at once if the hash is in ``done``, else triages it and
+returns a plain dict; it never raises. The local engine runs it in a process pool whose
+workers keep the catalogue and compiled scanners warm; the Dask engine submits the very same
+function to a cluster. Only the driver writes the database, one transaction per bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import time
+from collections import Counter, deque
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from logparse._batch_inputs import Input, expand, is_url
+from logparse.errors import LogparseError, SourceError
+from logparse.store import Store
+
+if TYPE_CHECKING:
+    from logparse.catalogue import Catalogue
+    from logparse.findings import TriageResult
+
+ENGINES = ("local", "dask")
+MAX_VERSIONS = 50
+# Extension name-version pairs in handler log prefixes ("[Microsoft.Azure...VMSnapshotLinux-1.0.9199.0]")
+# and in extension folders ("Plugins/<name>/<version>/", "waagent/<name>-<version>/").
+_EXT_VERSION = re.compile(
+    r"(?P<name>[A-Za-z]\w*(?:\.[A-Za-z]\w*){2,})[-/](?P<version>\d+(?:\.\d+){1,3})(?![\w.])")
+
+
+class Progress(Protocol):
+    """What the batch tells a progress display: the work ahead, then each bundle's size as it ends."""
+
+    def start(self, bundles: int, size: int) -> None: ...
+
+    def advance(self, size: int) -> None: ...
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: counts per outcome, inputs found, time, and warnings about the inputs."""
+
+    db: str
+    inputs: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def triaged(self) -> int:
+        return self.counts["triaged"]
+
+    @property
+    def skipped(self) -> int:
+        return self.counts["skipped"] + self.counts["duplicate"]
+
+    @property
+    def failed(self) -> int:
+        return self.counts["failed"]
+
+
+# -- one bundle ------------------------------------------------------------------------------
+def content_digest(location: str) -> str:
+    """sha256 of a bundle file's bytes; for a directory, of its sorted relative paths and contents."""
+    digest = hashlib.sha256()
+    if is_url(location):
+        import fsspec
+
+        with fsspec.open(location, "rb") as stream:
+            return _feed(digest, stream).hexdigest()
+    if not os.path.isdir(location):
+        with open(location, "rb") as stream:
+            return _feed(digest, stream).hexdigest()
+    # The same walk rules as the triage of a tree: regular files only, no symlinks followed.
+    files: list[tuple[str, str]] = []
+    for root, dirs, names in os.walk(location):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in names:
+            full = os.path.join(root, name)
+            if os.path.isfile(full) and not os.path.islink(full):
+                files.append((Path(os.path.relpath(full, location)).as_posix(), full))
+    for rel, full in sorted(files):
+        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            with open(full, "rb") as stream:
+                _feed(digest, stream)
+        except OSError as exc:
+            digest.update(f"\0unreadable: {exc.strerror}".encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _feed(digest: hashlib._Hash, stream: Any) -> hashlib._Hash:
+    while block := stream.read(1 << 20):
+        digest.update(block)
+    return digest
+
+
+def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
+                   done: Collection[str] = ()) -> dict[str, Any]:
+    """Hash one bundle and, unless the hash is in ``done``, triage it; never raises.
+
+    Args:
+        location: a local path (file or directory) or an fsspec URL, as the worker sees it.
+        options: ``lang`` and ``catalogue`` (extra catalogue files), as ``run_batch`` passes them.
+        done: digests already in the database.
+
+    Returns:
+        A plain dict (see ``Store.write``): ``status`` is ``ok``, ``error`` or ``skipped``.
+    """
+    started = time.perf_counter()
+    opts = dict(options or {})
+    try:
+        digest = content_digest(location)
+    except Exception as exc:  # noqa: BLE001 - an unreadable input is that bundle's error
+        return _failure(location, f"path:{location}", f"cannot read: {_describe(exc)}", started)
+    if digest in done:
+        return {"location": location, "digest": digest, "status": "skipped"}
+    try:
+        catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
+        result = _triage(location, catalogue, str(opts.get("lang") or "en"))
+        return _compact(location, digest, result, started)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded for this bundle, the batch goes on
+        return _failure(location, digest, _describe(exc), started)
+
+
+_CATALOGUES: dict[tuple[str, ...], Catalogue] = {}
+
+
+def _catalogue(extra: tuple[str, ...]) -> Catalogue:
+    """The catalogue, loaded once per process (a warm worker pays nothing per bundle)."""
+    from logparse.catalogue import load_catalogue
+
+    if extra not in _CATALOGUES:
+        _CATALOGUES[extra] = load_catalogue(extra)
+    return _CATALOGUES[extra]
+
+
+def _triage(location: str, catalogue: Catalogue, lang: str) -> TriageResult:
+    from logparse.analysis import triage
+
+    if is_url(location):
+        import fsspec
+
+        with fsspec.open(location, "rb") as stream:
+            return triage(stream, catalogue=catalogue, lang=lang)
+    return triage(location, catalogue=catalogue, lang=lang)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, LogparseError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _failure(location: str, digest: str, error: str, started: float) -> dict[str, Any]:
+    return {"location": location, "digest": digest, "status": "error", "error": error[:2000],
+            "seconds": round(time.perf_counter() - started, 4)}
+
+
+def _compact(location: str, digest: str, result: TriageResult, started: float) -> dict[str, Any]:
+    """What the database keeps of a triage: no remediation text or timeline, one example per template."""
+    files = [f.to_dict() for f in result.files]
+    analysed = [f for f in files if f["status"] == "analyzed"]
+    error = None
+    if not analysed:
+        # As `logparse triage` says it: a bundle with nothing readable is a failure, not a clean bill.
+        parts: list[str] = []
+        for part in [f"{f['path']}: {f['reason']}" for f in files[:3] if f["reason"]] + result.warnings[:2]:
+            if not any(part in seen or seen in part for seen in parts):  # warnings repeat member reasons
+                parts.append(part)
+        reasons = "; ".join(parts)
+        error = f"nothing readable ({len(files)} member(s), none analysed" + (f": {reasons}" if reasons else "") + ")"
+    findings = [{
+        "id": f.id, "kind": f.kind, "confidence": round(f.confidence, 3), "severity": f.severity,
+        "title": f.title, "doc": f.doc, "evidence_count": f.evidence_count, "reasons": list(f.reasons),
+        "evidence": [e.to_dict() for e in f.evidence],
+        "causes": [{"id": c["id"], "confidence": round(float(c["confidence"]), 3)}
+                   for c in f.causes if c.get("confidence")],
+    } for f in result.findings]
+    templates = [{
+        "level": t.level, "template": t.template, "count": t.count,
+        "example_path": t.examples[0].path if t.examples else None,
+        "example_line": t.examples[0].line if t.examples else None,
+        "example_text": t.examples[0].text if t.examples else None,
+    } for t in result.unrecognized]
+    timeline = result.timeline.to_dict()
+    return {
+        "location": location, "digest": digest, "status": "error" if error else "ok", "error": error,
+        "seconds": round(time.perf_counter() - started, 4),
+        "bytes": result.stats.get("bytes"), "files_analyzed": len(analysed),
+        "first_time": timeline["start"], "last_time": timeline["end"],
+        "warnings": list(result.warnings), "stats": dict(result.stats),
+        "findings": findings, "files": files, "templates": templates, "versions": _versions(result, files),
+    }
+
+
+def _versions(result: TriageResult, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = {("agent", "guest-agent", str(v)) for v in result.stats.get("agent_versions") or ()}
+    texts = [e["text"] for e in result.timeline.events if e["kind"] == "extension_state"]
+    for text in texts + [f["path"] for f in files]:
+        for m in _EXT_VERSION.finditer(text):
+            found.add(("extension", m["name"], m["version"]))
+        if len(found) >= MAX_VERSIONS:
+            break
+    latest: dict[tuple[str, str], tuple[int, ...]] = {}
+    for kind, name, version in found:
+        key = (kind, name)
+        latest[key] = max(latest.get(key, ()), _version_key(version))
+    return [{"kind": k, "name": n, "version": v, "latest": latest[(k, n)] == _version_key(v)}
+            for k, n, v in sorted(found)]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+# -- engines -----------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(options: Mapping[str, Any], done: Collection[str]) -> None:
+    # Ctrl-C reaches the whole process group: the driver stops the pool, workers must not print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["options"], _WORKER["done"] = options, done
+    _catalogue(tuple(options.get("catalogue") or ()))
+
+
+def _pool_task(location: str) -> dict[str, Any]:
+    return analyse_bundle(location, _WORKER["options"], _WORKER["done"])
+
+
+def _ready() -> bool:
+    return True
+
+
+def _new_pool(jobs: int, options: Mapping[str, Any], done: Collection[str]) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per task.
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_init, initargs=(options, done))
+
+
+def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
+                  jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
+    """(input, result) as bundles finish, in this process (``jobs`` 1) or a pool of ``jobs`` workers."""
+    if jobs <= 1 or len(todo) <= 1:
+        return ((item, analyse_bundle(item.location, options, done)) for item in todo)
+    pool = _new_pool(jobs, options, done)
+    # Fork every worker now, before the caller starts threads (a progress bar) that a fork would copy mid-lock.
+    pool.submit(_ready).result()
+    return _drain(pool, todo, options, done, jobs)
+
+
+def _drain(pool: ProcessPoolExecutor, todo: Sequence[Input], options: Mapping[str, Any],
+           done: Collection[str], jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
+    queue = deque(todo)
+    suspects: deque[Input] = deque()  # in flight when a worker died: rerun alone to find the culprit
+    pending: dict[Future[dict[str, Any]], Input] = {}
+    alone = False
+    try:
+        while queue or suspects or pending:
+            if not pending:
+                alone = bool(suspects)
+                if alone:
+                    item = suspects.popleft()
+                    pending[pool.submit(_pool_task, item.location)] = item
+            if not alone:
+                # A few bundles in flight per worker keep them busy with bounded memory.
+                while queue and len(pending) < 2 * jobs:
+                    item = queue.popleft()
+                    pending[pool.submit(_pool_task, item.location)] = item
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                item = pending.pop(future)
+                try:
+                    yield item, future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if alone:
+                        why = "the worker process died on this bundle (killed, out of memory or a crash)"
+                        yield item, _failure(item.location, f"path:{item.location}", why, time.perf_counter())
+                    else:
+                        suspects.append(item)
+            if broken:
+                suspects.extend(pending.values())
+                pending.clear()
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = _new_pool(jobs, options, done)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def dask_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
+                 scheduler: Any) -> Iterator[tuple[Input, dict[str, Any]]]:
+    """(input, result) as bundles finish on a Dask cluster: ``analyse_bundle`` per bundle.
+
+    Args:
+        scheduler: an address (``tcp://host:8786``), a scheduler file (``*.json``) or a
+            ``distributed.Client``.
+    """
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise LogparseError("the dask engine needs dask.distributed: pip install 'logparse[dask]'") from exc
+    own = not isinstance(scheduler, Client)
+    if not own:
+        client = scheduler
+    elif isinstance(scheduler, str) and scheduler.endswith(".json") and os.path.isfile(scheduler):
+        client = Client(scheduler_file=scheduler)  # type: ignore[no-untyped-call]
+    elif scheduler:
+        client = Client(scheduler)  # type: ignore[no-untyped-call]
+    else:
+        raise LogparseError("the dask engine needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    return _dask_drain(client, own, as_completed, todo, options, done)
+
+
+def _dask_drain(client: Any, own: bool, as_completed: Any, todo: Sequence[Input], options: Mapping[str, Any],
+                done: Collection[str]) -> Iterator[tuple[Input, dict[str, Any]]]:
+    try:
+        # The done set goes to every worker once, not once per task.
+        [done_ref] = client.scatter([frozenset(done)], broadcast=True)
+        futures = {client.submit(analyse_bundle, item.location, dict(options), done_ref, pure=False): item
+                   for item in todo}
+        for future in as_completed(list(futures)):
+            item = futures.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker) fails this bundle only
+                result = _failure(item.location, f"path:{item.location}", f"dask: {_describe(exc)}",
+                                  time.perf_counter())
+            future.release()
+            yield item, result
+    finally:
+        if own:
+            client.close()
+
+
+# -- the driver ----------------------------------------------------------------------------------
+def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: str = "local",
+              scheduler: Any = None, lang: str = "en", catalogue: Sequence[str] = (),
+              retry_errors: bool = False, progress: Progress | None = None) -> BatchReport:
+    """Triage every bundle named by ``inputs`` that the database does not hold yet.
+
+    Args:
+        inputs: bundles, directories of bundles, globs, fsspec URLs, or ``@list.txt`` files.
+        db: the SQLite file (created if missing; a re-run resumes it).
+        jobs: worker processes of the local engine.
+        engine: ``local`` or ``dask`` (then ``scheduler`` is required).
+        retry_errors: triage again bundles that failed before.
+
+    Raises:
+        SourceError: the inputs name no bundle at all.
+        CatalogueError: an extra catalogue file is invalid.
+        LogparseError: the database belongs to another schema version; the dask engine is missing.
+    """
+    if engine not in ENGINES:
+        raise LogparseError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    started = time.perf_counter()
+    found, warnings = expand(inputs)
+    if not found:
+        raise SourceError("no bundles found in " + ", ".join(map(str, inputs)) +
+                          (f" ({'; '.join(warnings[:3])})" if warnings else ""))
+    options = {"lang": lang, "catalogue": [os.path.abspath(p) for p in catalogue]}
+    options["catalogue_digest"] = _catalogue(tuple(options["catalogue"])).digest  # fails early when invalid
+    report = BatchReport(str(db), len(found), warnings=warnings)
+    store = Store(db)
+    try:
+        done = store.done(retry_errors=retry_errors)
+        stamps = store.stamps()
+        todo: list[Input] = []
+        for item in found:
+            seen = stamps.get(item.location)
+            # Same location, same size and mtime (or etag), already done: no need to read it again.
+            if item.stamp is not None and seen is not None and seen[0] == item.stamp and seen[1] in done:
+                report.counts["skipped"] += 1
+            else:
+                todo.append(item)
+        run_id = store.begin_run(engine, jobs if engine == "local" else None, len(found),
+                                 {**options, "retry_errors": retry_errors})
+        status = "interrupted"
+        try:
+            results = (local_results(todo, options, done, jobs) if engine == "local"
+                       else dask_results(todo, options, done, scheduler))
+            if progress is not None:
+                progress.start(len(todo), sum(item.size for item in todo))
+            for item, result in results:
+                result["size"] = item.size
+                report.counts[store.write(result, run_id, item.stamp)] += 1
+                if progress is not None:
+                    progress.advance(item.size)
+            status = "complete"
+        finally:
+            store.finish_run(run_id, status, report.counts)
+    finally:
+        store.close()
+    report.seconds = time.perf_counter() - started
+    return report

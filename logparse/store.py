@@ -1,0 +1,259 @@
+"""SQLite store of a batch: one row per bundle (keyed by content hash) and its findings, evidence, files, templates.
+
+Every bundle is written in one transaction, so a batch killed at any point leaves whole bundles
+only, and a re-run can trust every row it finds. Child tables are keyed by the bundle's digest,
+not by an insertion id, so two runs that finish bundles in another order (a process pool, a Dask
+cluster) still write the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from logparse.errors import LogparseError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',  -- running | complete | interrupted
+    engine TEXT NOT NULL,
+    jobs INTEGER,
+    inputs INTEGER,
+    triaged INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    options TEXT,
+    logparse_version TEXT
+);
+CREATE TABLE bundles (
+    digest TEXT PRIMARY KEY,        -- sha256 of the content; 'path:<location>' when it could not be read
+    location TEXT NOT NULL,         -- where it was triaged (other copies: sources)
+    size INTEGER,
+    status TEXT NOT NULL,           -- ok | error
+    error TEXT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    triaged_at TEXT NOT NULL,
+    seconds REAL,
+    bytes INTEGER,
+    files_analyzed INTEGER,
+    first_time TEXT,
+    last_time TEXT,
+    warnings TEXT,                  -- JSON list
+    stats TEXT                      -- JSON object (triage stats)
+);
+CREATE TABLE sources (
+    location TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    size INTEGER,
+    stamp TEXT,                     -- size and mtime (or etag) when seen: a re-run skips it unread
+    run_id INTEGER
+);
+CREATE TABLE findings (
+    digest TEXT NOT NULL, finding_id TEXT NOT NULL, kind TEXT, confidence REAL, severity TEXT, title TEXT,
+    doc TEXT, evidence_count INTEGER, reasons TEXT,
+    PRIMARY KEY (digest, finding_id)
+);
+CREATE TABLE finding_causes (
+    digest TEXT NOT NULL, finding_id TEXT NOT NULL, cause_id TEXT NOT NULL, confidence REAL,
+    PRIMARY KEY (digest, finding_id, cause_id)
+);
+CREATE TABLE evidence (
+    digest TEXT NOT NULL, finding_id TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT, line INTEGER, text TEXT,
+    timestamp TEXT, source TEXT,
+    PRIMARY KEY (digest, finding_id, seq)
+);
+CREATE TABLE files (
+    digest TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT, format TEXT, status TEXT, reason TEXT,
+    lines INTEGER, truncated INTEGER,
+    PRIMARY KEY (digest, seq)
+);
+CREATE TABLE templates (
+    digest TEXT NOT NULL, seq INTEGER NOT NULL, level TEXT, template TEXT, count INTEGER,
+    example_path TEXT, example_line INTEGER, example_text TEXT,
+    PRIMARY KEY (digest, seq)
+);
+CREATE TABLE versions (
+    digest TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL,
+    latest INTEGER NOT NULL,        -- 1: the highest version of this name in the bundle (what runs now)
+    PRIMARY KEY (digest, kind, name, version)
+);
+CREATE INDEX bundles_status ON bundles (status);
+CREATE INDEX sources_digest ON sources (digest);
+CREATE INDEX findings_id ON findings (finding_id, confidence);
+CREATE INDEX causes_id ON finding_causes (cause_id, confidence);
+CREATE INDEX templates_template ON templates (template, level);
+CREATE INDEX versions_name ON versions (kind, name, latest, version);
+CREATE INDEX files_format ON files (format, status);
+"""
+
+# Child tables of a bundle, cleared before a bundle is written again (--retry-errors).
+_CHILDREN = ("findings", "finding_causes", "evidence", "files", "templates", "versions")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
+    """Open a batch database, creating the schema when ``create`` and the file is new.
+
+    Raises:
+        LogparseError: not a logparse database, or one of another schema version.
+    """
+    if not create and not Path(path).is_file():
+        raise LogparseError(f"{path}: no such database")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync each.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise LogparseError(f"{path}: not a SQLite database ({exc})") from exc
+    if not tables and create:
+        conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} INSERT INTO schema_version VALUES ({SCHEMA_VERSION}); COMMIT;")
+        return conn
+    if "schema_version" not in tables:
+        conn.close()
+        raise LogparseError(f"{path}: not a logparse batch database (no schema_version table)")
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    if row is None or row[0] != SCHEMA_VERSION:
+        conn.close()
+        found = row[0] if row else "none"
+        raise LogparseError(f"{path}: schema version {found}, this logparse reads version {SCHEMA_VERSION}")
+    return conn
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (the connection is in autocommit mode)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+class Store:
+    """The writer side of a batch database (one process writes; readers may look at any time)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.conn = connect(path, create=True)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def begin_run(self, engine: str, jobs: int | None, inputs: int, options: dict[str, Any]) -> int:
+        from logparse import __version__
+
+        with _transaction(self.conn):
+            cursor = self.conn.execute(
+                "INSERT INTO runs (started_at, engine, jobs, inputs, options, logparse_version) VALUES (?,?,?,?,?,?)",
+                (now(), engine, jobs, inputs, json.dumps(options, sort_keys=True), __version__))
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
+        with _transaction(self.conn):
+            self.conn.execute(
+                "UPDATE runs SET finished_at=?, status=?, triaged=?, skipped=?, failed=? WHERE id=?",
+                (now(), status, counts.get("triaged", 0), counts.get("skipped", 0), counts.get("failed", 0), run_id))
+
+    def done(self, *, retry_errors: bool = False) -> set[str]:
+        """Digests that need no new triage (failed ones too, unless ``retry_errors``)."""
+        query = "SELECT digest FROM bundles WHERE digest NOT LIKE 'path:%'"
+        if retry_errors:
+            query += " AND status = 'ok'"
+        return {row[0] for row in self.conn.execute(query)}
+
+    def stamps(self) -> dict[str, tuple[str, str]]:
+        """location -> (stamp, digest) of every input seen with a stamp."""
+        rows = self.conn.execute("SELECT location, stamp, digest FROM sources WHERE stamp IS NOT NULL")
+        return {location: (stamp, digest) for location, stamp, digest in rows}
+
+    def write(self, result: dict[str, Any], run_id: int, stamp: str | None = None) -> str:
+        """Record one result of ``batch.analyse_bundle`` in one transaction.
+
+        Returns:
+            What happened: ``triaged``, ``failed``, ``skipped`` (done before) or ``duplicate``
+            (same content as a bundle triaged under another location).
+        """
+        digest: str = result["digest"]
+        location: str = result["location"]
+        with _transaction(self.conn) as conn:
+            # A location that could not be read before and now can: its placeholder row goes.
+            if not digest.startswith("path:"):
+                self._delete(conn, f"path:{location}")
+            if result["status"] == "skipped":
+                self._source(conn, result, run_id, stamp)
+                return "skipped"
+            existing = conn.execute("SELECT status FROM bundles WHERE digest=?", (digest,)).fetchone()
+            if existing is not None and existing[0] == "ok":
+                self._source(conn, result, run_id, stamp)
+                return "duplicate"
+            if existing is not None:
+                self._delete(conn, digest)
+            self._bundle(conn, result, run_id)
+            if not digest.startswith("path:"):
+                self._source(conn, result, run_id, stamp)
+        return "triaged" if result["status"] == "ok" else "failed"
+
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, digest: str) -> None:
+        conn.execute("DELETE FROM bundles WHERE digest=?", (digest,))
+        for table in _CHILDREN:
+            conn.execute(f"DELETE FROM {table} WHERE digest=?", (digest,))  # noqa: S608 - fixed names
+
+    @staticmethod
+    def _source(conn: sqlite3.Connection, result: dict[str, Any], run_id: int, stamp: str | None) -> None:
+        conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?)",
+                     (result["location"], result["digest"], result.get("size"), stamp, run_id))
+
+    @staticmethod
+    def _bundle(conn: sqlite3.Connection, r: dict[str, Any], run_id: int) -> None:
+        d = r["digest"]
+        conn.execute(
+            "INSERT INTO bundles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (d, r["location"], r.get("size"), r["status"], r.get("error"), run_id, now(), r.get("seconds"),
+             r.get("bytes"), r.get("files_analyzed"), r.get("first_time"), r.get("last_time"),
+             json.dumps(r.get("warnings") or [], ensure_ascii=False),
+             json.dumps(r.get("stats") or {}, ensure_ascii=False, sort_keys=True)))
+        findings = r.get("findings") or []
+        _many(conn, "findings", [
+            (d, f["id"], f["kind"], f["confidence"], f["severity"], f["title"], f["doc"], f["evidence_count"],
+             json.dumps(f["reasons"], ensure_ascii=False)) for f in findings])
+        _many(conn, "finding_causes", [
+            (d, f["id"], c["id"], c["confidence"]) for f in findings for c in f["causes"]])
+        _many(conn, "evidence", [
+            (d, f["id"], i, e["path"], e["line"], e["text"], e["timestamp"], e["source"])
+            for f in findings for i, e in enumerate(f["evidence"])])
+        _many(conn, "files", [
+            (d, i, f["path"], f["format"], f["status"], f["reason"], f["lines"], int(f["truncated"]))
+            for i, f in enumerate(r.get("files") or [])])
+        _many(conn, "templates", [
+            (d, i, t["level"], t["template"], t["count"], t["example_path"], t["example_line"], t["example_text"])
+            for i, t in enumerate(r.get("templates") or [])])
+        _many(conn, "versions", [(d, v["kind"], v["name"], v["version"], int(v["latest"]))
+                                 for v in r.get("versions") or []])
+
+
+def _many(conn: sqlite3.Connection, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    rows = list(rows)
+    if rows:
+        marks = ",".join("?" * len(rows[0]))
+        conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)  # noqa: S608 - fixed names
