@@ -52,6 +52,39 @@ class Progress(Protocol):
     def advance(self, size: int) -> None: ...
 
 
+class BarProgress:
+    """A progress bar on stderr: bundles done of all, MB/s of input, time left."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        # The bar counts bytes, not bundles: speed and time left stay honest when sizes vary.
+        self._bar = Progress(TextColumn("{task.fields[done]}/{task.fields[bundles]} bundles"), BarColumn(),
+                             DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                             console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("batch", total=None, done=0, bundles=0)
+        self._done = 0
+
+    def start(self, bundles: int, size: int) -> None:
+        self._bar.update(self._task, total=size, bundles=bundles)
+        self._bar.start()
+
+    def advance(self, size: int) -> None:
+        self._done += 1
+        self._bar.update(self._task, advance=size, done=self._done)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
 @dataclass
 class BatchReport:
     """What a batch did: counts per outcome, inputs found, time, and warnings about the inputs."""

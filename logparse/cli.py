@@ -357,6 +357,81 @@ def _add_catalogue_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     cv.set_defaults(func=_cmd_catalogue_validate)
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from logparse.batch import BarProgress, run_batch
+
+    progress = None if args.quiet or not sys.stderr.isatty() else BarProgress()
+    try:
+        report = run_batch(args.inputs, args.db, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
+                           lang=args.lang, catalogue=args.catalogue, retry_errors=args.retry_errors,
+                           progress=progress)
+    finally:
+        if progress is not None:
+            progress.stop()
+    for warning in report.warnings:
+        print(f"logparse: warning: {warning}", file=sys.stderr)
+    print(f"{report.inputs} bundle(s): {report.triaged} triaged, {report.skipped} already done, "
+          f"{report.failed} failed, in {report.seconds:.1f} s -> {report.db}")
+    if report.failed:
+        print(f"see the failures: logparse summary {report.db}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from logparse.summary import RENDERERS, summarize
+
+    style = args.format or ("table" if sys.stdout.isatty() else "json")
+    top = args.top if args.top is not None else (20 if style in ("table", "html") else 0)
+    summary = summarize(args.db, threshold=args.min_confidence, top=top or None)
+    RENDERERS[style](summary, sys.stdout)
+    return EXIT_OK
+
+
+def _add_batch_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    b = sub.add_parser(
+        "batch", help="triage many bundles into a SQLite database, each once (by content hash); resumable",
+        description="Triage every bundle the inputs name into a SQLite database. A bundle is known by the "
+                    "hash of its content: a re-run skips what is done, so an interrupted batch resumes. A "
+                    "bundle that fails is recorded with its error; the batch goes on. A directory is one "
+                    "bundle when it looks like a collected tree (var/, etc/, WindowsAzure/, Packages/ ...), "
+                    "else the archives and trees inside it are.",
+        epilog="Example: logparse batch /cases/2024-05/ @more-bundles.txt 's3://logs/*.tar.gz' --db fleet.sqlite\n"
+               "         logparse batch /cases/*.zip --engine dask --scheduler tcp://10.0.0.5:8786",
+        formatter_class=raw,
+    )
+    b.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="bundle, directory of bundles, glob, fsspec URL, or @FILE listing one input per line")
+    b.add_argument("--db", default="results.sqlite", help="SQLite database to create or resume "
+                                                          "(default results.sqlite)")
+    b.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="worker processes of the local engine (default: all cores)")
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local process pool, or a Dask cluster (pip install 'logparse[dask]')")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address (tcp://host:8786) or scheduler file (*.json)")
+    b.add_argument("--retry-errors", action="store_true", help="triage again the bundles that failed before")
+    b.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    add_catalogue_options(b)
+    b.set_defaults(func=_cmd_batch)
+
+    s = sub.add_parser(
+        "summary", help="fleet view of a batch database: findings, causes, versions, templates, clean bundles",
+        description="Summarise a database written by logparse batch: bundles per finding and cause, findings "
+                    "seen together, agent and extension versions against findings, the most frequent "
+                    "unrecognized templates, bundles with no finding and bundles that failed.",
+        epilog="Example: logparse summary fleet.sqlite --format html > fleet.html",
+        formatter_class=raw,
+    )
+    s.add_argument("db", metavar="DB", help="the SQLite database of logparse batch")
+    s.add_argument("--format", choices=("table", "json", "csv", "html"),
+                   help="output style (default: table on a terminal, json otherwise)")
+    s.add_argument("--min-confidence", type=float, default=0.5, help="findings counted (default 0.5)")
+    s.add_argument("--top", type=int, metavar="N",
+                   help="rows per section, 0 for all (default 20 for table and html, all for json and csv)")
+    s.set_defaults(func=_cmd_summary)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="logparse",
@@ -390,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_triage_command(sub)
     _add_catalogue_commands(sub)
     _add_match_command(sub)
+    _add_batch_commands(sub)
     return parser
 
 
