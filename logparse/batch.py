@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import signal
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -167,13 +168,17 @@ def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
         return {"location": location, "digest": digest, "status": "skipped"}
     try:
         catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
-        result = _triage(location, catalogue, str(opts.get("lang") or "en"))
+        # The compiled scanners are shared per process and their Hyperscan scratch is not
+        # thread-safe: threads of one Dask worker take turns (run workers with --nthreads 1).
+        with _TRIAGE_LOCK:
+            result = _triage(location, catalogue, str(opts.get("lang") or "en"))
         return _compact(location, digest, result, started)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for this bundle, the batch goes on
         return _failure(location, digest, _describe(exc), started)
 
 
 _CATALOGUES: dict[tuple[str, ...], Catalogue] = {}
+_TRIAGE_LOCK = threading.Lock()
 
 
 def _catalogue(extra: tuple[str, ...]) -> Catalogue:
@@ -351,16 +356,18 @@ def dask_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collec
             ``distributed.Client``.
     """
     try:
-        from distributed import Client, as_completed
+        from distributed import Client as _Client
+        from distributed import as_completed
     except ImportError as exc:
         raise LogparseError("the dask engine needs dask.distributed: pip install 'logparse[dask]'") from exc
+    Client: Any = _Client  # partly typed; typed or not, mypy must agree with and without dask installed
     own = not isinstance(scheduler, Client)
     if not own:
         client = scheduler
     elif isinstance(scheduler, str) and scheduler.endswith(".json") and os.path.isfile(scheduler):
-        client = Client(scheduler_file=scheduler)  # type: ignore[no-untyped-call]
+        client = Client(scheduler_file=scheduler)
     elif scheduler:
-        client = Client(scheduler)  # type: ignore[no-untyped-call]
+        client = Client(scheduler)
     else:
         raise LogparseError("the dask engine needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     return _dask_drain(client, own, as_completed, todo, options, done)
