@@ -240,6 +240,8 @@ class TarScan:
             else:
                 data = self._buf[self._off : self._off + size]
                 self._off += len(data)
+                if self._off == len(self._buf):  # do not hold 1 MiB while the member streams on
+                    self._buf, self._off = b"", 0
         else:
             data = read_some(self._inner, size)
             if not data:
