@@ -16,6 +16,7 @@ depend on where a stream was cut.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -80,6 +81,9 @@ class _HyperscanEngine:
             elements=len(literals),
             flags=[hyperscan.HS_FLAG_CASELESS if caseless else 0 for _, caseless in literals],
         )
+        # Hyperscan scratch space may not be shared by concurrent scans: one per thread, so
+        # the cached scanner is safe for callers that triage from several threads.
+        self._local = threading.local()
 
     def occurrences(self, chunk: bytes) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
@@ -89,7 +93,10 @@ class _HyperscanEngine:
         def on_match(index: int, _from: int, to: int, _flags: int, _ctx: Any) -> None:
             append((to - lengths[index], index))
 
-        self._db.scan(chunk, match_event_handler=on_match)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        self._db.scan(chunk, match_event_handler=on_match, scratch=scratch)
         return out
 
 

@@ -74,3 +74,23 @@ def test_unknown_engine_is_an_error() -> None:
 
     with pytest.raises(LogparseError):
         Scanner(PROBES, "grep")
+
+
+@needs_hyperscan
+def test_one_scanner_serves_several_threads() -> None:
+    import threading
+
+    scanner = Scanner([Probe("x", "goal state", re.compile("goal state", re.I))], "hyperscan")
+    data = b"a goal state b\nnothing\n" * 20_000
+    counts: list[int] = []
+
+    def work() -> None:
+        for _ in range(10):
+            counts.append(len(scanner.scan(data)))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts == [20_000] * 40
