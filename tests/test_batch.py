@@ -1,0 +1,495 @@
+"""``logparse batch`` and ``logparse summary`` over a fleet of 30 bundles: generated, fixture trees, corrupt.
+
+The fleet: 8 bundles from ``benches/gen_bundle.py`` (2 healthy, 6 with planted failures), the 18
+``fixtures/bundles`` cases packed into every container kind, and 4 corrupt files. Checks: one row
+per bundle with the right findings, the corrupt ones recorded with their error, a re-run that
+triages nothing, a batch killed midway that a re-run completes without redoing finished bundles,
+a crashing worker that costs only its own bundle, and the Dask engine on a ``LocalCluster``
+writing the same rows as the local engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logparse import batch, cli
+from logparse._batch_inputs import expand
+from logparse.errors import LogparseError, SourceError
+from logparse.store import Store, connect
+from logparse.summary import render_csv, render_html, render_json, render_table, summarize
+from tests import packing
+from tests.test_bundle_fixtures import CASES, load_expected, tree
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benches import gen_bundle  # noqa: E402
+
+THRESHOLD = 0.5
+GENERATED: dict[str, tuple[str, ...]] = {
+    "gen-healthy-1": (), "gen-healthy-2": (),
+    "gen-dhcp": ("dhcp-disabled",), "gen-wireserver": ("no-network-wireserver",),
+    "gen-conf": ("agent-config-options-linux",), "gen-noexec": ("application-control-blocking",),
+    "gen-retryable": ("FailedRetryableSnapshotFailedNoNetwork",),
+    "gen-two": ("no-network-wireserver", "dhcp-disabled"),
+}
+CORRUPT = ("corrupt-truncated.tar.gz", "corrupt-random.tgz", "corrupt-empty.zip", "corrupt-garbage.gz")
+FLEET_SIZE = len(GENERATED) + len(CASES) + len(CORRUPT)
+# Columns that say when and by which run a row was written: the only ones allowed to differ.
+VOLATILE = {"run_id", "triaged_at", "seconds", "id", "started_at", "finished_at", "status", "engine", "jobs",
+            "triaged", "skipped", "failed", "options", "inputs"}
+
+
+_GEN_BLOCK = gen_bundle._block
+
+
+@functools.cache
+def _small_block(seed: int, lines: int = 200_000) -> bytes:
+    # The generator's block is 200k lines (seconds each); 4k lines repeated to 1 MB serve as well.
+    return _GEN_BLOCK(seed, 4000)
+
+
+def _corrupt(name: str) -> bytes:
+    good = packing.pack(tree("linux_healthy"), "tar.gz")
+    return {
+        "corrupt-truncated.tar.gz": good[:60],  # cut inside the first member: nothing readable
+        "corrupt-random.tgz": bytes(range(256)) * 40,
+        "corrupt-empty.zip": b"",
+        "corrupt-garbage.gz": b"\x1f\x8b\x08" + bytes(range(200, 256)) * 50,
+    }[name]
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 30 bundles under one directory, with clutter that is no bundle (README, manifests)."""
+    root = tmp_path_factory.mktemp("fleet")
+    (root / "generated").mkdir()
+    gen_bundle._block = _small_block  # type: ignore[assignment]
+    try:
+        for seed, (name, plants) in enumerate(GENERATED.items(), start=1):
+            gen_bundle.write_tar_gz(root / "generated" / f"{name}.tar.gz", 1, seed, plants)
+    finally:
+        gen_bundle._block = _GEN_BLOCK
+    kinds = ("dir", *packing.KINDS)
+    for index, case in enumerate(CASES):
+        kind = kinds[index % len(kinds)]
+        if kind == "dir":
+            packing.write_tree(root / "cases" / case, tree(case))
+        else:
+            (root / "cases" / f"{case}.{kind}").write_bytes(packing.pack(tree(case), kind))
+    (root / "corrupt").mkdir()
+    for name in CORRUPT:
+        (root / "corrupt" / name).write_bytes(_corrupt(name))
+    (root / "README.md").write_text("bundles collected in May\n")
+    return root
+
+
+def _name(location: str) -> str:
+    """The fleet name of a bundle location: case or generated name, or the corrupt file name."""
+    base = Path(location).name
+    for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tar", ".zip"):
+        if base.endswith(suffix) and not base.startswith("corrupt-"):
+            return base[: -len(suffix)]
+    return base
+
+
+def _rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def _findings(db: Path) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {_name(loc): set() for (loc,) in _rows(db, "SELECT location FROM bundles")}
+    for loc, finding in _rows(db, "SELECT b.location, f.finding_id FROM bundles b JOIN findings f "
+                                  "ON f.digest=b.digest WHERE f.confidence>=?", THRESHOLD):
+        out[_name(loc)].add(finding)
+    return out
+
+
+def _dump(db: Path) -> dict[str, list[str]]:
+    """Every table as sorted rows without the columns that record when and by which run."""
+    conn = sqlite3.connect(db)
+    try:
+        out = {}
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name != 'runs'"):
+            cols = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] not in VOLATILE]
+            out[table] = sorted(repr(r) for r in conn.execute(f"SELECT {', '.join(cols)} FROM {table}"))
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def fleet_db(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("db") / "fleet.sqlite"
+    report = batch.run_batch([str(fleet)], db, jobs=2)
+    assert report.inputs == FLEET_SIZE, report
+    return db
+
+
+# -- one row per bundle, the right findings ---------------------------------------------------------
+def test_fleet_has_thirty_bundles(fleet: Path) -> None:
+    found, warnings = expand([str(fleet)])
+    assert len(found) == FLEET_SIZE == 30
+    assert not warnings
+    names = {_name(item.location) for item in found}
+    assert "README" not in " ".join(names) and not any(n.endswith(".json") for n in names)
+
+
+def test_one_row_per_bundle(fleet_db: Path) -> None:
+    assert _rows(fleet_db, "SELECT count(*), count(DISTINCT location) FROM bundles") == [(30, 30)]
+    statuses = dict(_rows(fleet_db, "SELECT status, count(*) FROM bundles GROUP BY status"))
+    assert statuses == {"ok": 30 - len(CORRUPT), "error": len(CORRUPT)}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fixture_cases_get_their_findings(fleet_db: Path, case: str) -> None:
+    expected = load_expected(case)
+    got = _findings(fleet_db)[case]
+    if expected.healthy:
+        assert got == set()
+    assert set(expected.must) <= got, f"{case}: missing {set(expected.must) - got}"
+    assert not set(expected.must_not) & got, f"{case}: unexpected {set(expected.must_not) & got}"
+
+
+def test_generated_bundles_get_their_plants(fleet_db: Path) -> None:
+    found = _findings(fleet_db)
+    for name, plants in GENERATED.items():
+        assert set(plants) <= found[name], name
+        if not plants:
+            assert found[name] == set(), name
+
+
+def test_corrupt_bundles_recorded_with_their_error(fleet_db: Path) -> None:
+    errors = {_name(loc): error for loc, error in
+              _rows(fleet_db, "SELECT location, error FROM bundles WHERE status='error'")}
+    assert set(errors) == set(CORRUPT)
+    assert "empty input" in errors["corrupt-empty.zip"]
+    assert "truncated" in errors["corrupt-truncated.tar.gz"] or "cut" in errors["corrupt-truncated.tar.gz"]
+    assert errors["corrupt-random.tgz"].startswith("nothing readable")
+    # Failed bundles are known by content too: a re-run does not try them again.
+    assert not _rows(fleet_db, "SELECT digest FROM bundles WHERE digest LIKE 'path:%'")
+
+
+def test_versions_and_templates_are_stored(fleet_db: Path) -> None:
+    agents = {_name(loc): v for loc, v in _rows(
+        fleet_db, "SELECT b.location, v.version FROM versions v JOIN bundles b ON b.digest=v.digest "
+                  "WHERE v.kind='agent' AND v.latest=1")}
+    assert agents["linux_agent_outdated"] == "2.2.18"
+    assert agents["linux_healthy"] == "2.13.1.1"  # it self-updated from 2.12: the latest counts
+    extensions = _rows(fleet_db, "SELECT DISTINCT name FROM versions WHERE kind='extension'")
+    assert ("Microsoft.Azure.RecoveryServices.VMSnapshot",) in extensions
+    assert _rows(fleet_db, "SELECT count(*) FROM templates")[0][0] > 0
+
+
+def test_store_has_schema_version_wal_and_indexes(fleet_db: Path) -> None:
+    assert _rows(fleet_db, "SELECT version FROM schema_version") == [(1,)]
+    assert _rows(fleet_db, "PRAGMA journal_mode") == [("wal",)]
+    indexes = {name for (name,) in _rows(fleet_db, "SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"findings_id", "causes_id", "templates_template", "versions_name"} <= indexes
+
+
+# -- re-runs, resume, failures -------------------------------------------------------------------------
+def test_rerun_triages_nothing(fleet: Path, tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    first = batch.run_batch([str(fleet)], db, jobs=1)
+    assert (first.triaged, first.failed, first.skipped) == (26, 4, 0)
+    before = _rows(db, "SELECT digest, run_id, triaged_at FROM bundles ORDER BY digest")
+    again = batch.run_batch([str(fleet), f"{fleet}/generated/*.tar.gz"], db, jobs=2)
+    assert (again.triaged, again.failed, again.skipped) == (0, 0, 30)
+    assert _rows(db, "SELECT digest, run_id, triaged_at FROM bundles ORDER BY digest") == before
+    assert _rows(db, "SELECT id, status, triaged, skipped FROM runs") == [(1, "complete", 26, 0),
+                                                                        (2, "complete", 0, 30)]
+
+
+def test_killed_batch_resumes_without_redoing(fleet: Path, tmp_path: Path) -> None:
+    db = tmp_path / "k.sqlite"
+    cmd = [sys.executable, "-m", "logparse", "batch", str(fleet), "--db", str(db), "--jobs", "1", "--quiet"]
+    # Its own session: the kill reaches the CLI and anything it started, nothing else.
+    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                done = _rows(db, "SELECT count(*) FROM bundles")[0][0]
+            except sqlite3.OperationalError:  # schema not created yet
+                done = 0
+            if done >= 3:
+                break
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    proc.stderr.close()  # type: ignore[union-attr]
+    assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
+    finished = _rows(db, "SELECT digest, triaged_at FROM bundles ORDER BY digest")
+    assert 3 <= len(finished) < 30, "the batch must be killed midway"
+    # Whole bundles only: every ok row has its files (children are written in the same transaction).
+    assert not _rows(db, "SELECT digest FROM bundles b WHERE status='ok' AND NOT EXISTS "
+                         "(SELECT 1 FROM files f WHERE f.digest=b.digest)")
+    assert _rows(db, "SELECT status FROM runs") == [("running",)]
+
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert _rows(db, "SELECT count(*) FROM bundles") == [(30,)]
+    # The bundles done before the kill were not triaged again: same run and time stamp.
+    assert set(finished) <= set(_rows(db, "SELECT digest, triaged_at FROM bundles"))
+    assert _rows(db, "SELECT count(*) FROM bundles WHERE run_id=2") == [(30 - len(finished),)]
+    assert _rows(db, "SELECT triaged + failed, status FROM runs WHERE id=2") == [(30 - len(finished), "complete")]
+    assert f"{len(finished)} already done" in rerun.stdout
+
+
+def test_a_failing_bundle_never_stops_the_batch(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = batch._triage
+
+    def flaky(location: str, catalogue: Any, lang: str) -> Any:
+        if "gen-dhcp" in location:
+            raise RuntimeError("parser bug on this bundle")
+        return real(location, catalogue, lang)
+
+    monkeypatch.setattr(batch, "_triage", flaky)
+    db = tmp_path / "f.sqlite"
+    report = batch.run_batch([f"{fleet}/generated"], db, jobs=1)
+    assert (report.triaged, report.failed) == (7, 1)
+    [(location, error)] = _rows(db, "SELECT location, error FROM bundles WHERE status='error'")
+    assert location.endswith("gen-dhcp.tar.gz") and error == "RuntimeError: parser bug on this bundle"
+    # Fixed code: --retry-errors triages it again, and the row is replaced, not doubled.
+    monkeypatch.setattr(batch, "_triage", real)
+    assert batch.run_batch([f"{fleet}/generated"], db, jobs=1).skipped == 8
+    retried = batch.run_batch([f"{fleet}/generated"], db, jobs=1, retry_errors=True)
+    assert (retried.triaged, retried.failed) == (1, 0)
+    assert _rows(db, "SELECT count(*), sum(status='ok') FROM bundles") == [(8, 8)]
+
+
+def test_a_dying_worker_costs_only_its_bundle(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = batch._triage
+
+    def crash(location: str, catalogue: Any, lang: str) -> Any:
+        if "gen-conf" in location:
+            os._exit(3)  # as a segfault or the OOM killer would: no exception, the process is gone
+        return real(location, catalogue, lang)
+
+    monkeypatch.setattr(batch, "_triage", crash)  # forked workers inherit the patch
+    db = tmp_path / "c.sqlite"
+    report = batch.run_batch([f"{fleet}/generated"], db, jobs=2)
+    assert (report.triaged, report.failed) == (7, 1)
+    [(location, error, digest)] = _rows(db, "SELECT location, error, digest FROM bundles WHERE status='error'")
+    assert location.endswith("gen-conf.tar.gz") and "worker process died" in error
+    # Not known by content (the worker died before saying): the next run tries it again.
+    assert digest == f"path:{location}"
+    monkeypatch.setattr(batch, "_triage", real)
+    again = batch.run_batch([f"{fleet}/generated"], db, jobs=2)
+    assert (again.triaged, again.skipped) == (1, 7)
+    assert _rows(db, "SELECT count(*), sum(status='ok') FROM bundles") == [(8, 8)]
+
+
+def test_same_content_twice_is_one_bundle(fleet: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    source = fleet / "generated" / "gen-two.tar.gz"
+    (copy / "again.tar.gz").write_bytes(source.read_bytes())
+    db = tmp_path / "d.sqlite"
+    report = batch.run_batch([str(source), str(copy)], db, jobs=1)
+    assert report.triaged == 1 and report.counts["duplicate"] == 1
+    assert _rows(db, "SELECT count(*) FROM bundles") == [(1,)]
+    assert _rows(db, "SELECT count(DISTINCT digest), count(*) FROM sources") == [(1, 2)]
+
+
+def test_progress_is_told_the_work_and_each_bundle(fleet: Path, tmp_path: Path) -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.started: tuple[int, int] | None = None
+            self.sizes: list[int] = []
+
+        def start(self, bundles: int, size: int) -> None:
+            self.started = (bundles, size)
+
+        def advance(self, size: int) -> None:
+            self.sizes.append(size)
+
+    recorder = Recorder()
+    batch.run_batch([f"{fleet}/corrupt", f"{fleet}/generated"], tmp_path / "p.sqlite", jobs=2, progress=recorder)
+    assert recorder.started is not None and recorder.started[0] == 12
+    assert len(recorder.sizes) == 12 and sum(recorder.sizes) == recorder.started[1]
+
+
+# -- inputs ---------------------------------------------------------------------------------------------------
+def test_inputs_globs_lists_trees_and_urls(fleet: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    tree_case = CASES[0]  # packed as a plain directory in the fleet
+    listing.write_text(f"# May\n{fleet}/generated/gen-dhcp.tar.gz\n\n{fleet}/cases/{tree_case}\n"
+                       f"{fleet}/corrupt/*.gz\n{tmp_path}/missing.zip\n")
+    found, warnings = expand([f"@{listing}"])
+    assert [_name(i.location) for i in found] == [tree_case, "corrupt-garbage.gz", "corrupt-truncated.tar.gz",
+                                                  "gen-dhcp"]
+    assert warnings == [f"{tmp_path}/missing.zip: no such file or directory"]
+    # A bundle tree is one input even when named through its parent's parent.
+    tree_item = next(i for i in found if i.location.endswith(tree_case))
+    assert tree_item.stamp is None and tree_item.size > 0
+    # A directory that holds no bundle is taken as one bundle (triage will say what is in it).
+    empty = tmp_path / "notes"
+    empty.mkdir()
+    (empty / "readme.md").write_text("x")
+    assert [i.location for i in expand([str(empty)])[0]] == [str(empty)]
+    assert expand([str(tmp_path / "nothing*")]) == ([], [f"{tmp_path}/nothing*: no match"])
+    with pytest.raises(SourceError, match="no bundles found"):
+        batch.run_batch([str(tmp_path / "nothing*")], tmp_path / "n.sqlite")
+
+
+def test_url_inputs_through_fsspec(fleet: Path, tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec", reason="fsspec is not installed (pip install 'logparse[dask]')")
+    fs = fsspec.filesystem("memory")
+    for name in ("gen-dhcp.tar.gz", "gen-healthy-1.tar.gz"):
+        fs.pipe(f"/fleet-{tmp_path.name}/{name}", (fleet / "generated" / name).read_bytes())
+    fs.pipe(f"/fleet-{tmp_path.name}/notes.md", b"not a bundle")
+    db = tmp_path / "u.sqlite"
+    report = batch.run_batch([f"memory://fleet-{tmp_path.name}/", f"file://{fleet}/corrupt/corrupt-empty.zip"], db)
+    assert (report.triaged, report.failed) == (2, 1)
+    local = batch.run_batch([f"{fleet}/generated/gen-dhcp.tar.gz"], db)
+    assert (local.skipped, local.triaged) == (1, 0)  # same bytes under a path: the same bundle, done
+    assert _rows(db, "SELECT count(*) FROM sources") == [(4,)]
+    found = _findings(db)
+    assert found["gen-dhcp"] == {"dhcp-disabled"} and found["gen-healthy-1"] == set()
+
+
+# -- the Dask engine --------------------------------------------------------------------------------------------
+def test_dask_local_cluster_gives_identical_results(fleet: Path, fleet_db: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed "
+                                                            "(pip install 'logparse[dask]')")
+    db = tmp_path / "dask.sqlite"
+    # Threads in this process: quick to start; two threads per worker also exercise the triage lock.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None) \
+            as cluster, distributed.Client(cluster) as client:
+        report = batch.run_batch([str(fleet)], db, engine="dask", scheduler=client)
+        assert (report.triaged, report.failed) == (26, 4)
+        again = batch.run_batch([str(fleet)], db, engine="dask", scheduler=cluster.scheduler_address)
+        assert again.skipped == 30
+    local, remote = _dump(fleet_db), _dump(db)
+    assert local.keys() == remote.keys()
+    for table in local:
+        assert local[table] == remote[table], table
+    assert _rows(db, "SELECT engine, jobs FROM runs") == [("dask", None), ("dask", None)]
+
+
+def test_dask_engine_needs_a_scheduler(fleet: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    with pytest.raises(LogparseError, match="--scheduler"):
+        batch.run_batch([f"{fleet}/corrupt"], tmp_path / "x.sqlite", engine="dask")
+
+
+# -- the store ----------------------------------------------------------------------------------------------------
+def test_store_refuses_other_databases(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(LogparseError, match="not a logparse batch database"):
+        Store(other)
+    newer = tmp_path / "newer.sqlite"
+    Store(newer).close()
+    conn = sqlite3.connect(newer)
+    conn.execute("UPDATE schema_version SET version = 99")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LogparseError, match="schema version 99"):
+        connect(newer)
+    (tmp_path / "text.sqlite").write_text("hello " * 200)
+    with pytest.raises(LogparseError, match="not a SQLite database"):
+        connect(tmp_path / "text.sqlite")
+
+
+# -- summary ----------------------------------------------------------------------------------------------------
+def test_summary_counts(fleet_db: Path) -> None:
+    s = summarize(fleet_db, top=None)
+    assert s.overview | {"last_run": None} == {"bundles": 30, "ok": 26, "failed": 4, "with_findings": 21,
+                                              "no_finding": 5, "locations": 30, "runs": 1, "last_run": None}
+    sections = {sec.name: sec.rows for sec in s.sections}
+    per_finding = {r["id"]: r["bundles"] for r in sections["findings"]}
+    direct: dict[str, int] = {}
+    for got in _findings(fleet_db).values():
+        for finding in got:
+            direct[finding] = direct.get(finding, 0) + 1
+    assert per_finding == direct
+    assert {_name(r["location"]) for r in sections["no_finding"]} == {
+        "linux_healthy", "linux_noisy_healthy", "windows_healthy", "gen-healthy-1", "gen-healthy-2"}
+    assert {_name(r["location"]) for r in sections["errors"]} == set(CORRUPT)
+    pairs = {(r["a"], r["b"]): r["bundles"] for r in sections["cooccurrence"]}
+    together: dict[tuple[str, str], int] = {}
+    for got in _findings(fleet_db).values():
+        for a in got:
+            for b in got:
+                if a < b:
+                    together[(a, b)] = together.get((a, b), 0) + 1
+    assert pairs == together
+    assert pairs[("dhcp-disabled", "no-network-wireserver")] == 1  # gen-two only
+    causes = {(r["finding"], r["cause"]) for r in sections["causes"]}
+    assert ("BackUpOperationFailed", "dhcp-disabled") in causes
+    assert ("UserErrorBackupOperationInProgress", "(none found)") in causes
+    outdated = next(r for r in sections["versions"] if r["kind"] == "agent" and r["version"] == "2.2.18")
+    assert outdated["bundles"] == 1 and {"id": "agent-outdated-linux", "bundles": 1} in outdated["findings"]
+    templates = sections["templates"]
+    assert templates == sorted(templates, key=lambda r: -r["bundles"]) and templates[0]["bundles"] >= 2
+
+
+def test_summary_threshold_and_top(fleet_db: Path) -> None:
+    strict = summarize(fleet_db, threshold=0.95, top=3)
+    assert all(len(sec.rows) <= 3 for sec in strict.sections)
+    findings = next(sec for sec in strict.sections if sec.name == "findings")
+    assert findings.total > 3
+    assert strict.overview["no_finding"] > summarize(fleet_db).overview["no_finding"]
+
+
+def test_summary_renderers(fleet_db: Path) -> None:
+    s = summarize(fleet_db, top=None)
+    out = io.StringIO()
+    render_table(s, out, width=200)
+    text = out.getvalue()
+    for title in ("Bundles per finding", "Causes found with each error", "Findings seen together",
+                  "Agent and extension versions", "unrecognized", "Bundles with no finding",
+                  "Bundles that could not be triaged"):
+        assert title in text
+    out = io.StringIO()
+    render_json(s, out)
+    data = json.loads(out.getvalue())
+    assert data["overview"]["bundles"] == 30 and len(data["sections"]["errors"]["rows"]) == 4
+    out = io.StringIO()
+    render_csv(s, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert {r["section"] for r in rows} == {"overview", "findings", "causes", "cooccurrence", "versions",
+                                            "templates", "no_finding", "errors"}
+    assert sum(1 for r in rows if r["section"] == "errors") == 4
+    out = io.StringIO()
+    render_html(s, out)
+    page = out.getvalue()
+    assert page.startswith("<!doctype html>") and page.count("<table>") == 7
+    assert "<TS>" not in page and "&lt;TS&gt;" in page  # templates are escaped
+
+
+def test_cli_batch_and_summary(fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "cli.sqlite"
+    assert cli.main(["batch", f"{fleet}/corrupt", f"{fleet}/generated", "--db", str(db), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "12 bundle(s): 8 triaged, 0 already done, 4 failed" in out
+    assert cli.main(["summary", str(db), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["overview"]["bundles"] == 12
+    assert cli.main(["summary", str(db), "--format", "csv", "--top", "1"]) == 0
+    assert capsys.readouterr().out.startswith("section,key,subkey,bundles,share,count,detail\n")
+    assert cli.main(["summary", str(tmp_path / "none.sqlite")]) == 2
+    assert "no such database" in capsys.readouterr().err
+    assert cli.main(["batch", str(tmp_path / "nothing*"), "--db", str(db)]) == 2
+    assert "no bundles found" in capsys.readouterr().err
