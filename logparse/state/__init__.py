@@ -1,0 +1,93 @@
+"""State documents as evidence: Azure JSON (VM, extensions, locks, restore points, jobs, disks) and agent files.
+
+One call, one answer: ``read_state(path, data)`` says what a document is (``kind``), the typed
+facts it holds (each with its JSON path) and the catalogue entries those facts point to
+(``stated``), or why it was skipped. It never raises. ``sniff(path, head)`` is the cheap
+check a triage makes before reading a member whole.
+
+Sample::
+
+    >>> from logparse.state import read_state
+    >>> result = read_state("locks.json", b'[{"level": "CanNotDelete", "name": "keep", '
+    ...     b'"id": "/subscriptions/0/resourceGroups/AzureBackupRG_westeurope_1/providers/'
+    ...     b'Microsoft.Authorization/locks/keep"}]')
+    >>> [(s.entry_id, s.json_path) for s in result.stated]
+    [('rp-resource-group-lock', '[0].level')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from logparse.catalogue import Catalogue, load_catalogue
+from logparse.state import (
+    backup_job,
+    disks,
+    ext_status,
+    extension_list,
+    goal_state,
+    instance_view,
+    locks,
+    restore_points,
+    rules,
+    waagent_status,
+)
+from logparse.state._doc import Facts, Node, decode, load_json
+from logparse.state.detect import kind_of, path_kind, sniff
+from logparse.state.model import Fact, Stated, StateResult, skipped
+
+__all__ = ["KINDS", "MAX_BYTES", "Fact", "StateResult", "Stated", "read_state", "sniff"]
+
+# Documents are read whole; bigger files are not state documents (or not ones worth the memory).
+MAX_BYTES = 16 << 20
+
+_JSON_READERS: dict[str, Callable[[Node, Facts, str], None]] = {
+    "instance_view": lambda root, facts, _: instance_view.read(root, facts),
+    "extension_list": lambda root, facts, _: extension_list.read(root, facts),
+    "locks": lambda root, facts, _: locks.read(root, facts),
+    "restore_points": lambda root, facts, _: restore_points.read(root, facts),
+    "backup_job": lambda root, facts, _: backup_job.read(root, facts),
+    "disks": lambda root, facts, _: disks.read(root, facts),
+    "ext_status": ext_status.read_status,
+    "handler_status": ext_status.read_handler_status,
+    "waagent_status": lambda root, facts, _: waagent_status.read(root, facts),
+}
+KINDS = (*_JSON_READERS, "handler_state", "goal_state_xml")
+
+
+def read_state(path: str, data: bytes, catalogue: Catalogue | None = None) -> StateResult:
+    """Read one document; a result with facts, or one with a ``skip_reason``. Never raises."""
+    try:
+        return _read(path, data, catalogue)
+    except Exception as exc:  # noqa: BLE001 - one odd document must never stop a triage
+        return skipped(f"internal error: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _read(path: str, data: bytes, catalogue: Catalogue | None) -> StateResult:
+    if len(data) > MAX_BYTES:
+        return skipped(f"larger than {MAX_BYTES >> 20} MiB")
+    kind = path_kind(path)
+    text = decode(data)
+    if kind == "handler_state":
+        facts = Facts(kind)
+        reason = ext_status.read_handler_state(text, facts, path)
+    elif kind == "goal_state_xml" or (kind is None and text.lstrip().startswith("<")):
+        kind = "goal_state_xml"
+        facts = Facts(kind)
+        reason = goal_state.read(text, facts)
+    else:
+        value, reason = load_json(text)
+        if reason is not None:
+            return skipped(reason, kind)
+        root = Node(value)
+        kind = kind or kind_of(root)
+        if kind is None:
+            return skipped("JSON, but not a state document this reader knows")
+        facts = Facts(kind)
+        _JSON_READERS[kind](root, facts, path)
+    if reason is not None:
+        return skipped(reason, kind)
+    if not facts.items:
+        return skipped(f"no facts found in this {kind.replace('_', ' ')} document", kind)
+    stated = rules.document(kind, facts.items, catalogue or load_catalogue())
+    return StateResult(kind, facts.items, stated, None)

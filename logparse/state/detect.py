@@ -1,0 +1,100 @@
+"""Which state document a file is: agent files by path, Azure documents by their keys and shapes."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from logparse.state._doc import Node, decode, records
+
+# Agent files, by path (lower case, forward slashes). ``.status`` files are also known by content.
+PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ext_status", ("*/status/*.status", "*.status")),
+    ("handler_state", ("*/config/handlerstate", "handlerstate")),
+    ("handler_status", ("*/config/handlerstatus", "handlerstatus")),
+    ("waagent_status", ("*/waagent_status*.json", "waagent_status*.json")),
+    ("goal_state_xml", ("*goalstate*.xml", "*extensionsconfig*.xml")),
+)
+
+# Cheap look at a member's head: keys only these documents use (any case: PowerShell prints PascalCase).
+_MARKERS = re.compile(
+    r'"(?:vmAgent|instanceView|restorePoints|restorePointCollectionId|jobType|jobId|errorDetails|agent_name'
+    r'|extensions_status|timestampUTC|handlerName|typeHandlerVersion|diskSizeGB|lockId|provisioningState)"'
+    r'|Microsoft\.Authorization/locks|"level"\s*:\s*"(?:CanNotDelete|ReadOnly)"|<GoalState\b|<Extensions\b',
+    re.IGNORECASE,
+)
+
+_TYPES = {
+    "microsoft.authorization/locks": "locks",
+    "microsoft.compute/restorepointcollections": "restore_points",
+    "microsoft.compute/virtualmachines/extensions": "extension_list",
+    "microsoft.compute/disks": "disks",
+    "microsoft.recoveryservices/vaults/backupjobs": "backup_job",
+}
+LOCK_LEVELS = ("cannotdelete", "readonly")
+
+
+def path_kind(path: str) -> str | None:
+    """The agent file kind a path names, if any."""
+    lowered = path.replace("\\", "/").lower()
+    for kind, patterns in PATHS:
+        if any(fnmatch.fnmatchcase(lowered, p) for p in patterns):
+            return kind
+    return None
+
+
+def sniff(path: str, head: bytes) -> bool:
+    """Worth reading as a state document? (Path patterns, or a JSON/XML head holding a known key.)"""
+    if path_kind(path) is not None:
+        return True
+    text = decode(head[:65536]).lstrip()
+    if not text.startswith(("{", "[", "<")) and not text.startswith(("PS ", "WARNING")):
+        return False
+    return _MARKERS.search(text) is not None
+
+
+def kind_of(root: Node) -> str | None:
+    """The kind of a parsed JSON document, from its ``type`` or, failing that, its keys."""
+    for obj in records(root)[:20]:
+        kind = _by_type(obj) or _by_keys(obj)
+        if kind is not None:
+            return kind
+    return None
+
+
+def _by_type(obj: Node) -> str | None:
+    type_name = (obj.string("type") or "").casefold()
+    if type_name == "microsoft.compute/virtualmachines" and obj.has("instanceView"):
+        return "instance_view"
+    return _TYPES.get(type_name)
+
+
+def _by_keys(obj: Node) -> str | None:
+    view = obj.get("instanceView")
+    if obj.has("vmAgent") or (view is not None and (view.has("vmAgent") or view.has("statuses"))):
+        return "instance_view"
+    if obj.has("statuses") and (obj.has("extensions") or obj.has("disks") or obj.has("osName")):
+        return "instance_view"
+    if obj.has("jobType") or (obj.has("jobId") and obj.has("operation") and obj.has("status")):
+        return "backup_job"
+    if obj.has("restorePoints") or obj.has("restorePointCollectionId"):
+        return "restore_points"
+    level = (obj.string("level") or "").casefold()
+    if level in LOCK_LEVELS and (obj.has("lockId") or obj.has("notes") or obj.has("owners")
+                                  or "/providers/microsoft.authorization/locks/" in (obj.string("id") or "").lower()):
+        return "locks"
+    if obj.has("publisher") and obj.has("typeHandlerVersion") and obj.has("provisioningState"):
+        return "extension_list"
+    if obj.has("diskSizeGB") and (obj.has("diskState") or obj.has("encryptionSettingsCollection")
+                                  or obj.has("encryption")):
+        return "disks"
+    if obj.has("agent_name") or obj.has("extensions_status") or obj.has("last_successful_status_upload_time"):
+        return "waagent_status"
+    status = obj.get("status")
+    if status is not None and isinstance(status.value, dict) and status.has("operation", "status") \
+            and (obj.has("timestampUTC") or obj.has("version")):
+        return "ext_status"
+    if (obj.string("status") or "").casefold() in ("ready", "notready") and obj.has("name", "handlerName") \
+            and obj.has("version", "handlerVersion"):
+        return "handler_status"
+    return None
