@@ -167,21 +167,27 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
         stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
         out.append(Line(offset, hit.text, tuple(probes), stamp, level))
     shapes: dict[bytes, Shape] = {}
+    # Line offsets are counted forward from the previous bare line (bare lines come in order):
+    # counting from the chunk start each time would be quadratic.
+    offset, pos = 0, 0
     for start, end, index in bare:
         raw = chunk[start:end]
+        shape_key = raw.translate(None, DIGITS)
+        shape = shapes.get(shape_key)
+        if windowed or shape is None or len(shape.examples) < 3:
+            offset += chunk.count(b"\n", pos, start)
+            pos = start
         if windowed:
             # Times decide whether a line counts at all: take the slow road through Line.
             text = raw.decode("utf-8", "backslashreplace")
             level = scanner.probes_of(index)[0].key[6:]
-            out.append(Line(chunk.count(b"\n", 0, start), text, (), _timestamp(text, grammar, chunk, start), level))
+            out.append(Line(offset, text, (), _timestamp(text, grammar, chunk, start), level))
             continue
-        shape_key = raw.translate(None, DIGITS)
-        shape = shapes.get(shape_key)
         if shape is None:
             shape = shapes[shape_key] = Shape(scanner.probes_of(index)[0].key[6:])
         shape.count += 1
         if len(shape.examples) < 3:
-            shape.examples.append((chunk.count(b"\n", 0, start), raw.decode("utf-8", "backslashreplace")))
+            shape.examples.append((offset, raw.decode("utf-8", "backslashreplace")))
     if windowed:
         out.sort(key=lambda line: line.offset)
     return ChunkScan(out, shapes)
