@@ -28,7 +28,8 @@ MESSAGES = [
     '  File "azurelinuxagent/ga/update.py", line 480, in _process_goal_state\n'
     "azurelinuxagent.common.exception.ProtocolError: [ProtocolError] transient",
 ]
-MESSAGE_WEIGHTS = [0.5, 0.5, 20, 20, 10, 10, 10, 10, 3, 1]
+# Goal states (and their extension status summary) arrive on changes, heartbeats every 30 min.
+MESSAGE_WEIGHTS = [0.5, 0.5, 20, 20, 0.5, 10, 10, 10, 3, 1]
 EXT_MESSAGES = [
     "Target handler state: enabled [incarnation_{n}]",
     "[Enable] current handler state is: enabled",

@@ -66,6 +66,7 @@ class _Run:
         self._windowed = options.since is not None or options.until is not None
         self._shapes: dict[bytes, str] = {}
         self._executor: ProcessPoolExecutor | None = None
+        self._ext_states: dict[str, str] = {}
 
     # -- members ------------------------------------------------------------------------
     def member(self, info: MemberInfo, stream: BinaryIO) -> None:
@@ -182,7 +183,11 @@ class _Run:
             elif rest == "agent_version" and groups and groups["version"] in self.versions:
                 continue  # a version already seen needs no new evidence
             elif rest == "extension_state":
-                self.result.timeline.event(_utc(line.stamp), "extension_state", line.text, path, number)
+                # Only transitions make the timeline: the same state repeats at every goal state.
+                who, state = (groups or {}).get("ext") or "summary", (groups or {}).get("state") or ""
+                if self._ext_states.get(who) != state:
+                    self._ext_states[who] = state
+                    self.result.timeline.event(_utc(line.stamp), "extension_state", line.text, path, number)
                 continue
             if evidence is None:
                 stamp = line.stamp.isoformat() if line.stamp else None
