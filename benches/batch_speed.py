@@ -1,0 +1,150 @@
+"""Benchmark: `logparse batch` over 200 generated bundles of 5 MB, --jobs 1 against --jobs 2, and per-bundle overhead.
+
+Scaling: the same 200 bundles (5 MB of text each, 2-5 planted failures) are batched into a fresh
+database with one worker and with two; the ratio of the two rates is the speedup (aim: >= 1.8 on
+2 cores). Overhead: 200 tiny bundles (a few KB each) go through the same CLI, so nearly all of
+their cost is what a bundle costs beyond its text: hashing, start-up and catalogue load spread
+over the run, the worker round trip and the database transaction (aim: < 20 ms each). The
+parts are also timed one by one in this process. Bundles are cached in benches/out/.
+Results go to benches/out/batch_speed.json.
+
+Usage: python benches/batch_speed.py [BUNDLES] [SIZE_MB]
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import random
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benches import gen_bundle  # noqa: E402
+from logparse import batch  # noqa: E402
+from logparse.store import Store  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+_BLOCK = gen_bundle._block
+
+
+@functools.cache
+def _few_blocks(seed: int, lines: int = 200_000) -> bytes:
+    # Four distinct 200k-line blocks (seconds each to make) serve every bundle; the seed still
+    # moves the planted lines, so every bundle has its own content and hash.
+    return _BLOCK(seed % 4, lines)
+
+
+def fleet(count: int, size_mb: int) -> tuple[Path, int]:
+    """``count`` bundles of ``size_mb`` MB of text (made once), and their total text bytes."""
+    folder = OUT / f"batch-{count}x{size_mb}mb"
+    folder.mkdir(parents=True, exist_ok=True)
+    gen_bundle._block = _few_blocks  # type: ignore[assignment]
+    total = 0
+    try:
+        for seed in range(1, count + 1):
+            path = folder / f"vm-{seed:04d}.tar.gz"
+            manifest = path.with_suffix(".json")
+            if not path.exists() or not manifest.exists():
+                plants = tuple(random.Random(seed).sample(gen_bundle.DEFAULT_PLANTS, 1 + seed % 4))
+                gen_bundle.write_tar_gz(path, size_mb, seed, plants)
+            total += int(json.loads(manifest.read_text())["bytes"])
+    finally:
+        gen_bundle._block = _BLOCK
+    return folder, total
+
+
+def tiny_fleet(count: int) -> Path:
+    """``count`` bundles of a few KB: a short waagent.log, an extension log and waagent.conf."""
+    folder = OUT / f"batch-{count}-tiny"
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        path = folder / f"tiny-{index:04d}.tar.gz"
+        if path.exists():
+            continue
+        log = "".join(f"2024-05-01T10:{m:02d}:00.000000Z INFO ExtHandler ExtHandler run {index} step {m}\n"
+                      for m in range(40))
+        if index % 3 == 0:
+            log += f"2024-05-01T10:41:00.000000Z ERROR ExtHandler ExtHandler Unexpected state {index}\n"
+        files = {"var/log/waagent.log": log.encode(), "etc/waagent.conf": b"Extensions.Enabled=y\n"}
+        with tarfile.open(path, "w:gz") as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime = len(data), 1714557600
+                tar.addfile(info, io.BytesIO(data))
+    return folder
+
+
+def run_cli(inputs: list[str], jobs: int) -> tuple[float, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "logparse", "batch", *inputs, "--db", f"{tmp}/b.sqlite", "--jobs", str(jobs),
+               "--quiet"]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        return time.perf_counter() - start, proc.stdout.strip()
+
+
+def parts(folder: Path) -> dict[str, float]:
+    """Milliseconds per tiny bundle for each part, in this process (catalogue already warm)."""
+    items, _ = batch.expand([str(folder)])
+    batch.analyse_bundle(items[0].location)  # warm: catalogue loaded, scanners compiled
+    hashing = triage = writing = 0.0
+    results = []
+    for item in items:
+        start = time.perf_counter()
+        batch.content_digest(item.location)
+        hashing += time.perf_counter() - start
+        start = time.perf_counter()
+        results.append(batch.analyse_bundle(item.location))
+        triage += time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"{tmp}/p.sqlite")
+        run_id = store.begin_run("local", 1, len(items), {})
+        start = time.perf_counter()
+        for result in results:
+            store.write(result, run_id)
+        writing = time.perf_counter() - start
+        store.close()
+    n = len(items)
+    return {"hash_ms": 1000 * hashing / n, "hash_and_triage_ms": 1000 * triage / n, "db_write_ms": 1000 * writing / n}
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    size_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    folder, text_bytes = fleet(count, size_mb)
+    mb = text_bytes / 1e6
+    rows = {}
+    for jobs in (1, 2):
+        seconds, said = run_cli([str(folder)], jobs)
+        rows[jobs] = seconds
+        print(f"--jobs {jobs}: {seconds:6.1f} s  {mb / seconds:6.1f} MB/s  {count / seconds:5.1f} bundles/s  ({said})")
+    speedup = rows[1] / rows[2]
+    print(f"speedup --jobs 2 / --jobs 1: {speedup:.2f}x (aim >= 1.8)")
+
+    tiny = tiny_fleet(count)
+    one, _ = run_cli([str(next(tiny.iterdir()))], 1)
+    many, _ = run_cli([str(tiny)], 1)
+    marginal = 1000 * (many - one) / (count - 1)
+    all_in = 1000 * many / count
+    split = parts(tiny)
+    print(f"tiny bundles, --jobs 1: start-up and first bundle {one * 1000:.0f} ms; each further bundle "
+          f"{marginal:.1f} ms; all in (start-up spread over {count}) {all_in:.1f} ms/bundle (aim < 20)")
+    print("  in-process parts per tiny bundle: " + ", ".join(f"{k} {v:.2f}" for k, v in split.items()))
+    result = {"bundles": count, "size_mb": size_mb, "text_mb": round(mb, 1),
+              "seconds": {"jobs1": round(rows[1], 2), "jobs2": round(rows[2], 2)},
+              "mb_per_s": {"jobs1": round(mb / rows[1], 1), "jobs2": round(mb / rows[2], 1)},
+              "speedup": round(speedup, 2), "tiny_startup_ms": round(one * 1000),
+              "tiny_marginal_ms": round(marginal, 2), "tiny_all_in_ms": round(all_in, 2),
+              "tiny_parts_ms": {k: round(v, 3) for k, v in split.items()}}
+    (OUT / "batch_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
