@@ -23,6 +23,7 @@ from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
 from logparse.scanner import byte_chunks
 from logparse.sources import Limits, MemberInfo, Skipped, open_source
+from logparse.state.feed import StateFeed
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,6 +48,7 @@ class Options:
     lang: str = "en"
     progress: Callable[[int], None] | None = None
     jobs: int = 1
+    state_files: list[str] = field(default_factory=list)
 
 
 class _Run:
@@ -65,17 +67,24 @@ class _Run:
         self.bytes = 0
         self._windowed = options.since is not None or options.until is not None
         self._shapes: dict[bytes, str] = {}
+        self.state = StateFeed(catalogue, self.diagnosis, self.result)
         self._executor: ProcessPoolExecutor | None = None
         self._ext_states: dict[str, str] = {}
 
     # -- members ------------------------------------------------------------------------
-    def member(self, info: MemberInfo, stream: BinaryIO) -> None:
+    def member(self, info: MemberInfo, stream: BinaryIO, *, given: bool = False) -> None:
+        """One member; ``given`` for a file named with ``--state`` (read as a state document first)."""
         report = FileReport(info.path, None, "analyzed", truncated=info.truncated)
         if info.truncated:
             report.reason = info.truncated_reason or "truncated by the collector"
         self.result.files.append(report)
         try:
             head = _peek(stream)
+            if given or self.state.wanted(info.path, head):
+                replay = self._state(info, stream, report, given)
+                if replay is None:
+                    return
+                stream, head = replay, _peek(replay)
             text_head = head.decode("utf-8", "backslashreplace").split("\n")[:50]
             detection = formats.detect(info.path, text_head)
             fmt = detection.format
@@ -98,6 +107,43 @@ class _Run:
             report.reason = str(exc)
             self.result.warnings.append(str(exc))
 
+    def _state(self, info: MemberInfo, stream: BinaryIO, report: FileReport, given: bool) -> BinaryIO | None:
+        """A state document (Azure JSON, agent status file) as evidence; else the member, unread, back."""
+        result, replay, data = self.state.read(info.path, stream)
+        if result.skip_reason is not None:
+            if given:
+                self.result.warnings.append(f"{info.path}: not read as a state document ({result.skip_reason})")
+            return replay
+        self.state.apply(info.path, result, report, given=given)
+        if result.kind == "backup_job":
+            # Its error strings are job error text too: the fuzzy matcher and job_error signatures read them.
+            self._whole(info, replay, "job_error", report)
+            return None
+        self.bytes += len(data)
+        report.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        return None
+
+    def state_file(self, path: str) -> None:
+        """A document named with ``--state``: read before the bundle, whatever its name."""
+        with open_source(path, self.options.limits) as bundle:
+            for item in bundle:
+                if isinstance(item, Skipped):
+                    self.result.files.append(FileReport(item.path, None, "skipped", item.reason))
+                    continue
+                self.member(*item, given=True)
+            self.result.warnings.extend(bundle.warnings)
+
+    def job_window(self) -> None:
+        """Focus the log evidence on the backup job of a ``--state`` document, unless a window was asked for."""
+        window = self.state.window()
+        if window is None or self.options.since is not None or self.options.until is not None:
+            return
+        since, until, job = window
+        self.options.since, self.options.until, self._windowed = since, until, True
+        self.result.warnings.append(
+            f"log evidence limited to {since.isoformat()} .. {until.isoformat() if until else 'the end'}, around "
+            f"backup job {job} of a --state document; pass --since/--until to choose another window")
+
     def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         number = 1
         for chunk, scanned in self._chunk_results(fmt, byte_chunks(stream)):
@@ -106,7 +152,7 @@ class _Run:
                 self._apply(info.path, number + line.offset, line)
             for shape_key, shape in scanned.shapes.items():
                 self._shape(info.path, number, shape_key, shape)
-            number += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+            number += scanned.newlines + (0 if chunk.endswith(b"\n") else 1)
             if self.options.progress is not None:
                 self.options.progress(len(chunk))
         report.lines = number - 1
@@ -292,6 +338,7 @@ class _Run:
     # -- the end --------------------------------------------------------------------------
     def finish(self) -> TriageResult:
         self.diagnosis.agent_versions(self.versions, self.autoupdate_off)
+        self.state.finish(self.result.files)
         result = self.result
         result.findings = self.diagnosis.findings()
         result.unrecognized = sorted(self.templates.values(), key=lambda t: (-t.count, t.template))
@@ -332,7 +379,8 @@ def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **opti
     Args:
         source: a path, ``-`` or a binary stream.
         catalogue: defaults to the built-in catalogue.
-        **options: fields of ``Options`` (error_text, since, until, limits, engine, lang, progress).
+        **options: fields of ``Options`` (error_text, since, until, limits, engine, lang, progress, jobs,
+            state_files: Azure state documents read before the bundle, see ``logparse.state``).
 
     Raises:
         SourceError: the input cannot be opened at all (nothing readable).
@@ -344,6 +392,9 @@ def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **opti
     if opts.error_text:
         run.error_text(opts.error_text, "--error", "--error")
     try:
+        for path in opts.state_files:
+            run.state_file(path)
+        run.job_window()
         with open_source(source, opts.limits) as bundle:
             for item in bundle:
                 if isinstance(item, Skipped):

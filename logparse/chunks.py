@@ -14,7 +14,7 @@ from typing import Any
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
-from logparse.scanner import Probe, Scanner
+from logparse.scanner import LineHit, Probe, Scanner
 
 TEXT = "*"  # plain text of unknown layout: every signature applies
 
@@ -129,6 +129,7 @@ class ChunkScan:
 
     lines: list[Line]
     shapes: dict[bytes, Shape]
+    newlines: int = 0  # "\n" bytes in the chunk
 
 
 _WORKER_CATALOGUE: Catalogue | None = None
@@ -153,45 +154,51 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
     grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
     hits, bare = scanner.scan_split(chunk)
     out: list[Line] = []
-    offset, pos = 0, 0
-    for hit in hits:
-        offset += chunk.count(b"\n", pos, hit.start)
-        pos = hit.start
-        level: str | None = None
-        probes: list[tuple[str, dict[str, str] | None]] = []
-        for probe, m in hit.matches:
-            if probe.key.startswith("level\t"):
-                level = probe.key[6:]
-            else:
-                probes.append((probe.key, m.groupdict() if m is not None else None))
-        stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
-        out.append(Line(offset, hit.text, tuple(probes), stamp, level))
     shapes: dict[bytes, Shape] = {}
-    # Line offsets are counted forward from the previous bare line (bare lines come in order):
-    # counting from the chunk start each time would be quadratic.
+    # One forward walk over hits and bare lines merged by position, counting newlines between
+    # them: counting is ~1.5 GB/s, so it is done once per chunk, never from the start again.
     offset, pos = 0, 0
-    for start, end, index in bare:
+    h = 0
+    for start, end, index in [*bare, (len(chunk) + 1, 0, -1)]:
+        while h < len(hits) and hits[h].start < start:
+            hit = hits[h]
+            h += 1
+            offset += chunk.count(b"\n", pos, hit.start)
+            pos = hit.start
+            out.append(_line(hit, offset, grammar, chunk, windowed))
+        if index < 0:
+            break
+        offset += chunk.count(b"\n", pos, start)
+        pos = start
         raw = chunk[start:end]
-        shape_key = raw.translate(None, DIGITS)
-        shape = shapes.get(shape_key)
-        if windowed or shape is None or len(shape.examples) < 3:
-            offset += chunk.count(b"\n", pos, start)
-            pos = start
+        level = scanner.probes_of(index)[0].key[6:]
         if windowed:
             # Times decide whether a line counts at all: take the slow road through Line.
             text = raw.decode("utf-8", "backslashreplace")
-            level = scanner.probes_of(index)[0].key[6:]
             out.append(Line(offset, text, (), _timestamp(text, grammar, chunk, start), level))
             continue
+        shape_key = raw.translate(None, DIGITS)
+        shape = shapes.get(shape_key)
         if shape is None:
-            shape = shapes[shape_key] = Shape(scanner.probes_of(index)[0].key[6:])
+            shape = shapes[shape_key] = Shape(level)
         shape.count += 1
         if len(shape.examples) < 3:
             shape.examples.append((offset, raw.decode("utf-8", "backslashreplace")))
-    if windowed:
-        out.sort(key=lambda line: line.offset)
-    return ChunkScan(out, shapes)
+    newlines = offset + chunk.count(b"\n", pos)
+    return ChunkScan(out, shapes, newlines)
 
+
+
+def _line(hit: LineHit, offset: int, grammar: Any, chunk: bytes, windowed: bool) -> Line:
+    level: str | None = None
+    probes: list[tuple[str, dict[str, str] | None]] = []
+    for probe, m in hit.matches:
+        if probe.key.startswith("level\t"):
+            level = probe.key[6:]
+        else:
+            probes.append((probe.key, m.groupdict() if m is not None else None))
+    stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
+    return Line(offset, hit.text, tuple(probes), stamp, level)
 
 
 def _timestamp(text: str, grammar: Any, chunk: bytes, start: int) -> datetime | None:
