@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
-from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Shape, scan_chunk, template_of, worker_init
+from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Shape, record_time, scan_chunk, template_of, worker_init
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
@@ -149,7 +149,7 @@ class _Run:
         for chunk, scanned in self._chunk_results(fmt, byte_chunks(stream)):
             self.bytes += len(chunk)
             for line in scanned.lines:
-                self._apply(info.path, number + line.offset, line)
+                self._apply(info.path, number + line.offset, line, fmt, chunk)
             for shape_key, shape in scanned.shapes.items():
                 self._shape(info.path, number, shape_key, shape)
             number += scanned.newlines + (0 if chunk.endswith(b"\n") else 1)
@@ -210,14 +210,15 @@ class _Run:
         self.error_text(text, info.path, "ticket")
         # Pasted log lines in a ticket count as log evidence too.
         job = (self.catalogue.digest, TEXT, self.options.engine, self._windowed)
-        scanned = scan_chunk(job, text.encode(), self.catalogue)
+        data = text.encode()
+        scanned = scan_chunk(job, data, self.catalogue)
         for line in scanned.lines:
-            self._apply(info.path, 1 + line.offset, line)
+            self._apply(info.path, 1 + line.offset, line, TEXT, data)
         for shape_key, shape in scanned.shapes.items():
             self._shape(info.path, 1, shape_key, shape)
 
     # -- evidence -------------------------------------------------------------------------
-    def _apply(self, path: str, number: int, line: Line) -> None:
+    def _apply(self, path: str, number: int, line: Line, fmt: str, chunk: bytes) -> None:
         if self._windowed and not self._in_window(line.stamp):
             return
         evidence: Evidence | None = None
@@ -233,15 +234,16 @@ class _Run:
                 who, state = (groups or {}).get("ext") or "summary", (groups or {}).get("state") or ""
                 if self._ext_states.get(who) != state:
                     self._ext_states[who] = state
-                    self.result.timeline.event(_utc(line.stamp), "extension_state", line.text, path, number)
+                    when = _utc(record_time(line, fmt, chunk))
+                    self.result.timeline.event(when, "extension_state", line.text, path, number)
                 continue
             if evidence is None:
-                stamp = line.stamp.isoformat() if line.stamp else None
-                evidence = Evidence(path, number, line.text[:2000], stamp)
+                stamp = record_time(line, fmt, chunk)
+                evidence = Evidence(path, number, line.text[:2000], stamp.isoformat() if stamp else None)
             if kind == "sig":
                 entry_id, _, index = rest.partition("\t")
                 self.diagnosis.signature_hit(entry_id, int(index), evidence)
-                self.result.timeline.count(_utc(line.stamp), f"sig:{entry_id}")
+                self.result.timeline.count(evidence.timestamp, f"sig:{entry_id}")
             else:
                 self._fact(rest, groups or {}, evidence)
         if line.level is not None and not signed:

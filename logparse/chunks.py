@@ -112,6 +112,8 @@ class Line:
     probes: tuple[tuple[str, dict[str, str] | None], ...]  # (probe key, named groups)
     stamp: datetime | None = None
     level: str | None = None
+    start: int = 0  # byte offset in its chunk, to work out the record time later
+    timed: bool = True  # False: ``stamp`` was not worked out yet (see record_time)
 
 
 @dataclass
@@ -197,8 +199,20 @@ def _line(hit: LineHit, offset: int, grammar: Any, chunk: bytes, windowed: bool)
             level = probe.key[6:]
         else:
             probes.append((probe.key, m.groupdict() if m is not None else None))
-    stamp = _timestamp(hit.text, grammar, chunk, hit.start) if probes or windowed else None
-    return Line(offset, hit.text, tuple(probes), stamp, level)
+    # A record time costs a header parse: work it out here only where every line needs one
+    # (signature hits feed the timeline's counts; a time window filters every line). Fact
+    # lines are frequent (heartbeats) and rarely kept, so the consumer asks when it keeps one.
+    timed = windowed or any(key.startswith("sig\t") for key, _ in probes)
+    stamp = _timestamp(hit.text, grammar, chunk, hit.start) if timed else None
+    return Line(offset, hit.text, tuple(probes), stamp, level, hit.start, timed)
+
+
+def record_time(line: Line, fmt: str, chunk: bytes) -> datetime | None:
+    """The record time of ``line`` (worked out now if the chunk scan skipped it)."""
+    if line.timed:
+        return line.stamp
+    grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
+    return _timestamp(line.text, grammar, chunk, line.start)
 
 
 def _timestamp(text: str, grammar: Any, chunk: bytes, start: int) -> datetime | None:
