@@ -310,34 +310,37 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
 def _drain(pool: ProcessPoolExecutor, todo: Sequence[Input], options: Mapping[str, Any],
            done: Collection[str], jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
     queue = deque(todo)
-    suspects: deque[Input] = deque()  # in flight when a worker died: rerun alone to find the culprit
+    suspects: deque[Input] = deque()  # in flight when a worker died: rerun one by one to find the culprit
     pending: dict[Future[dict[str, Any]], Input] = {}
     alone = False
     try:
         while queue or suspects or pending:
+            broken = False
             if not pending:
                 alone = bool(suspects)
-                if alone:
-                    item = suspects.popleft()
+            # A few bundles in flight per worker keep them busy with bounded memory; suspects go alone.
+            source, limit = (suspects, 1) if alone else (queue, 2 * jobs)
+            while source and len(pending) < limit:
+                item = source.popleft()
+                try:
                     pending[pool.submit(_pool_task, item.location)] = item
-            if not alone:
-                # A few bundles in flight per worker keep them busy with bounded memory.
-                while queue and len(pending) < 2 * jobs:
-                    item = queue.popleft()
-                    pending[pool.submit(_pool_task, item.location)] = item
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
+                except BrokenProcessPool:  # a worker died since the last look
+                    source.appendleft(item)
+                    broken = True
+                    break
+            finished = wait(pending, return_when=FIRST_COMPLETED)[0] if not broken else set()
             for future in finished:
                 item = pending.pop(future)
                 try:
-                    yield item, future.result()
+                    result = future.result()
                 except BrokenProcessPool:
                     broken = True
-                    if alone:
-                        why = "the worker process died on this bundle (killed, out of memory or a crash)"
-                        yield item, _failure(item.location, f"path:{item.location}", why, time.perf_counter())
-                    else:
+                    if not alone:
                         suspects.append(item)
+                        continue
+                    why = "the worker process died on this bundle (killed, out of memory or a crash)"
+                    result = _failure(item.location, f"path:{item.location}", why, time.perf_counter())
+                yield item, result
             if broken:
                 suspects.extend(pending.values())
                 pending.clear()
@@ -442,11 +445,16 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
                        else dask_results(todo, options, done, scheduler))
             if progress is not None:
                 progress.start(len(todo), sum(item.size for item in todo))
-            for item, result in results:
-                result["size"] = item.size
-                report.counts[store.write(result, run_id, item.stamp)] += 1
-                if progress is not None:
-                    progress.advance(item.size)
+            try:
+                for item, result in results:
+                    result["size"] = item.size
+                    report.counts[store.write(result, run_id, item.stamp)] += 1
+                    if progress is not None:
+                        progress.advance(item.size)
+            finally:
+                close = getattr(results, "close", None)  # stop the pool or cluster work now, on Ctrl-C too
+                if close is not None:
+                    close()
             status = "complete"
         finally:
             store.finish_run(run_id, status, report.counts)
