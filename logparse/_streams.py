@@ -225,7 +225,7 @@ class Guard(RawReader):
                 self._error = exc
                 raise
             raise self._fail(describe(exc)) from exc
-        except Exception as exc:  # zlib, isal, lzma, zstd, tarfile, zipfile: one contract for all
+        except Exception as exc:  # zlib, isal, lzma, zstd, tar, zipfile: one contract for all
             raise self._fail(describe(exc)) from exc
         self.count += len(data)
         if self.count > self._max_bytes:
