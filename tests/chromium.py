@@ -116,9 +116,12 @@ class Browser:
             raise RuntimeError(f"page script failed: {reply['exceptionDetails']}")
         return reply["result"].get("value")
 
-    def requests(self) -> list[str]:
-        """URLs of every request the page started, and messages of anything it was refused."""
-        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+    def requests(self) -> list[tuple[str, str | None]]:
+        """(URL, reason the browser blocked it or None) of every request the page started."""
+        blocked = {e["params"]["requestId"]: e["params"].get("blockedReason") for e in self.events
+                   if e.get("method") == "Network.loadingFailed"}
+        return [(e["params"]["request"]["url"], blocked.get(e["params"]["requestId"])) for e in self.events
+                if e.get("method") == "Network.requestWillBeSent"]
 
     def console(self) -> list[str]:
         return [e["params"]["entry"]["text"] for e in self.events if e.get("method") == "Log.entryAdded"]

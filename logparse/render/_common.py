@@ -35,11 +35,11 @@ def parse_time(value: str | None) -> tuple[datetime | None, bool]:
         return None, False
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if stamp.tzinfo is None:
+            return stamp, True
+        return stamp.astimezone(UTC).replace(tzinfo=None), False
+    except (ValueError, OverflowError):  # not ISO, or an offset that leaves years 1-9999
         return None, False
-    if stamp.tzinfo is None:
-        return stamp, True
-    return stamp.astimezone(UTC).replace(tzinfo=None), False
 
 
 def display_time(value: str | None) -> str:

@@ -16,7 +16,8 @@ from logparse.render._rows import columns, rows
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
     names = columns(options)
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180 line ends; the csv module only quotes a bare \r when it is part of the terminator.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(names)
     for row in rows(result, options):
         writer.writerow([_cell(row[name]) for name in names])

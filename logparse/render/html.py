@@ -46,8 +46,8 @@ svg .axis text.unit{text-anchor:start}svg .version{font-size:11px;fill:#1d2329}
 svg .cell{fill:#d9480f}svg .event{fill:#1f6feb;stroke:#1f6feb;stroke-width:1.5}
 svg .event.ok{fill:#2e7d32;stroke:#2e7d32}svg .event.warn{fill:#e0a100;stroke:#e0a100}
 svg .event.bad{fill:#c62828;stroke:#c62828}svg .event.off{fill:#78838c;stroke:#78838c}
-svg .event.local,svg .mark.local{fill:#fff}svg .event.marked{stroke:#b00020;stroke-width:3}
-svg .mark{fill:#b00020;stroke:#fff;stroke-width:1}
+svg .event.local{fill:#fff}svg .event.marked{stroke:#b00020;stroke-width:3}
+svg .mark{fill:#b00020;stroke:#fff;stroke-width:1}svg .mark.local{fill:#fff;stroke:#b00020;stroke-width:1.5}
 .legend svg{vertical-align:middle}.legend span{margin-right:16px;white-space:nowrap}
 """
 _LEGEND = (
@@ -57,7 +57,8 @@ _LEGEND = (
     (14, '<rect x="1" y="2" width="12" height="10" fill="#d9480f" fill-opacity=".6"/>',
      "signature hits (darker: more)"),
     (14, '<path d="M7 0l6 7-6 7-6-7z" fill="#b00020"/>', "evidence of a finding (links to it)"),
-    (14, '<circle cx="7" cy="7" r="4.5" fill="#fff" stroke="#1f6feb" stroke-width="1.5"/>', "local time only"),
+    (26, '<circle cx="7" cy="7" r="4.5" fill="#fff" stroke="#1f6feb" stroke-width="1.5"/>'
+     '<path d="M19 1l6 6-6 6-6-6z" fill="#fff" stroke="#b00020" stroke-width="1.5"/>', "local time only"),
 )
 
 

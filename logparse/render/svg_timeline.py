@@ -23,6 +23,7 @@ MAX_SERIES = 14  # signature rows drawn; the rest share one "other signatures" r
 WIDTH, LABEL, RIGHT, ROW, AXIS = 1120, 230, 16, 20, 34
 PLOT = WIDTH - LABEL - RIGHT
 _HOUR = 3600
+_YEARS = (1990, 2100)  # times outside are garbled values, not log history
 _STEPS = (300, 600, 900, 1800, _HOUR, 2 * _HOUR, 3 * _HOUR, 4 * _HOUR, 6 * _HOUR, 12 * _HOUR,
           86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400)
 LANES = (("agent_start", "agent starts"), ("agent_version", "agent version"),
@@ -82,22 +83,21 @@ def draw(result: TriageResult, findings: list[Finding]) -> Drawn:
     lanes: dict[str, list[_Point]] = {kind: [] for kind, _ in LANES}
     local_values = 0
     for event in timeline.events:
-        stamp, local = parse_time(event.get("time"))
-        if stamp is None or event.get("kind") not in lanes:
+        when = _when(event.get("time"))
+        if when is None or event.get("kind") not in lanes:
             continue
-        local_values += local
+        local_values += when[1]
         marked = (event.get("path"), event.get("line")) in evidence_at
         css = _state(str(event.get("text", ""))) if event["kind"] == "extension_state" else ""
-        lanes[event["kind"]].append(_Point(_epoch(stamp), local, _event_title(event),
-                                           css=css + (" marked" if marked else "")))
+        lanes[event["kind"]].append(_Point(*when, _event_title(event), css=css + (" marked" if marked else "")))
     series = _series(timeline.buckets)
     marks: dict[str, list[_Point]] = defaultdict(list)
     for f_index, finding in enumerate(findings):
         for e_index, item in enumerate(finding.evidence):
-            stamp, local = parse_time(item.timestamp)
-            if stamp is not None:
-                title = f"{finding.id}: {item.path}:{item.line} {_fmt(_epoch(stamp), local)}\n{item.text[:200]}"
-                marks[finding.id].append(_Point(_epoch(stamp), local, title, href=f"#ev-{f_index}-{e_index}"))
+            when = _when(item.timestamp)
+            if when is not None:
+                title = f"{finding.id}: {item.path}:{item.line} {_fmt(*when)}\n{item.text[:200]}"
+                marks[finding.id].append(_Point(*when, title, href=f"#ev-{f_index}-{e_index}"))
     seconds = [p.seconds for points in (*lanes.values(), *marks.values()) for p in points]
     seconds += [s for counts in series.values() for s in counts]
     if not seconds:
@@ -127,7 +127,7 @@ def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dic
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
            f'width="100%" role="img" aria-labelledby="tl-title">',
            f'<title id="tl-title">Timeline, {scale.columns} columns of {_duration(scale.step)}</title>']
-    out += _axis(scale, height)
+    out += _axis(scale, height, "UTC" if not local_values else "UTC (hollow: local as written)")
     peak = max((c for counts in series.values() for c in counts.values()), default=1)
     drawn = Drawn()
     for index, (key, label, kind) in enumerate(rows):
@@ -159,17 +159,19 @@ def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dic
     return drawn
 
 
-def _axis(scale: _Scale, height: int) -> list[str]:
+def _axis(scale: _Scale, height: int, zone: str) -> list[str]:
     span = scale.columns * scale.step
     tick = next((s for s in _STEPS if s >= scale.step and span / s <= 10), scale.step * math.ceil(scale.columns / 10))
     first = scale.low + (-scale.low) % tick
     out = ['<g class="axis">']
     for when in range(first, scale.low + span + 1, tick):
         x = LABEL + (when - scale.low) / span * PLOT
-        text = _fmt(when)[5:10] if tick >= 86400 else _fmt(when)[5:]
-        out.append(f'<line x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height - 8}"/>'
-                   f'<text x="{x:.1f}" y="{AXIS - 10}">{text}</text>')
-    out.append(f'<text class="unit" x="6" y="{AXIS - 10}">UTC, {_duration(scale.step)} columns</text></g>')
+        # Dates need their year once the span crosses a few months; hours only under a day's step.
+        text = _fmt(when)[:10] if span > 120 * 86400 else _fmt(when)[5:10] if tick >= 86400 else _fmt(when)[5:]
+        out.append(f'<line x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height - 8}"/>')
+        if LABEL + 40 < x < WIDTH - 40:  # a label cut by the edge or over the unit text helps nobody
+            out.append(f'<text x="{x:.1f}" y="{AXIS - 10}">{text}</text>')
+    out.append(f'<text class="unit" x="6" y="{AXIS - 10}">{zone}, {_duration(scale.step)} columns</text></g>')
     return out
 
 
@@ -238,18 +240,25 @@ def _series(buckets: dict[str, dict[str, int]]) -> dict[str, dict[int, int]]:
     for name, hours in buckets.items():
         counts: dict[int, int] = {}
         for hour, count in hours.items():
-            stamp, _ = parse_time(hour)
-            if stamp is not None and count > 0:
-                counts[_epoch(stamp)] = counts.get(_epoch(stamp), 0) + count
+            when = _when(hour)
+            if when is not None and count > 0:
+                counts[when[0]] = counts.get(when[0], 0) + count
         if counts:
             out[name] = counts
     return out
 
 
+def _when(value: str | None) -> tuple[int, bool] | None:
+    """(epoch seconds, local) of a time worth drawing; a garbled year would squash the whole axis."""
+    stamp, local = parse_time(value)
+    if stamp is None or not _YEARS[0] <= stamp.year < _YEARS[1]:
+        return None
+    return _epoch(stamp), local
+
+
 def _event_title(event: dict[str, Any]) -> str:
-    stamp, local = parse_time(event.get("time"))
-    when = _fmt(_epoch(stamp), local) if stamp else ""
-    return f"{event.get('text', '')}\n{event.get('path')}:{event.get('line')} {when}"
+    when = _when(event.get("time"))
+    return f"{event.get('text', '')}\n{event.get('path')}:{event.get('line')} {_fmt(*when) if when else ''}"
 
 
 def _state(text: str) -> str:

@@ -33,7 +33,7 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         colour = "red" if finding.confidence >= 0.8 else "yellow"
         console.print()
         console.print(f"[{colour}][bold]{finding.confidence:.2f}[/bold][/{colour}] [bold]{escape(finding.id)}[/bold] "
-                      f"({finding.kind}) - {escape(finding.title)}")
+                      f"({escape(finding.kind)}) - {escape(finding.title)}")
         for item in finding.evidence:
             when = f" {display_time(item.timestamp)}" if item.timestamp else ""
             console.print(f"   [dim]{escape(item.path)}:{item.line}{when}[/dim]  {escape(item.text[:200])}")
@@ -52,14 +52,14 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         for column in ("path", "status", "reason"):
             table.add_column(column, overflow="fold")
         for f in skipped:
-            table.add_row(f.path, f.status + (" (truncated)" if f.truncated else ""), f.reason or "")
+            table.add_row(escape(f.path), f.status + (" (truncated)" if f.truncated else ""), escape(f.reason or ""))
         console.print()
         console.print(table)
     if result.unrecognized:
         console.print()
         console.print("[bold]Unrecognised errors and warnings[/bold] (no catalogue signature):")
         for template in result.unrecognized[:8]:
-            console.print(f"   {template.count:>6}  {template.level:7} {escape(template.template[:150])}")
+            console.print(f"   {template.count:>6}  {escape(template.level):7} {escape(template.template[:150])}")
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 

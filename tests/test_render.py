@@ -1,0 +1,323 @@
+"""Report renderers: goldens per format over bundle fixtures, times, colour and width, HTML safety, CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import logparse
+from logparse.cli import main
+from logparse.findings import Evidence, FileReport, Finding, Template, Timeline, TriageResult
+from logparse.render import FORMATS, RenderOptions, render, svg_timeline
+from logparse.render._common import display_time, machine_time
+from logparse.render._rows import EVIDENCE_COLUMNS, FINDING_COLUMNS
+from tests.conftest import FIXTURES
+
+# A failing Linux case with local-time sources, a plain failing one, a healthy one, and two Windows
+# cases (one whose evidence has no timestamps, so its timeline is empty).
+CASES = ("linux_nonetwork_snapshot", "linux_agent_outdated", "linux_healthy", "windows_dhcp_disabled",
+         "windows_wireserver_blocked")
+GOLDENS = {  # golden name -> (format, per_evidence)
+    "table.golden.txt": ("table", False), "json.golden.json": ("json", False),
+    "jsonl.golden.jsonl": ("jsonl", False), "csv.golden.csv": ("csv", False),
+    "markdown.golden.md": ("markdown", False), "html.golden.html": ("html", False),
+    "evidence.golden.csv": ("csv", True),
+}
+WIDTH = 100
+_SGR_COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|9[0-7])[0-9;]*m")
+
+
+@cache
+def _triage(case: str) -> TriageResult:
+    result = logparse.triage(str(FIXTURES / "bundles" / case), jobs=1)
+    result.source = case  # the absolute path would make the goldens machine-specific
+    return result
+
+
+def _render(result: TriageResult, fmt: str, **options: object) -> str:
+    out = io.StringIO()
+    render(result, fmt, out, RenderOptions(width=WIDTH, **options))  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def _check_text(golden: Path, text: str, update: bool) -> None:
+    if update or not golden.exists():
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8", newline="")
+        if not update:
+            raise AssertionError(f"{golden} did not exist; written now, review and commit it")
+        return
+    expected = golden.read_bytes().decode("utf-8")
+    if text != expected:
+        got, want = text.splitlines(), expected.splitlines()
+        for i, (a, b) in enumerate(zip(got, want, strict=False)):
+            if a != b:
+                raise AssertionError(f"{golden} line {i + 1} differs:\n got: {a[:300]}\nwant: {b[:300]}")
+        raise AssertionError(f"{golden}: {len(got)} lines, expected {len(want)}")
+
+
+@pytest.mark.parametrize("name", sorted(GOLDENS))
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str, name: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(variable, raising=False)
+    fmt, per_evidence = GOLDENS[name]
+    text = _render(_triage(case), fmt, per_evidence=per_evidence)
+    _check_text(FIXTURES / "reports" / case / name, text, update_goldens)
+
+
+def test_goldens_cover_every_format() -> None:
+    assert {fmt for fmt, _ in GOLDENS.values()} == set(FORMATS)
+
+
+# -- content that every reader relies on ---------------------------------------------------------
+def test_markdown_lists_findings_evidence_steps_and_links() -> None:
+    result = _triage("linux_nonetwork_snapshot")
+    text = _render(result, "markdown")
+    shown = result.findings_at(0.5)
+    assert [m for m in re.findall(r"^\*\*\d+\. `([^`]+)`", text, re.M)] == [f.id for f in shown]
+    assert "`var/log/waagent.log:171` 2024-05-05 14:06:12Z" in text
+    assert re.search(r"^  1\. Allow outbound traffic", text, re.M)
+    assert all(f"<{f.doc}>" in text for f in shown)
+    assert not re.search(r"\d local ", text), "every evidence time of this case is UTC"
+
+
+def test_local_time_is_said_everywhere() -> None:
+    result = _triage("linux_agent_outdated")  # agent 2.2.18 writes local time
+    assert "2024-05-01 21:07:47 local" in _render(result, "markdown")
+    assert "2024-05-01 21:07:47 local" in _render(result, "table")
+    assert "2024-05-01 21:07:47 local" in _render(result, "html")
+    rows = list(csv.DictReader(io.StringIO(_render(result, "csv", per_evidence=True))))
+    local = next(r for r in rows if r["path"] == "var/log/waagent.log")
+    assert local["time"] == "2024-05-01T21:07:47.700100" and local["local_time"] == "true"
+
+
+def test_times_are_shown_in_utc() -> None:
+    assert display_time("2024-05-05T16:06:12.5+02:00") == "2024-05-05 14:06:12Z"
+    assert display_time("2024-05-05T14:06:12") == "2024-05-05 14:06:12 local"
+    assert machine_time("2024-05-05T16:06:12.500000+02:00") == ("2024-05-05T14:06:12.500000Z", False)
+    assert machine_time("2024-05-05T14:06:12") == ("2024-05-05T14:06:12", True)
+    assert display_time("not a time") == "not a time" and display_time(None) == ""
+
+
+def test_csv_and_jsonl_share_stable_columns() -> None:
+    result = _triage("linux_nonetwork_snapshot")
+    shown = result.findings_at(0.5)
+    rows = list(csv.reader(io.StringIO(_render(result, "csv"))))
+    assert tuple(rows[0]) == FINDING_COLUMNS and len(rows) == 1 + len(shown)
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["remediation"].splitlines() == shown[0].remediation
+    objects = [json.loads(line) for line in _render(result, "jsonl").splitlines()]
+    assert [tuple(o) for o in objects] == [FINDING_COLUMNS] * len(shown)
+    assert objects[1]["evidence"][0] == "var/log/waagent.log:171"
+    per_line = [json.loads(line) for line in _render(result, "jsonl", per_evidence=True).splitlines()]
+    assert len(per_line) == sum(len(f.evidence) for f in shown)
+    assert all(tuple(o) == EVIDENCE_COLUMNS for o in per_line)
+    assert per_line[1]["time"] == "2024-05-05T14:06:12.330100Z"
+
+
+def test_threshold_and_verbose_select_findings_but_json_keeps_everything() -> None:
+    result = _triage("linux_rp_collection_limit_lock")
+    weak = [f for f in result.findings if f.confidence < 0.5]
+    assert weak, "the case needs a finding below 0.5 for this test"
+    assert weak[0].id not in _render(result, "csv")
+    assert weak[0].id in _render(result, "csv", verbose=True)
+    assert weak[0].id in _render(result, "json", threshold=0.99)
+    assert len(_render(result, "jsonl", threshold=0.99).splitlines()) == len(result.findings_at(0.99))
+
+
+# -- colour and width ------------------------------------------------------------------------------
+def test_table_has_no_escape_codes_off_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    assert "\x1b[" not in _render(_triage("linux_nonetwork_snapshot"), "table")
+
+
+def test_no_color_removes_colour_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured = _render(_triage("linux_nonetwork_snapshot"), "table")
+    assert _SGR_COLOUR.search(coloured), "FORCE_COLOR should colour the table (or this test proves nothing)"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _SGR_COLOUR.search(_render(_triage("linux_nonetwork_snapshot"), "table"))
+
+
+@pytest.mark.parametrize("columns", [60, 140])
+def test_table_width_follows_columns(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    out = io.StringIO()
+    render(_triage("linux_nonetwork_snapshot"), "table", out)
+    widths = [len(line) for line in out.getvalue().splitlines()]
+    assert max(widths) <= columns and max(widths) > min(columns, 100) - 10
+
+
+def test_fixed_width_wins_over_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert max(map(len, _render(_triage("linux_nonetwork_snapshot"), "table").splitlines())) <= WIDTH
+
+
+# -- HTML: self-contained and safe -----------------------------------------------------------------
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+        self.csp: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        values = dict(attrs)
+        if tag == "meta" and values.get("http-equiv") == "Content-Security-Policy":
+            self.csp = values.get("content")
+        self.urls += [(tag, k, v or "") for k, v in attrs if k in ("src", "href", "xlink:href", "action", "srcset")]
+
+
+def _parsed(text: str) -> _Links:
+    parser = _Links()
+    parser.feed(text)
+    return parser
+
+
+def test_html_fetches_nothing() -> None:
+    result = _triage("linux_nonetwork_snapshot")
+    page = _parsed(_render(result, "html"))
+    assert page.csp == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    docs = {f.doc for f in result.findings}
+    for tag, attribute, url in page.urls:
+        if url.startswith(("http:", "https:", "//")):
+            assert (tag, attribute, url in docs) == ("a", "href", True), url
+        else:
+            assert url.startswith("#"), url
+
+
+def test_html_marks_link_to_evidence_rows() -> None:
+    text = _render(_triage("linux_nonetwork_snapshot"), "html")
+    targets = re.findall(r'<a href="#(ev-\d+-\d+)"><path class="mark', text)
+    assert targets and all(f'id="{t}"' in text for t in targets)
+
+
+def test_html_escapes_hostile_log_text() -> None:
+    evil = '</pre><script>alert(1)</script><img src="http://x/y">'
+    finding = Finding("Evil<b>", "error", 0.9, "t<i>", doc="javascript:alert(1)")
+    finding.add(Evidence("var/log/<x>.log", 3, evil, "2024-05-01T10:00:00+00:00"))
+    result = TriageResult("<bundle>", [finding], [FileReport("a<b>", None, "skipped", "r<x>")],
+                          [Template(evil, "ERROR", 2, [Evidence("p", 1, evil)])], ["w<script>"])
+    text = _render(result, "html")
+    page = _parsed(text)
+    assert "script" not in page.tags and "img" not in page.tags
+    assert "javascript:" not in " ".join(url for _, _, url in page.urls)
+    assert "&lt;/pre&gt;&lt;script&gt;" in text
+
+
+def test_timeline_stays_within_200_columns_for_a_month() -> None:
+    timeline = Timeline()
+    for hour in range(30 * 24):
+        stamp = f"2024-04-{1 + hour // 24:02d}T{hour % 24:02d}:00"
+        for series in range(30):
+            timeline.buckets.setdefault(f"sig:Code{series}", {})[stamp] = 1 + hour % 7
+        timeline.event(f"2024-04-{1 + hour // 24:02d}T{hour % 24:02d}:30:00+00:00", "extension_state",
+                       "Extension status: success", "var/log/waagent.log", hour + 1)
+    finding = Finding("Code3", "error", 0.9, "t")
+    finding.add(Evidence("var/log/waagent.log", 5, "x", "2024-04-10T04:05:00+00:00"))
+    drawn = svg_timeline.draw(TriageResult("big", [finding], timeline=timeline), [finding])
+    columns = int(re.search(r"Timeline, (\d+) columns", drawn.svg).group(1))  # type: ignore[union-attr]
+    assert columns <= svg_timeline.MAX_COLUMNS
+    rows = re.findall(r'<g class="row series"', drawn.svg)
+    assert len(rows) == svg_timeline.MAX_SERIES + 1  # the rest share one row
+    assert drawn.svg.count('<rect class="cell"') <= (svg_timeline.MAX_SERIES + 1) * columns
+    assert drawn.marked >= 1 and 'data-row="sig:Code3"' in drawn.svg
+
+
+@pytest.mark.parametrize("span", [0, 59, 3 * 3600, 30 * 86400, 5 * 365 * 86400])
+def test_scale_fits_any_span(span: int) -> None:
+    start = 1_700_000_123
+    scale = svg_timeline._Scale(start, start + span)
+    assert 1 <= scale.columns <= svg_timeline.MAX_COLUMNS
+    assert scale.low <= start and start + span < scale.low + scale.columns * scale.step
+    assert scale.column(start) == 0 and scale.column(start + span) == scale.columns - 1 or span < scale.step
+
+
+def test_empty_timeline_says_so() -> None:
+    drawn = svg_timeline.draw(TriageResult("x"), [])
+    assert drawn.svg == "" and "nothing to draw" in drawn.notes[0]
+
+
+# -- any result renders ----------------------------------------------------------------------------
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+_time = st.one_of(st.none(), _text, st.datetimes().map(lambda d: d.isoformat()),
+                  st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()))
+
+
+@st.composite
+def _results(draw: st.DrawFn) -> TriageResult:
+    findings = []
+    for _ in range(draw(st.integers(0, 3))):
+        finding = Finding(draw(_text), draw(st.sampled_from(["error", "cause", "unknown-code"])),
+                          draw(st.floats(0, 1)), draw(_text), remediation=draw(st.lists(_text, max_size=3)),
+                          doc=draw(_text), causes=[{"id": draw(_text), "confidence": draw(st.floats(0, 1))}])
+        for _ in range(draw(st.integers(0, 4))):
+            finding.add(Evidence(draw(_text), draw(st.integers(1, 10**6)), draw(_text), draw(_time)))
+        findings.append(finding)
+    timeline = Timeline()
+    for _ in range(draw(st.integers(0, 5))):
+        timeline.event(draw(_time), draw(st.sampled_from([k for k, _ in svg_timeline.LANES])), draw(_text),
+                       draw(_text), draw(st.integers(1, 99)))
+        timeline.count(draw(_time), "sig:" + draw(_text))
+    return TriageResult(draw(_text), findings, [FileReport(draw(_text), None, "skipped", draw(_text))],
+                        [Template(draw(_text), "ERROR", 1)], draw(st.lists(_text, max_size=2)), {}, timeline)
+
+
+@given(_results())
+def test_every_format_renders_any_result(result: TriageResult) -> None:
+    for fmt in FORMATS:
+        text = _render(result, fmt, threshold=0.0)
+        assert isinstance(text, str)
+    rows = list(csv.DictReader(io.StringIO(_render(result, "csv", threshold=0.0, per_evidence=True))))
+    assert [r["text"] for r in rows] == [e.text for f in result.findings for e in f.evidence]
+    assert "script" not in _parsed(_render(result, "html", threshold=0.0)).tags
+
+
+# -- command line ----------------------------------------------------------------------------------
+BUNDLE = str(FIXTURES / "bundles" / "linux_nonetwork_snapshot")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_cli_format_and_output(fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / f"report.{fmt}"
+    assert main(["triage", BUNDLE, "--quiet", "--format", fmt, "--output", str(target), "--jobs", "1"]) == 0
+    assert capsys.readouterr().out == ""
+    assert "ExtensionSnapshotFailedNoNetwork" in target.read_text(encoding="utf-8")
+
+
+def test_cli_json_is_format_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", BUNDLE, "--quiet", "--json", "--jobs", "1"]) == 0
+    shorthand = json.loads(capsys.readouterr().out)
+    assert main(["triage", BUNDLE, "--quiet", "--format", "json", "--jobs", "1"]) == 0
+    assert json.loads(capsys.readouterr().out) == shorthand
+
+
+def test_cli_per_evidence_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", BUNDLE, "--quiet", "--format", "csv", "--per-evidence", "--jobs", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == ",".join(EVIDENCE_COLUMNS)
+    assert main(["triage", BUNDLE, "--quiet", "--json", "--format", "csv", "--jobs", "1"]) == 2
+    assert "--json" in capsys.readouterr().err
+    assert main(["triage", BUNDLE, "--quiet", "--format", "html", "--output", str(tmp_path / "no" / "x.html"),
+                 "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("logparse: error:") and "x.html" in err and len(err.splitlines()) == 1
+
+
+def test_cli_output_off_a_terminal_has_no_escape_codes(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    assert main(["triage", BUNDLE, "--quiet", "--jobs", "1"]) == 0
+    assert "\x1b[" not in capsys.readouterr().out
