@@ -69,7 +69,7 @@ def _cmd_triage(args: argparse.Namespace) -> int:
         result = triage(
             args.source, catalogue=catalogue_from_args(args), error_text=args.error, since=args.since,
             until=args.until, limits=limits, engine=args.engine, lang=args.lang, jobs=args.jobs,
-            progress=progress.advance if progress else None,
+            progress=progress.advance if progress else None, state_files=args.state,
         )
     finally:
         if progress is not None:
@@ -170,7 +170,8 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Diagnose a bundle (directory, tar/tar.gz/tar.bz2/tar.xz/tar.zst, zip, .gz/.zst, a log "
                     "or ticket file, or - for stdin) against the error catalogue.",
         epilog="Example: tar czf - /var/log | logparse triage - --error 'UserErrorGuestAgentStatusUnavailable'\n"
-               "         logparse triage bundle.tar.gz --format html --output report.html",
+               "         logparse triage bundle.tar.gz --format html --output report.html\n"
+               "         logparse triage bundle.tar.gz --state vm.json --state locks.json --state job.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     t.add_argument("source", help="bundle, directory, archive, file, or - for standard input")
@@ -182,6 +183,10 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
     t.add_argument("--per-evidence", action="store_true",
                    help="csv/jsonl: one row per evidence line instead of one per finding")
     t.add_argument("--error", metavar="TEXT", help="the job error text from the portal, CLI or PowerShell")
+    t.add_argument("--state", metavar="FILE", action="append", default=[],
+                   help="an Azure state document (az/PowerShell/REST JSON: instance view, extensions, locks, "
+                        "restore points, backup job) read as evidence; repeatable. A job's time window focuses "
+                        "the log evidence unless --since/--until is given")
     t.add_argument("--since", type=_since, help="ignore log evidence before this time (ISO 8601; UTC if no zone)")
     t.add_argument("--until", type=_since, help="ignore log evidence after this time")
     t.add_argument("--fail-on", type=_fail_level, metavar="LEVEL",

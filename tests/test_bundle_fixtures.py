@@ -2,8 +2,9 @@
 
 Each case is a plain tree as a log collector leaves it plus ``expected.toml``. These checks need
 no triage: they load the catalogue and confirm that every id a case says ``must`` be found is
-backed by a planted line that matches one of its signatures, or by the job error text the
-engineer attached (``ticket.txt`` / ``backup_job.json``), and that healthy trees hold no
+backed by a planted line that matches one of its signatures, by the job error text the
+engineer attached (``ticket.txt`` / ``backup_job.json``), or by a state document (an instance
+view, a lock list, a restore point collection, an agent status file), and that healthy trees hold no
 failure signature at all. ``tests/test_triage_bundles.py`` runs the same cases end to end.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from logparse import formats
+from logparse import formats, state
 from logparse.catalogue import Catalogue, load_catalogue
 from tests.conftest import FIXTURES
 from tests.test_catalogue import CAUSE_IDS, SEED_CODES
@@ -117,6 +118,7 @@ class Scan:
     hits: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)  # entry id -> (path, line, text)
     stated: dict[str, set[str]] = field(default_factory=dict)  # error id -> ticket paths naming or quoting it
     named: set[str] = field(default_factory=set)  # error ids whose code (or alias) a ticket holds
+    documents: dict[str, set[str]] = field(default_factory=dict)  # id -> state documents stating it at >= 0.5
 
     def backed(self) -> dict[str, set[str]]:
         """Every id the tree supports, with the paths that support it.
@@ -131,6 +133,8 @@ class Scan:
         for entry_id, hits in self.hits.items():
             out.setdefault(entry_id, set()).update(path for path, _, _ in hits)
         for entry_id, paths in self.stated.items():
+            out.setdefault(entry_id, set()).update(paths)
+        for entry_id, paths in self.documents.items():
             out.setdefault(entry_id, set()).update(paths)
         changed = True
         while changed:
@@ -153,7 +157,14 @@ def scan(case: str) -> Scan:
     result = Scan()
     signatures = [(entry_id, sig, re.compile(sig.pattern, re.IGNORECASE if "i" in sig.flags else 0))
                   for entry_id, sig in cat.signatures()]
+    documents: list[tuple[str, list[state.Fact]]] = []
     for path, data in tree(case).items():
+        if state.sniff(path, data[:65536]):
+            document = state.read_state(path, data, cat)
+            documents.append((path, document.facts))
+            for stated in document.stated:
+                if stated.confidence >= 0.5:
+                    result.documents.setdefault(stated.entry_id, set()).add(path)
         text = text_of(data)
         lines = text.split("\n")
         fmt = formats.detect(path, lines[:50]).format
@@ -171,6 +182,9 @@ def scan(case: str) -> Scan:
             for entry_id, sig, pattern in signatures:
                 if fmt in sig.formats and pattern.search(line):
                     result.hits.setdefault(entry_id, []).append((path, number, line))
+    for path, stated in state.rules.combined(documents, cat):
+        if stated.confidence >= 0.5:
+            result.documents.setdefault(stated.entry_id, set()).add(path)
     return result
 
 
@@ -270,6 +284,7 @@ def test_healthy_trees_match_no_failure_signature(case: str) -> None:
                 if catalogue().entries[entry_id].kind in ("error", "cause")}
     assert failures == {}
     assert not any(is_ticket(path) for path in result.formats)
+    assert result.documents == {}, "a state document in a healthy tree states a failure"
 
 
 def test_a_planted_line_is_seen_and_a_missing_one_is_not() -> None:

@@ -31,7 +31,7 @@ _TYPES = {
     "microsoft.compute/disks": "disks",
     "microsoft.recoveryservices/vaults/backupjobs": "backup_job",
 }
-LOCK_LEVELS = ("cannotdelete", "readonly")
+LOCK_LEVELS = ("cannotdelete", "readonly", "notspecified")
 
 
 def path_kind(path: str) -> str | None:
@@ -80,8 +80,9 @@ def _by_keys(obj: Node) -> str | None:
     if obj.has("restorePoints") or obj.has("restorePointCollectionId"):
         return "restore_points"
     level = (obj.string("level") or "").casefold()
-    if level in LOCK_LEVELS and (obj.has("lockId") or obj.has("notes") or obj.has("owners")
-                                  or "/providers/microsoft.authorization/locks/" in (obj.string("id") or "").lower()):
+    ids = " ".join(obj.string(k) or "" for k in ("id", "lockId", "resourceId")).lower()
+    if level in LOCK_LEVELS and ("/providers/microsoft.authorization/locks/" in ids
+                                 or (level != "notspecified" and (obj.has("notes") or obj.has("owners")))):
         return "locks"
     if obj.has("publisher") and obj.has("typeHandlerVersion") and obj.has("provisioningState"):
         return "extension_list"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from logparse.state._doc import Facts, Node, walk, when
 from logparse.state._status import add_status, status_of, subject_of
@@ -70,6 +71,7 @@ def read_status(root: Node, facts: Facts, path: str) -> None:
         subject = subject_of(from_path, status_node.string("name"))
         time = when(item.get("timestampUTC"))
         status = status_of(status_node)
+        status = replace(status, time=status.time or time)
         add_status(facts, status, subject)
         facts.take("extension.operation", status_node.get("operation"), subject=subject)
         code = status_node.get("code")

@@ -1,0 +1,111 @@
+"""State documents inside a triage: which members to read, their evidence for the diagnosis, job windows."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import TYPE_CHECKING, BinaryIO
+
+from logparse.state import MAX_BYTES, backup_job, read_state, rules, sniff
+from logparse.state.model import Fact, StateResult, skipped
+
+if TYPE_CHECKING:
+    from logparse.catalogue import Catalogue
+    from logparse.diagnose import Diagnosis
+    from logparse.findings import FileReport, TriageResult
+
+# Facts kept for the cross-document rules, over all documents of one triage (bounded memory).
+MAX_KEPT = 50_000
+# Log formats that tell the platform when no document does.
+_PLATFORM_OF_FORMAT = {"waagent": "linux", "vmsnapshot": "linux", "ext_handler": "linux", "waagent_conf": "linux",
+                       "windows_agent": "windows"}
+# Facts shown on the timeline (name -> event kind), besides job starts and ends.
+_EVENTS = {"agent.status": "agent_status", "vm.provisioning_state": "vm_provisioning",
+           "extension.state": "extension_state"}
+
+
+class _Replay(io.RawIOBase):
+    """The bytes already read, then the rest of the stream: a member handed back unread."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class StateFeed:
+    """Reads state documents met during a triage and turns what they say into diagnosis evidence."""
+
+    def __init__(self, catalogue: Catalogue, diagnosis: Diagnosis, result: TriageResult) -> None:
+        self.catalogue = catalogue
+        self.diagnosis = diagnosis
+        self.result = result
+        self.docs: list[tuple[str, list[Fact]]] = []
+        self.jobs: list[Fact] = []  # job facts of documents given with --state
+        self._kept = 0
+
+    def wanted(self, path: str, head: bytes) -> bool:
+        return sniff(path, head)
+
+    def read(self, path: str, stream: BinaryIO) -> tuple[StateResult, BinaryIO, bytes]:
+        """The document's result, a stream that replays it for other readers, and the bytes read."""
+        data = stream.read(MAX_BYTES + 1)
+        result = read_state(path, data, self.catalogue) if len(data) <= MAX_BYTES \
+            else skipped(f"larger than {MAX_BYTES >> 20} MiB")
+        return result, io.BufferedReader(_Replay(data, stream), buffer_size=1 << 16), data
+
+    def apply(self, path: str, result: StateResult, report: FileReport, *, given: bool = False) -> None:
+        """Evidence, timeline events and kept facts of one document (``given``: named with --state)."""
+        report.format = f"state:{result.kind}"
+        for stated in result.stated:
+            self._state(path, stated.entry_id, stated.confidence, stated.json_path, stated.text, stated.reason,
+                        stated.time)
+        kept = [f for f in result.facts if f.name in rules.COMBINED_FACTS]
+        if self._kept + len(kept) <= MAX_KEPT:
+            self.docs.append((path, kept))
+            self._kept += len(kept)
+        if given:
+            self.jobs += [f for f in result.facts if f.name.startswith("job.")]
+        self._events(path, result.facts)
+
+    def _state(self, path: str, entry_id: str, confidence: float, json_path: str, text: str, reason: str,
+               time: str | None) -> None:
+        from logparse.findings import Evidence
+
+        evidence = Evidence(path, 0, f"{json_path}: {text}"[:2000], time, "state")
+        self.diagnosis.stated(entry_id, confidence, evidence, reason)
+
+    def _events(self, path: str, facts: list[Fact]) -> None:
+        timeline = self.result.timeline
+        for fact in facts:
+            if fact.time is None:
+                continue
+            if fact.name in ("job.start", "job.end"):
+                timeline.event(fact.time, "backup_job", f"backup job {fact.subject} {fact.name[4:]}s", path, 0)
+            elif fact.name in _EVENTS and str(fact.value).casefold() not in ("succeeded", "ready"):
+                subject = f"{fact.subject} " if fact.subject else ""
+                timeline.event(fact.time, _EVENTS[fact.name], f"{subject}{fact.name} {fact.value}", path, 0)
+
+    def window(self) -> tuple[datetime, datetime | None, str] | None:
+        """Around the failed (else latest) job of the documents given with --state."""
+        return backup_job.window(self.jobs)
+
+    def finish(self, files: list[FileReport]) -> None:
+        """The rules that need every document (and the platform the logs show)."""
+        seen = {_PLATFORM_OF_FORMAT.get(f.format or "") for f in files} - {None}
+        hint = seen.pop() if len(seen) == 1 else None
+        for path, stated in rules.combined(self.docs, self.catalogue, hint):
+            self._state(path, stated.entry_id, stated.confidence, stated.json_path, stated.text, stated.reason,
+                        stated.time)
