@@ -34,7 +34,7 @@ table{border-collapse:collapse;width:100%;margin:6px 0}
 th,td{text-align:left;vertical-align:top;padding:3px 8px;border-bottom:1px solid #eceff2}
 th{background:#f4f6f8;font-weight:600}
 td.num{text-align:right;white-space:nowrap}td.when{white-space:nowrap}
-td.loc{max-width:300px;overflow-wrap:anywhere}
+td.loc{min-width:18ch;max-width:300px;overflow-wrap:anywhere}
 td.loc,td.when,pre,code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
 tr:target{background:#fff3c4}tr.skipped td{color:#8a4b00}tr.failed td{color:#b00020}
@@ -122,9 +122,10 @@ def _finding(finding: Finding, index: int | None, threshold: float) -> str:
     weak = finding.confidence < 0.8
     css = "finding" + (" weak" if weak else "") + (" info" if finding.severity == "info" else "")
     anchor = f' id="f-{index}"' if index is not None else ""
+    severity = f", {escape(finding.severity)}" if finding.severity != "error" else ""
     parts = [f'<article class="{css}"{anchor} data-finding="{escape(finding.id)}">',
              f'<h3><span class="badge">{finding.confidence:.2f}</span><code>{escape(finding.id)}</code> '
-             f'<span class="muted">({escape(finding.kind)}, {escape(finding.severity)})</span> '
+             f'<span class="muted">({escape(finding.kind)}{severity})</span> '
              f"{escape(finding.title)}</h3>"]
     if finding.reasons:
         parts.append(f'<p class="muted">Why: {escape("; ".join(finding.reasons))}</p>')
