@@ -1,8 +1,8 @@
-"""Restore point collections: ``az restore-point collection show --restore-points``/``list``, REST, PowerShell.
+"""Restore point collections: ``az restore-point collection show --expand restorePoints``/``list``, REST, PS.
 
 Facts per collection (subject: its name): ``rp_collection.vm`` (the source VM's
 name), ``rp_collection.count`` (restore points listed in it), ``rp_collection.listed`` (False
-when the document does not include the restore points: ``az`` needs ``--restore-points``,
+when the document does not include the restore points: ``az`` needs ``--expand restorePoints``,
 REST ``$expand=restorePoints``), ``rp_collection.resource_group``, ``rp_collection.backup_rg``,
 ``rp_collection.newest`` and ``rp_collection.oldest`` (times). Per VM, ``restore_points.vm_total`` adds up every
 collection of the document; the limit of 18 counts all collections and resource groups.
