@@ -153,7 +153,7 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
     _, fmt, engine, windowed = job
     cat = catalogue or _WORKER_CATALOGUE or load_catalogue()
     scanner = _scanner(cat, fmt, engine)
-    grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
+    fmt_obj = None if fmt == TEXT else formats.get(fmt)
     hits, bare = scanner.scan_split(chunk)
     out: list[Line] = []
     shapes: dict[bytes, Shape] = {}
@@ -167,7 +167,7 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
             h += 1
             offset += chunk.count(b"\n", pos, hit.start)
             pos = hit.start
-            out.append(_line(hit, offset, grammar, chunk, windowed))
+            out.append(_line(hit, offset, fmt_obj, chunk, windowed))
         if index < 0:
             break
         offset += chunk.count(b"\n", pos, start)
@@ -177,7 +177,7 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
         if windowed:
             # Times decide whether a line counts at all: take the slow road through Line.
             text = raw.decode("utf-8", "backslashreplace")
-            out.append(Line(offset, text, (), _timestamp(text, grammar, chunk, start), level))
+            out.append(Line(offset, text, (), _timestamp(text, fmt_obj, chunk, start), level))
             continue
         shape_key = raw.translate(None, DIGITS)
         shape = shapes.get(shape_key)
@@ -191,7 +191,7 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
 
 
 
-def _line(hit: LineHit, offset: int, grammar: Any, chunk: bytes, windowed: bool) -> Line:
+def _line(hit: LineHit, offset: int, fmt_obj: Any, chunk: bytes, windowed: bool) -> Line:
     level: str | None = None
     probes: list[tuple[str, dict[str, str] | None]] = []
     for probe, m in hit.matches:
@@ -203,7 +203,7 @@ def _line(hit: LineHit, offset: int, grammar: Any, chunk: bytes, windowed: bool)
     # (signature hits feed the timeline's counts; a time window filters every line). Fact
     # lines are frequent (heartbeats) and rarely kept, so the consumer asks when it keeps one.
     timed = windowed or any(key.startswith("sig\t") for key, _ in probes)
-    stamp = _timestamp(hit.text, grammar, chunk, hit.start) if timed else None
+    stamp = _timestamp(hit.text, fmt_obj, chunk, hit.start) if timed else None
     return Line(offset, hit.text, tuple(probes), stamp, level, hit.start, timed)
 
 
@@ -211,35 +211,22 @@ def record_time(line: Line, fmt: str, chunk: bytes) -> datetime | None:
     """The record time of ``line`` (worked out now if the chunk scan skipped it)."""
     if line.timed:
         return line.stamp
-    grammar = None if fmt == TEXT else getattr(formats.get(fmt), "grammar", None)
-    return _timestamp(line.text, grammar, chunk, line.start)
+    return _timestamp(line.text, None if fmt == TEXT else formats.get(fmt), chunk, line.start)
 
 
-def _timestamp(text: str, grammar: Any, chunk: bytes, start: int) -> datetime | None:
+def _timestamp(text: str, fmt: Any, chunk: bytes, start: int) -> datetime | None:
     """The time of the record holding the line at ``start``: its header, searched backwards."""
-    if grammar is None:
+    header_time = getattr(fmt, "header_time", None)
+    if header_time is None:
         return None
-    match = grammar.match(text)
+    found, stamp = header_time(text)
     steps = 0
     end = start
-    while match is None and end > 0 and steps < 50:
+    while not found and end > 0 and steps < 50:
         begin = chunk.rfind(b"\n", 0, end - 1) + 1
-        match = grammar.match(chunk[begin:end - 1].decode("utf-8", "backslashreplace"))
+        found, stamp = header_time(chunk[begin:end - 1].decode("utf-8", "backslashreplace"))
         end = begin
         steps += 1
-    if match is None:
-        return None
-    for key, value in match[1].items():
-        if value and key.startswith("TS"):
-            return _parse_stamp(value)
-    return None
-
-
-def _parse_stamp(value: str) -> datetime | None:
-    from logparse.formats._time import iso_utc, slash_local
-
-    if "/" in value[:8]:
-        return slash_local(value)
-    return iso_utc(value)
+    return stamp if isinstance(stamp, datetime) else None
 
 

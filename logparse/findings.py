@@ -84,8 +84,10 @@ class Template:
                 "examples": [e.to_dict() for e in self.examples]}
 
 
-# Timeline bounds: events kept (the first ones; later ones are only counted) and buckets.
-MAX_EVENTS = 2000
+# Timeline bounds: events kept per frequent kind (later ones are counted per hour only).
+MAX_EVENTS_PER_KIND = 1000
+# Kinds that are rare by nature (an agent start, a version change) are always kept.
+RARE_KINDS = frozenset({"agent_start", "agent_version"})
 
 
 @dataclass
@@ -93,22 +95,27 @@ class Timeline:
     """What happened when: discrete events and hourly counts per series, bounded in size.
 
     Events are agent starts, agent version changes, extension state changes and snapshot
-    attempts (time, kind, text, path, line); ``buckets`` counts signature hits per catalogue
-    id (series ``sig:<id>``) and other series per UTC hour, so a 30-day, 1 GB bundle stays a
-    few thousand numbers. Times are UTC ISO strings; ``local`` marks values from layouts that
-    only give local time (shown as written).
+    attempts (time, kind, text, path, line); every event is also counted per UTC hour in the
+    series ``event:<kind>``, and signature hits in ``sig:<id>``, so a 30-day, 1 GB bundle stays
+    a few thousand numbers. Frequent kinds keep their first ``MAX_EVENTS_PER_KIND`` events as
+    points; rare kinds keep all. ``local`` marks values from layouts that only give local time
+    (shown as written).
     """
 
     events: list[dict[str, Any]] = field(default_factory=list)
     dropped_events: int = 0
     buckets: dict[str, dict[str, int]] = field(default_factory=dict)
+    _per_kind: dict[str, int] = field(default_factory=dict, repr=False)
 
     def event(self, when: str | None, kind: str, text: str, path: str, line: int) -> None:
         if when is None:
             return
-        if len(self.events) >= MAX_EVENTS:
+        self.count(when, f"event:{kind}")
+        kept = self._per_kind.get(kind, 0)
+        if kind not in RARE_KINDS and kept >= MAX_EVENTS_PER_KIND:
             self.dropped_events += 1
             return
+        self._per_kind[kind] = kept + 1
         # An ISO value without an offset came from a layout that writes local time.
         local = not (when.endswith("Z") or "+" in when[10:] or when[19:].count("-"))
         self.events.append({"time": when, "kind": kind, "text": text[:300], "path": path, "line": line,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from logparse.grammar import Fields, HeaderGrammar, load
@@ -42,6 +43,18 @@ class LineFormat:
     @property
     def grammar(self) -> HeaderGrammar:
         return load(self._grammar_name)
+
+    def header_time(self, line: str) -> tuple[bool, datetime | None]:
+        """``(is a header, its record time)`` for one line, with this format's own time rules.
+
+        The scanner uses it to date a hit without parsing the file: the record time is the
+        header's, interpreted as the format's builder does (zones, inferred UTC switches).
+        """
+        hit = self.grammar.match(line)
+        if hit is None:
+            return False, None
+        timestamp = self._build(*hit).get("timestamp")
+        return True, timestamp if isinstance(timestamp, datetime) else None
 
     def match_path(self, path: str) -> bool:
         norm = path.replace("\\", "/").lower()

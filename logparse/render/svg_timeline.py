@@ -238,6 +238,8 @@ def _series(buckets: dict[str, dict[str, int]]) -> dict[str, dict[int, int]]:
     """Bucket counts keyed by epoch seconds (hour keys carry no zone: UTC or as written)."""
     out: dict[str, dict[int, int]] = {}
     for name, hours in buckets.items():
+        if not name.startswith("sig:"):
+            continue  # event:<kind> counts back the lanes; only signatures get heat rows
         counts: dict[int, int] = {}
         for hour, count in hours.items():
             when = _when(hour)
