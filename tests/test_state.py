@@ -542,3 +542,31 @@ def test_cli_state_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["triage", "--help"])
     assert "--state FILE" in capsys.readouterr().out
+
+
+def _status(state: str, code: int) -> bytes:
+    return json.dumps([{"version": "1.0", "timestampUTC": "2024-05-01T10:31:32Z", "status": {
+        "name": "Microsoft.Azure.RecoveryServices.VMSnapshotLinux", "operation": "Enable", "status": state,
+        "code": code, "formattedMessage": {"lang": "en-US", "message": "done"}}}]).encode()
+
+
+def test_only_the_newest_status_file_of_an_extension_counts(tmp_path: Path) -> None:
+    folder = "var/lib/waagent/Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9241.0/status"
+    old_failure = {f"{folder}/7.status": _status("error", 76), f"{folder}/12.status": _status("success", 0),
+                   "var/log/waagent.log": WAAGENT}
+    result = logparse.triage(str(write_tree(tmp_path / "a", old_failure)))
+    assert "FailedRetryableSnapshotFailedNoNetwork" not in {f.id for f in result.findings}
+    assert any(f.path.endswith("7.status") and "older than status 12" in (f.reason or "") for f in result.files)
+    new_failure = {f"{folder}/7.status": _status("success", 0), f"{folder}/12.status": _status("error", 76)}
+    result = logparse.triage(str(write_tree(tmp_path / "b", new_failure)))
+    assert "FailedRetryableSnapshotFailedNoNetwork" in {f.id for f in result.findings_at(0.5)}
+
+
+def test_agent_history_copies_go_on_the_timeline_only(tmp_path: Path) -> None:
+    waagent_status = (STATE / "waagent_status" / "snapshot_error" / "var" / "lib" / "waagent" /
+                      "waagent_status.json").read_bytes()
+    tree = {"var/lib/waagent/history/2024-05-01T10-36-02__41/waagent_status.json": waagent_status}
+    result = logparse.triage(str(write_tree(tmp_path / "h", tree)))
+    assert result.findings == [] and "history" in (result.files[0].reason or "")
+    result = logparse.triage(str(write_tree(tmp_path / "c", {"var/lib/waagent/waagent_status.json": waagent_status})))
+    assert "FailedRetryableSnapshotFailedNoNetwork" in {f.id for f in result.findings_at(0.5)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import re
 
@@ -47,6 +48,11 @@ def sniff(path: str, head: bytes) -> bool:
     """Worth reading as a state document? (Path patterns, or a JSON/XML head holding a known key.)"""
     if path_kind(path) is not None:
         return True
+    # Most members are logs: one look at the first byte turns them away before any decoding.
+    stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+    utf16 = head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or head[1:2] == b"\x00"
+    if not utf16 and not stripped.startswith((b"{", b"[", b"<", b"PS ", b"WARNING")):
+        return False
     text = decode(head[:65536]).lstrip()
     if not text.startswith(("{", "[", "<")) and not text.startswith(("PS ", "WARNING")):
         return False

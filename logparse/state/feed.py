@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
 
 from logparse.state import MAX_BYTES, backup_job, read_state, rules, sniff
-from logparse.state.model import Fact, StateResult, skipped
+from logparse.state.model import Fact, Stated, StateResult, skipped
 
 if TYPE_CHECKING:
     from logparse.catalogue import Catalogue
@@ -19,6 +20,9 @@ MAX_KEPT = 50_000
 # Log formats that tell the platform when no document does.
 _PLATFORM_OF_FORMAT = {"waagent": "linux", "vmsnapshot": "linux", "ext_handler": "linux", "waagent_conf": "linux",
                        "windows_agent": "windows"}
+# ``<extension dir>/status/<seq>.status``: extensions leave one file per sequence number behind,
+# and only the newest says how things stand.
+_SEQ_STATUS = re.compile(r"(?P<dir>.*)/status/(?P<seq>\d{1,9})\.status", re.IGNORECASE)
 # Facts shown on the timeline (name -> event kind), besides job starts and ends.
 _EVENTS = {"agent.status": "agent_status", "vm.provisioning_state": "vm_provisioning",
            "extension.state": "extension_state"}
@@ -55,6 +59,8 @@ class StateFeed:
         self.docs: list[tuple[str, list[Fact]]] = []
         self.jobs: list[Fact] = []  # job facts of documents given with --state
         self._kept = 0
+        # extension folder -> (newest sequence number, its path, report, stated), applied at the end
+        self._latest: dict[str, tuple[int, str, FileReport, list[Stated]]] = {}
 
     def wanted(self, path: str, head: bytes) -> bool:
         return sniff(path, head)
@@ -69,9 +75,16 @@ class StateFeed:
     def apply(self, path: str, result: StateResult, report: FileReport, *, given: bool = False) -> None:
         """Evidence, timeline events and kept facts of one document (``given``: named with --state)."""
         report.format = f"state:{result.kind}"
-        for stated in result.stated:
-            self._state(path, stated.entry_id, stated.confidence, stated.json_path, stated.text, stated.reason,
-                        stated.time)
+        stated = list(result.stated)
+        slashed = "/" + path.replace("\\", "/")
+        if stated and "/history/" in slashed.casefold():
+            report.reason, stated = "an agent history copy: on the timeline only", []
+        m = _SEQ_STATUS.fullmatch(slashed)
+        if m is not None:
+            self._sequenced(m["dir"].casefold(), int(m["seq"]), path, report, stated)
+            stated = []
+        for item in stated:
+            self._apply_stated(path, item)
         kept = [f for f in result.facts if f.name in rules.COMBINED_FACTS]
         if self._kept + len(kept) <= MAX_KEPT:
             self.docs.append((path, kept))
@@ -80,12 +93,20 @@ class StateFeed:
             self.jobs += [f for f in result.facts if f.name.startswith("job.")]
         self._events(path, result.facts)
 
-    def _state(self, path: str, entry_id: str, confidence: float, json_path: str, text: str, reason: str,
-               time: str | None) -> None:
+    def _sequenced(self, folder: str, seq: int, path: str, report: FileReport, stated: list[Stated]) -> None:
+        best = self._latest.get(folder)
+        if best is not None and best[0] > seq:
+            report.reason = f"older than status {best[0]}: on the timeline only"
+            return
+        if best is not None:
+            best[2].reason = f"older than status {seq}: on the timeline only"
+        self._latest[folder] = (seq, path, report, stated)
+
+    def _apply_stated(self, path: str, stated: Stated) -> None:
         from logparse.findings import Evidence
 
-        evidence = Evidence(path, 0, f"{json_path}: {text}"[:2000], time, "state")
-        self.diagnosis.stated(entry_id, confidence, evidence, reason)
+        evidence = Evidence(path, 0, f"{stated.json_path}: {stated.text}"[:2000], stated.time, "state")
+        self.diagnosis.stated(stated.entry_id, stated.confidence, evidence, stated.reason)
 
     def _events(self, path: str, facts: list[Fact]) -> None:
         timeline = self.result.timeline
@@ -104,8 +125,10 @@ class StateFeed:
 
     def finish(self, files: list[FileReport]) -> None:
         """The rules that need every document (and the platform the logs show)."""
+        for _, path, _, stated in self._latest.values():
+            for item in stated:
+                self._apply_stated(path, item)
         seen = {_PLATFORM_OF_FORMAT.get(f.format or "") for f in files} - {None}
         hint = seen.pop() if len(seen) == 1 else None
-        for path, stated in rules.combined(self.docs, self.catalogue, hint):
-            self._state(path, stated.entry_id, stated.confidence, stated.json_path, stated.text, stated.reason,
-                        stated.time)
+        for path, item in rules.combined(self.docs, self.catalogue, hint):
+            self._apply_stated(path, item)
