@@ -182,7 +182,7 @@ def scan(case: str) -> Scan:
             for entry_id, sig, pattern in signatures:
                 if fmt in sig.formats and pattern.search(line):
                     result.hits.setdefault(entry_id, []).append((path, number, line))
-    for path, stated in state.rules.combined(documents, cat):
+    for path, stated in state.combined(documents, cat):
         if stated.confidence >= 0.5:
             result.documents.setdefault(stated.entry_id, set()).add(path)
     return result

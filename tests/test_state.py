@@ -17,6 +17,7 @@ import logparse
 from logparse.catalogue import load_catalogue
 from logparse.cli import main
 from logparse.state import KINDS, read_state, rules, sniff
+from logparse.state.across import combined
 from logparse.state.detect import path_kind
 from logparse.state.model import Fact, Stated
 from tests.conftest import FIXTURES
@@ -411,27 +412,27 @@ def test_combined_rules() -> None:
     def rpc(name: str, count: int) -> list[Fact]:
         return [fact("rp_collection.count", count, name, kind="restore_points"), fact("rp_collection.vm", "vm1", name)]
 
-    both = rules.combined([("a.json", rpc("c1", 12)), ("b.json", rpc("c2", 6))], CAT)
+    both = combined([("a.json", rpc("c1", 12)), ("b.json", rpc("c2", 6))], CAT)
     assert {(p, s.entry_id) for p, s in both} == {("a.json", "UserErrorRpCollectionLimitReached"),
                                                  ("a.json", "rp-collection-cleanup")}
     # The same collection printed twice is counted once; one document alone was already judged.
-    assert rules.combined([("a.json", rpc("c1", 12)), ("b.json", rpc("c1", 12))], CAT) == []
-    assert rules.combined([("a.json", rpc("c1", 12) + rpc("c2", 6))], CAT) == []
+    assert combined([("a.json", rpc("c1", 12)), ("b.json", rpc("c1", 12))], CAT) == []
+    assert combined([("a.json", rpc("c1", 12) + rpc("c2", 6))], CAT) == []
     # Jobs from two documents overlap.
-    jobs = rules.combined([("a.json", _job("a", "InProgress", "2024-05-06T22:00:00+00:00")),
+    jobs = combined([("a.json", _job("a", "InProgress", "2024-05-06T22:00:00+00:00")),
                            ("b.json", _job("b", "Failed", "2024-05-07T09:00:00+00:00"))], CAT)
     assert [(p, s.entry_id) for p, s in jobs] == [("b.json", "UserErrorBackupOperationInProgress")]
     # An agent Not Ready in a document that does not tell the platform; another document (or the logs) does.
     down = [fact("agent.status", "Not Ready"), fact("vm.power_state", "running")]
-    told = rules.combined([("vm.json", down), ("s.json", [fact("vm.os", "windows")])], CAT)
+    told = combined([("vm.json", down), ("s.json", [fact("vm.os", "windows")])], CAT)
     assert [(p, s.entry_id, s.confidence) for p, s in told] == [("vm.json", "agent-unresponsive-windows", 0.65)]
-    hinted = rules.combined([("vm.json", down)], CAT, hint="linux")
+    hinted = combined([("vm.json", down)], CAT, hint="linux")
     assert [(p, s.entry_id) for p, s in hinted] == [("vm.json", "agent-outdated-linux")]
     # The Linux agent's last status upload long before a failed job.
-    silent = rules.combined([("w.json", [fact("agent.last_status_upload", "2024-05-01T08:00:00+00:00")]),
+    silent = combined([("w.json", [fact("agent.last_status_upload", "2024-05-01T08:00:00+00:00")]),
                              ("j.json", _job("j", "Failed", "2024-05-01T10:30:00+00:00"))], CAT)
     assert {s.entry_id for _, s in silent} == {"UserErrorGuestAgentStatusUnavailable", "agent-outdated-linux"}
-    recent = rules.combined([("w.json", [fact("agent.last_status_upload", "2024-05-01T10:20:00+00:00")]),
+    recent = combined([("w.json", [fact("agent.last_status_upload", "2024-05-01T10:20:00+00:00")]),
                              ("j.json", _job("j", "Failed", "2024-05-01T10:30:00+00:00"))], CAT)
     assert recent == []
 

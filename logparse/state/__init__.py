@@ -33,10 +33,11 @@ from logparse.state import (
     waagent_status,
 )
 from logparse.state._doc import Facts, Node, decode, load_json
+from logparse.state.across import combined
 from logparse.state.detect import kind_of, path_kind, sniff
 from logparse.state.model import Fact, Stated, StateResult, skipped
 
-__all__ = ["KINDS", "MAX_BYTES", "Fact", "StateResult", "Stated", "read_state", "sniff"]
+__all__ = ["KINDS", "MAX_BYTES", "Fact", "StateResult", "Stated", "combined", "read_state", "sniff"]
 
 # Documents are read whole; bigger files are not state documents (or not ones worth the memory).
 MAX_BYTES = 16 << 20

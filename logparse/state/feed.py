@@ -7,7 +7,8 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
 
-from logparse.state import MAX_BYTES, backup_job, read_state, rules, sniff
+from logparse.state import MAX_BYTES, backup_job, read_state, sniff
+from logparse.state.across import COMBINED_FACTS, combined
 from logparse.state.model import Fact, Stated, StateResult, skipped
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class StateFeed:
             stated = []
         for item in stated:
             self._apply_stated(path, item)
-        kept = [f for f in result.facts if f.name in rules.COMBINED_FACTS]
+        kept = [f for f in result.facts if f.name in COMBINED_FACTS]
         if self._kept + len(kept) <= MAX_KEPT:
             self.docs.append((path, kept))
             self._kept += len(kept)
@@ -130,5 +131,5 @@ class StateFeed:
                 self._apply_stated(path, item)
         seen = {_PLATFORM_OF_FORMAT.get(f.format or "") for f in files} - {None}
         hint = seen.pop() if len(seen) == 1 else None
-        for path, item in rules.combined(self.docs, self.catalogue, hint):
+        for path, item in combined(self.docs, self.catalogue, hint):
             self._apply_stated(path, item)

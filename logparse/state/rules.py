@@ -16,13 +16,12 @@ Per document (``document``), each rule cites the fact (its JSON path and value) 
   own error code (symbolic, or an integer the catalogue knows) -> that entry;
 * error texts (extension messages, substatuses, job error strings) through the fuzzy matcher.
 
-Across documents (``combined``): restore points of one VM summed over collections, jobs that
-overlap across files, the agent cause once some document tells the platform.
+What documents say only together is in ``across.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from logparse.catalogue import Catalogue
@@ -83,7 +82,7 @@ MAX_PER_ENTRY = 3
 
 
 @dataclass
-class _Out:
+class Out:
     """Stated entries of one document, deduplicated by (entry, path)."""
 
     catalogue: Catalogue
@@ -109,7 +108,7 @@ def _shown(value: object) -> str:
 
 def document(kind: str, facts: list[Fact], catalogue: Catalogue) -> list[Stated]:
     """What one document's facts point to, strongest first."""
-    out = _Out(catalogue, {})
+    out = Out(catalogue, {})
     for rule in (_values, _extensions, _agent, _agent_version, _locks, _restore_points, _disks, _jobs, _codes,
                  _messages):
         rule(kind, facts, out)
@@ -124,17 +123,17 @@ def document(kind: str, facts: list[Fact], catalogue: Catalogue) -> list[Stated]
     return kept
 
 
-def _named(facts: Iterable[Fact], name: str) -> list[Fact]:
+def named(facts: Iterable[Fact], name: str) -> list[Fact]:
     return [f for f in facts if f.name == name]
 
 
-def _values(kind: str, facts: list[Fact], out: _Out) -> None:
+def _values(kind: str, facts: list[Fact], out: Out) -> None:
     for fact in facts:
         rule = VALUE_RULES.get(fact.name, {}).get(str(fact.value).casefold())
         if rule is not None:
             hits, reason = rule
             out.hits(hits, fact, reason.format(subject=fact.subject or "(unnamed)", value=fact.value))
-    failed = next((f for f in _named(facts, "vm.provisioning_state") if str(f.value) == "failed"), None)
+    failed = next((f for f in named(facts, "vm.provisioning_state") if str(f.value) == "failed"), None)
     if failed is None:
         return
     # The VM failed because of an extension when its status code or message says so.
@@ -145,9 +144,9 @@ def _values(kind: str, facts: list[Fact], out: _Out) -> None:
         out.add(EXT_PROVISIONING, 0.45, failed, "a failed VM provisioning state is most often a failed extension")
 
 
-def _extensions(kind: str, facts: list[Fact], out: _Out) -> None:
+def _extensions(kind: str, facts: list[Fact], out: Out) -> None:
     local = kind in LOCAL_KINDS
-    for fact in _named(facts, "extension.state"):
+    for fact in named(facts, "extension.state"):
         backup = is_backup(fact.subject)
         if local and backup:
             continue  # the snapshot extension's own run: its messages and codes say more (below)
@@ -165,7 +164,7 @@ def is_backup(subject: str | None) -> bool:
 def platform(facts: Iterable[Fact]) -> str | None:
     """windows or linux: said outright, or told by extension names or the agent's version shape."""
     facts = list(facts)
-    for fact in _named(facts, "vm.os"):
+    for fact in named(facts, "vm.os"):
         return str(fact.value)
     for fact in facts:
         subject = (fact.subject or "").casefold()
@@ -174,7 +173,7 @@ def platform(facts: Iterable[Fact]) -> str | None:
                 return "linux"
             if subject.endswith(("recoveryservices.vmsnapshot", "iaasantimalware", "bginfo")):
                 return "windows"
-    for fact in _named(facts, "agent.version"):
+    for fact in named(facts, "agent.version"):
         return _version_platform(str(fact.value))
     return None
 
@@ -198,32 +197,32 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 def agent_down(facts: list[Fact]) -> Fact | None:
     """The fact showing the agent not Ready (or silent) on a VM that is, or may be, running."""
-    power = next((str(f.value) for f in _named(facts, "vm.power_state")), None)
+    power = next((str(f.value) for f in named(facts, "vm.power_state")), None)
     if power is not None and power not in ("running", "starting"):
         return None  # a stopped or deallocated VM has no agent to report, and backs up without one
-    for fact in _named(facts, "agent.status"):
+    for fact in named(facts, "agent.status"):
         if "".join(str(fact.value).split()).casefold() != "ready":
             return fact
         return None
-    return next((f for f in _named(facts, "agent.reported") if f.value is False), None)
+    return next((f for f in named(facts, "agent.reported") if f.value is False), None)
 
 
-def _agent(kind: str, facts: list[Fact], out: _Out) -> None:
+def _agent(kind: str, facts: list[Fact], out: Out) -> None:
     down = agent_down(facts)
     if down is None:
         return
-    running = any(f.value == "running" for f in _named(facts, "vm.power_state"))
-    message = next((str(f.value) for f in _named(facts, "agent.message")), "")
+    running = any(f.value == "running" for f in named(facts, "vm.power_state"))
+    message = next((str(f.value) for f in named(facts, "agent.message")), "")
     shown = "has not reported" if down.name == "agent.reported" else f"is {down.value}"
     reason = f"the VM agent {shown}" + (" on a running VM" if running else "") + (f" ({message})" if message else "")
     out.add(AGENT, 0.8 if running else 0.65, down, reason)
     agent_cause(platform(facts), down, out, 0.65 if running else 0.55)
-    never = down.name == "agent.reported" and not _named(facts, "agent.version")
+    never = down.name == "agent.reported" and not named(facts, "agent.version")
     if never:
         out.add("agent-not-installed", 0.4, down, "the VM agent never reported a version: it may not be installed")
 
 
-def agent_cause(os: str | None, fact: Fact, out: _Out, confidence: float) -> None:
+def agent_cause(os: str | None, fact: Fact, out: Out, confidence: float) -> None:
     if os in AGENT_CAUSE:
         out.add(AGENT_CAUSE[os], confidence, fact, f"the {os} agent does not report its status")
         return
@@ -231,9 +230,9 @@ def agent_cause(os: str | None, fact: Fact, out: _Out, confidence: float) -> Non
         out.add(cause, 0.4, fact, "the agent does not report its status (platform not known from this document)")
 
 
-def _agent_version(kind: str, facts: list[Fact], out: _Out) -> None:
+def _agent_version(kind: str, facts: list[Fact], out: Out) -> None:
     minimum = out.catalogue.limits.get("windows-agent-min-version")
-    for fact in _named(facts, "agent.version"):
+    for fact in named(facts, "agent.version"):
         version = version_tuple(str(fact.value))
         os = _version_platform(str(fact.value))
         if os == "linux" and version < MIN_LINUX_AGENT:
@@ -251,7 +250,7 @@ def _by_subject(facts: Iterable[Fact], prefix: str) -> dict[str, dict[str, Fact]
     return grouped
 
 
-def _locks(kind: str, facts: list[Fact], out: _Out) -> None:
+def _locks(kind: str, facts: list[Fact], out: Out) -> None:
     for subject, lock in _by_subject(facts, "lock.").items():
         level = lock.get("lock.level")
         if level is None or str(level.value).casefold() not in LOCK_LEVELS:
@@ -277,12 +276,12 @@ def rp_limit(catalogue: Catalogue) -> int:
     return int(limit.value) if limit is not None and isinstance(limit.value, int) else 18
 
 
-def _restore_points(kind: str, facts: list[Fact], out: _Out) -> None:
-    for fact in _named(facts, "restore_points.vm_total"):
+def _restore_points(kind: str, facts: list[Fact], out: Out) -> None:
+    for fact in named(facts, "restore_points.vm_total"):
         restore_point_total(fact, int(fact.value) if isinstance(fact.value, int) else 0, out, "in this document")
 
 
-def restore_point_total(fact: Fact, total: int, out: _Out, where: str) -> None:
+def restore_point_total(fact: Fact, total: int, out: Out, where: str) -> None:
     limit = rp_limit(out.catalogue)
     if total >= limit:
         reason = f"{total} restore points for {fact.subject} {where}; the limit is {limit} per VM"
@@ -292,7 +291,7 @@ def restore_point_total(fact: Fact, total: int, out: _Out, where: str) -> None:
         out.add(RP_LIMIT, 0.4, fact, f"{total} restore points for {fact.subject} {where}, close to the limit {limit}")
 
 
-def _disks(kind: str, facts: list[Fact], out: _Out) -> None:
+def _disks(kind: str, facts: list[Fact], out: Out) -> None:
     limits = out.catalogue.limits
     plain = limits["max-disk-size"].value if "max-disk-size" in limits else 32
     encrypted_limit = limits["max-encrypted-disk-size"].value if "max-encrypted-disk-size" in limits else 4
@@ -315,35 +314,35 @@ def overlapping(jobs: dict[str, dict[str, Fact]]) -> list[tuple[Fact, str, str]]
     """``(new job's start fact, new job, running job)`` for backups started while another ran."""
     found = []
     backups = {s: j for s, j in jobs.items()
-               if "job.start" in j and str(j.get("job.operation", _NONE).value).casefold() == "backup"}
+               if "job.start" in j and str(j.get("job.operation", NONE).value).casefold() == "backup"}
     for first, a in backups.items():
         a_start, a_end = str(a["job.start"].value), str(a["job.end"].value) if "job.end" in a else None
-        running = "".join(str(a.get("job.status", _NONE).value).split()).casefold() == "inprogress"
+        running = "".join(str(a.get("job.status", NONE).value).split()).casefold() == "inprogress"
         if a_end is None and not running:
             continue
         for second, b in backups.items():
             b_start = str(b["job.start"].value)
-            same_vm = str(a.get("job.vm", _NONE).value).casefold() == str(b.get("job.vm", _NONE).value).casefold()
+            same_vm = str(a.get("job.vm", NONE).value).casefold() == str(b.get("job.vm", NONE).value).casefold()
             if second != first and same_vm and a_start < b_start and (a_end is None or b_start < a_end):
                 found.append((b["job.start"], second, first))
     return found
 
 
-_NONE = Fact("", None, "", "")
+NONE = Fact("", None, "", "")  # a stand-in for a fact a job lacks
 
 
-def _jobs(kind: str, facts: list[Fact], out: _Out) -> None:
+def _jobs(kind: str, facts: list[Fact], out: Out) -> None:
     overlap(jobs_of(facts), out)
 
 
-def overlap(jobs: dict[str, dict[str, Fact]], out: _Out) -> None:
+def overlap(jobs: dict[str, dict[str, Fact]], out: Out) -> None:
     for start, second, first in overlapping(jobs):
-        status = jobs[first].get("job.status", _NONE).value
+        status = jobs[first].get("job.status", NONE).value
         out.add(IN_PROGRESS, 0.75, start, f"backup job {second} started at {start.value} while job {first} "
                                           f"({status}) was still running")
 
 
-def _codes(kind: str, facts: list[Fact], out: _Out) -> None:
+def _codes(kind: str, facts: list[Fact], out: Out) -> None:
     """Error codes that name an entry: a job's code (symbolic or integer) or the extension's own code."""
     catalogue = out.catalogue
     for fact in facts:
@@ -373,11 +372,11 @@ def _code_entry(catalogue: Catalogue, fact: Fact) -> str | None:
         return None
 
 
-def _messages(kind: str, facts: list[Fact], out: _Out) -> None:
+def _messages(kind: str, facts: list[Fact], out: Out) -> None:
     failing = {f.subject for f in facts if f.name == "extension.state" and f.value in ("failed", "warning")}
     failing |= {f.subject for f in facts if f.name == "extension.level" and str(f.value).casefold() == "error"}
     failing |= {f.subject for f in facts if f.name == "extension.handler_status" and f.value != "ready"}
-    vm_failed = any(f.value == "failed" for f in _named(facts, "vm.provisioning_state"))
+    vm_failed = any(f.value == "failed" for f in named(facts, "vm.provisioning_state"))
     for fact in facts:
         if fact.name not in MESSAGE_FACTS or not isinstance(fact.value, str):
             continue
@@ -395,98 +394,3 @@ def _fuzzy(text: str, catalogue: Catalogue) -> list[tuple[str, float, str]]:
 
     return [(r.id, r.confidence, r.matched) for r in match(text[:4000], catalogue)
             if r.confidence >= 0.5 and r.kind in ("error", "cause")]
-
-
-# -- across documents -------------------------------------------------------------------------
-Emit = Callable[[str, str, float, Fact, str], None]  # (path, entry id, confidence, fact, reason)
-# Facts the cross-document rules need; the feed keeps only these of every document.
-COMBINED_FACTS = frozenset({
-    "rp_collection.count", "rp_collection.vm", "job.start", "job.end", "job.status", "job.operation", "job.vm",
-    "vm.os", "vm.power_state", "agent.status", "agent.reported", "agent.version", "agent.message",
-    "agent.last_status_upload",
-})
-# The Linux agent uploads its status every few seconds to minutes; an hour of silence before a
-# failed job is an agent that stopped reporting.
-SILENCE_HOURS = 1.0
-
-
-def combined(docs: list[tuple[str, list[Fact]]], catalogue: Catalogue,
-             hint: str | None = None) -> list[tuple[str, Stated]]:
-    """What the documents say together that none says alone; ``hint`` is the platform the logs show."""
-    outs: dict[str, _Out] = {}
-
-    def out(path: str) -> _Out:
-        return outs.setdefault(path, _Out(catalogue, {}))
-
-    _rp_totals(docs, out)
-    _job_overlaps(docs, out)
-    os = platform(f for _, facts in docs for f in facts) or hint
-    for path, facts in docs:
-        down = agent_down(facts)
-        if down is not None and platform(facts) is None and os is not None:
-            running = any(f.value == "running" for f in _named(facts, "vm.power_state"))
-            agent_cause(os, down, out(path), 0.65 if running else 0.55)
-    _silence(docs, out)
-    return [(path, s) for path, o in outs.items() for s in o.items.values()]
-
-
-def _rp_totals(docs: list[tuple[str, list[Fact]]], out: Callable[[str], _Out]) -> None:
-    counts: dict[str, tuple[int, Fact, str]] = {}
-    vms: dict[str, str] = {}
-    for path, facts in docs:
-        for fact in facts:
-            if fact.name == "rp_collection.count" and fact.subject and isinstance(fact.value, int):
-                if fact.subject not in counts or counts[fact.subject][0] < fact.value:
-                    counts[fact.subject] = (fact.value, fact, path)
-            elif fact.name == "rp_collection.vm" and fact.subject and fact.value:
-                vms[fact.subject] = str(fact.value).casefold()
-    per_vm: dict[str, list[tuple[int, Fact, str]]] = {}
-    for subject, item in counts.items():
-        per_vm.setdefault(vms.get(subject, subject), []).append(item)
-    for vm, items in per_vm.items():
-        if len({path for _, _, path in items}) < 2:
-            continue  # one document: its own rule counted it
-        total = sum(count for count, _, _ in items)
-        _, fact, path = max(items, key=lambda item: item[0])
-        named = Fact(fact.name, total, fact.json_path, fact.kind, fact.time, vm)
-        paths = len({p for _, _, p in items})
-        restore_point_total(named, total, out(path), f"across {len(items)} collections in {paths} documents")
-
-
-def _job_overlaps(docs: list[tuple[str, list[Fact]]], out: Callable[[str], _Out]) -> None:
-    jobs: dict[str, dict[str, Fact]] = {}
-    where: dict[str, str] = {}
-    for path, facts in docs:
-        for subject, job in jobs_of(facts).items():
-            jobs.setdefault(subject, {}).update(job)
-            where.setdefault(subject, path)
-    if len(set(where.values())) < 2:
-        return
-    for start, second, first in overlapping(jobs):
-        if where[second] != where[first]:
-            status = jobs[first].get("job.status", _NONE).value
-            out(where[second]).add(IN_PROGRESS, 0.75, start, f"backup job {second} started at {start.value} while "
-                                                             f"job {first} ({status}, in {where[first]}) still ran")
-
-
-def _silence(docs: list[tuple[str, list[Fact]]], out: Callable[[str], _Out]) -> None:
-    """The Linux agent's last status upload long before a failed backup job started."""
-    from datetime import datetime
-
-    uploads = [(path, f) for path, facts in docs for f in _named(facts, "agent.last_status_upload")]
-    if not uploads:
-        return
-    path, upload = max(uploads, key=lambda item: str(item[1].value))
-    failed = [job["job.start"] for facts in (f for _, f in docs) for job in jobs_of(facts).values()
-              if "job.start" in job and str(job.get("job.status", _NONE).value).casefold() == "failed"]
-    try:
-        last = datetime.fromisoformat(str(upload.value))
-        starts = [datetime.fromisoformat(str(f.value)) for f in failed]
-        late = [s for s in starts if (s - last).total_seconds() > SILENCE_HOURS * 3600]
-    except (ValueError, TypeError):
-        return  # naive and aware times do not compare: say nothing
-    if late:
-        hours = (min(late) - last).total_seconds() / 3600
-        reason = f"the agent's last successful status upload was {hours:.1f} h before the failed backup job started"
-        out(path).add(AGENT, 0.5, upload, reason)
-        out(path).add(AGENT_CAUSE["linux"], 0.4, upload, reason)
