@@ -571,3 +571,11 @@ def test_agent_history_copies_go_on_the_timeline_only(tmp_path: Path) -> None:
     assert result.findings == [] and "history" in (result.files[0].reason or "")
     result = logparse.triage(str(write_tree(tmp_path / "c", {"var/lib/waagent/waagent_status.json": waagent_status})))
     assert "FailedRetryableSnapshotFailedNoNetwork" in {f.id for f in result.findings_at(0.5)}
+
+
+def test_package_docstring_example_runs() -> None:
+    import doctest
+
+    import logparse.state
+
+    assert doctest.testmod(logparse.state).failed == 0

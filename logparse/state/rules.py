@@ -224,7 +224,7 @@ def _agent(kind: str, facts: list[Fact], out: Out) -> None:
 
 def agent_cause(os: str | None, fact: Fact, out: Out, confidence: float) -> None:
     if os in AGENT_CAUSE:
-        out.add(AGENT_CAUSE[os], confidence, fact, f"the {os} agent does not report its status")
+        out.add(AGENT_CAUSE[os], confidence, fact, f"the {os.capitalize()} agent does not report its status")
         return
     for cause in AGENT_CAUSE.values():
         out.add(cause, 0.4, fact, "the agent does not report its status (platform not known from this document)")

@@ -3,7 +3,7 @@
 Facts: ``agent.version`` (``current_version``), ``agent.goal_state_version``, ``agent.distro``,
 ``agent.last_status_upload`` (the time of the last successful upload), ``vm.os`` (linux), and
 per handler (subject: its name) ``extension.handler_status`` (Ready/NotReady), ``extension.version``
-and the extension's own ``extension.state`` / ``extension.message``.
+and the extension's own ``extension.state`` / ``extension.message`` / ``extension.code``.
 
 Sample::
 
@@ -40,3 +40,6 @@ def read(root: Node, facts: Facts) -> None:
         inner = handler.get("extension_status")
         if inner is not None and isinstance(inner.value, dict):
             add_status(facts, status_of(inner), subject)
+            code = inner.get("code")
+            if code is not None and code.integer() not in (0, None):
+                facts.add("extension.code", code.integer(), code.path, subject=subject)
