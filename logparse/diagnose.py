@@ -38,8 +38,10 @@ class _Tally:
     def add(self, evidence: Evidence) -> None:
         self.count += 1
         self.files.add(evidence.path)
+        # The same line seen through two routes (a ticket's code and its signature) counts once;
+        # state documents put every fact on line 0, told apart by their JSON path in the text.
         if len(self.evidence) < 5 and not any(
-            (e.path, e.line) == (evidence.path, evidence.line) for e in self.evidence
+            (e.path, e.line, e.text) == (evidence.path, evidence.line, evidence.text) for e in self.evidence
         ):
             self.evidence.append(evidence)
 
