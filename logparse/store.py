@@ -197,8 +197,10 @@ class Store:
         location: str = result["location"]
         with _transaction(self.conn) as conn:
             # A location that could not be read before and now can: its placeholder row goes.
-            if not digest.startswith("path:"):
-                self._delete(conn, f"path:{location}")
+            placeholder = f"path:{location}"
+            stale = conn.execute("SELECT 1 FROM bundles WHERE digest=?", (placeholder,)).fetchone()
+            if stale and digest != placeholder:
+                self._delete(conn, placeholder)
             if result["status"] == "skipped":
                 self._source(conn, result, run_id, stamp)
                 return "skipped"
