@@ -71,7 +71,7 @@ class _Reader:
         return self.conn.execute(sql, args).fetchall()
 
     def section(self, name: str, title: str, rows: list[dict[str, Any]]) -> Section:
-        return Section(name, title, rows[: self.top] if self.top else rows, len(rows))
+        return Section(name, title, rows[: self.top] if self.top and self.top > 0 else rows, len(rows))
 
     def summary(self, db: str) -> Summary:
         t = self.t
