@@ -45,6 +45,16 @@ class Record:
         record.__dict__.update(values)
         return record
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for ``timestamp`` when a builder deferred it (see LAZY_TIME): parsing a
+        # time costs as much as the rest of a record, and many consumers never read it.
+        if name != "timestamp":
+            raise AttributeError(name)
+        lazy = self.__dict__.get(LAZY_TIME)
+        value = lazy[0](lazy[1]) if lazy is not None else None
+        self.__dict__["timestamp"] = value
+        return value
+
     @property
     def unparsed(self) -> bool:
         return self.generation == "unparsed"
@@ -82,6 +92,12 @@ class Record:
         if self.fields:
             out["fields"] = self.fields
         return out
+
+
+# A builder may put (parser, text) under this key instead of a parsed ``timestamp``.
+LAZY_TIME = "_lazy_time"
+# The class-level default would shadow __getattr__; the generated __init__ keeps its own.
+del Record.timestamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring
 from typing import TextIO
 
-from logparse.model import Record
+from logparse.formats._time import iso_utc
+from logparse.model import LAZY_TIME, Record
 from logparse.render.table import render_triage
 
 CSV_COLUMNS = (
@@ -40,6 +42,8 @@ class _Names(dict[str | None, str]):
 
 
 _NAMES = _Names()
+# What datetime.isoformat() + "Z" prints for an aware UTC value with non-zero microseconds.
+_CANONICAL_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.(?!000000)\d{6}Z\Z").match
 
 
 def record_json(r: Record, s: Callable[[str], str] = encode_basestring, names: _Names = _NAMES) -> str:
@@ -48,8 +52,11 @@ def record_json(r: Record, s: Callable[[str], str] = encode_basestring, names: _
     ``logparse parse --format jsonl`` writes one of these per record, which makes it the
     hot path of the command; a test checks it equals ``to_dict()`` on every fixture.
     """
-    ts = r.timestamp
-    if ts is None:
+    lazy = r.__dict__.get(LAZY_TIME)
+    if lazy is not None and "timestamp" not in r.__dict__ and lazy[0] is iso_utc and _CANONICAL_UTC(lazy[1]):
+        # The layout already wrote the canonical form: "2024-05-01T10:00:03.412907Z".
+        stamp = f'"{lazy[1]}"'
+    elif (ts := r.timestamp) is None:
         stamp = "null"
     elif ts.tzinfo is None:
         stamp = f'"{ts.isoformat()}"'

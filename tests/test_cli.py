@@ -169,3 +169,22 @@ def test_fast_json_lines_equal_to_dict_on_every_fixture() -> None:
                 assert json.loads(record_json(record)) == expected
                 checked += 1
     assert checked > 100
+
+
+def test_fast_json_timestamps_equal_to_dict_for_any_time() -> None:
+    from datetime import datetime
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from logparse.formats.waagent import FORMAT
+    from logparse.report import record_json
+
+    @given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1)), st.booleans())
+    def check(when: datetime, iso: bool) -> None:
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if iso else when.strftime("%Y/%m/%d %H:%M:%S.%f")
+        (record,) = FORMAT.parse([f"{stamp} INFO ExtHandler ExtHandler hello"], "t")
+        fast = json.loads(record_json(record))["timestamp"]
+        assert fast == record.to_dict()["timestamp"]
+
+    check()

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from logparse.grammar import Fields, HeaderGrammar, load
-from logparse.model import Record
+from logparse.model import LAZY_TIME, Record
 
 # build(generation, terminal fields) -> Record fields it knows (message, timestamp, level...).
 # Fields it leaves out keep the Record defaults.
@@ -53,7 +53,9 @@ class LineFormat:
         hit = self.grammar.match(line)
         if hit is None:
             return False, None
-        timestamp = self._build(*hit).get("timestamp")
+        values = self._build(*hit)
+        lazy = values.get(LAZY_TIME)
+        timestamp = lazy[0](lazy[1]) if lazy is not None else values.get("timestamp")
         return True, timestamp if isinstance(timestamp, datetime) else None
 
     def match_path(self, path: str) -> bool:

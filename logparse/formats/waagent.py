@@ -18,6 +18,7 @@ from typing import Any
 from logparse.formats._lines import LineFormat, split_extension
 from logparse.formats._time import iso_utc, slash_local
 from logparse.grammar import Fields
+from logparse.model import LAZY_TIME
 
 GENERATION_LABELS = {
     "g0": "2.0 logger (local time, whole seconds)",
@@ -38,15 +39,15 @@ def build(generation: str, f: Fields) -> dict[str, Any]:
     prefix = f.get("PREFIX") or f.get("EXT_PREFIX")
     extension, version = split_extension(prefix) if prefix and prefix[0] == "[" else (None, None)
     if ts := f.get("TS_ISO_Z"):
-        timestamp, local = iso_utc(ts), False
+        lazy, local = (iso_utc, ts), False
     else:
-        timestamp, local = slash_local(f.get("TS_SLASH_US") or f.get("TS_SLASH") or ""), True
+        lazy, local = (slash_local, f.get("TS_SLASH_US") or f.get("TS_SLASH") or ""), True
     level = f.get("AGENT_LEVEL")
     if level is None and (tag := f.get("G0_TAG")):
         level = tag.rstrip(":")
     return {
         "message": f.get("MSG") or "",
-        "timestamp": timestamp,
+        LAZY_TIME: lazy,
         "local_time": local,
         "level": level,
         "thread": f.get("THREAD") or f.get("BARE_THREAD"),
