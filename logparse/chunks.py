@@ -14,7 +14,7 @@ from typing import Any
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
-from logparse.scanner import LineHit, Probe, Scanner
+from logparse.scanner import LazyRegex, LineHit, Probe, Scanner
 
 TEXT = "*"  # plain text of unknown layout: every signature applies
 
@@ -86,11 +86,11 @@ def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
         # count the same line twice.
         if fmt in sig.formats or (fmt == TEXT and any(f != "job_error" for f in sig.formats)):
             flags = re.IGNORECASE if "i" in sig.flags else 0
-            probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, re.compile(sig.pattern, flags),
+            probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, LazyRegex(sig.pattern, flags),
                                 caseless="i" in sig.flags))
     for key, fact_formats, literal, pattern in FACTS:
         if fmt in fact_formats:
-            probes.append(Probe(f"fact\t{key}", literal, re.compile(pattern, re.IGNORECASE)))
+            probes.append(Probe(f"fact\t{key}", literal, LazyRegex(pattern, re.IGNORECASE)))
     for literal, level in LEVEL_LITERALS.get(fmt, ()):
         probes.append(Probe(f"level\t{level}", literal, None, caseless=False))
     return Scanner(probes, engine)

@@ -19,11 +19,31 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from logparse.errors import LogparseError
 
 CHUNK_BYTES = 1 << 20
+
+
+class Searcher(Protocol):
+    def search(self, string: str) -> re.Match[str] | None: ...
+
+
+class LazyRegex:
+    """A regex compiled on its first search: most probes never see a candidate line, and
+    compiling a catalogue's worth of patterns up front costs a noticeable part of start-up."""
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def search(self, string: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled.search(string)
 
 
 @dataclass(frozen=True)
@@ -32,7 +52,7 @@ class Probe:
 
     key: str
     literal: str
-    regex: re.Pattern[str] | None  # None: the literal alone is the match
+    regex: Searcher | None  # a compiled or LazyRegex pattern; None: the literal alone is the match
     caseless: bool = True
 
 
