@@ -19,7 +19,6 @@ import hashlib
 import os
 import re
 import signal
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -168,17 +167,15 @@ def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
         return {"location": location, "digest": digest, "status": "skipped"}
     try:
         catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
-        # The compiled scanners are shared per process and their Hyperscan scratch is not
-        # thread-safe: threads of one Dask worker take turns (run workers with --nthreads 1).
-        with _TRIAGE_LOCK:
-            result = _triage(location, catalogue, str(opts.get("lang") or "en"))
+        # Safe from several threads (the scanner keeps one Hyperscan scratch per thread), but
+        # triage is CPU-bound Python: run Dask workers with one thread per process.
+        result = _triage(location, catalogue, str(opts.get("lang") or "en"))
         return _compact(location, digest, result, started)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for this bundle, the batch goes on
         return _failure(location, digest, _describe(exc), started)
 
 
 _CATALOGUES: dict[tuple[str, ...], Catalogue] = {}
-_TRIAGE_LOCK = threading.Lock()
 
 
 def _catalogue(extra: tuple[str, ...]) -> Catalogue:
