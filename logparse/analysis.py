@@ -9,15 +9,14 @@ Sample::
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
-from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Shape, record_time, scan_chunk, template_of, worker_init
+from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Shape, record_time, scan_chunk, template_of
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
@@ -25,16 +24,11 @@ from logparse.scanner import byte_chunks
 from logparse.sources import Limits, MemberInfo, Skipped, open_source
 from logparse.state.feed import StateFeed
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
-
 # Formats read whole (small by nature): configuration and pasted error text.
 WHOLE_FILE_FORMATS = ("waagent_conf", "job_error")
 WHOLE_FILE_CAP = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 MAX_TEMPLATES = 2000
-# Chunks smaller than this (small files) are scanned in-process: a worker round trip costs more.
-PARALLEL_MIN_CHUNK = 512 * 1024
 
 @dataclass
 class Options:
@@ -68,7 +62,6 @@ class _Run:
         self._windowed = options.since is not None or options.until is not None
         self._shapes: dict[bytes, str] = {}
         self.state = StateFeed(catalogue, self.diagnosis, self.result)
-        self._executor: ProcessPoolExecutor | None = None
         self._ext_states: dict[str, str] = {}
 
     # -- members ------------------------------------------------------------------------
@@ -146,7 +139,10 @@ class _Run:
 
     def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         number = 1
-        for chunk, scanned in self._chunk_results(fmt, byte_chunks(stream)):
+        chunks = byte_chunks(stream)
+        if self.options.jobs > 1:
+            chunks = _prefetched(chunks)
+        for chunk, scanned in self._chunk_results(fmt, chunks):
             self.bytes += len(chunk)
             for line in scanned.lines:
                 self._apply(info.path, number + line.offset, line, fmt, chunk)
@@ -158,42 +154,17 @@ class _Run:
         report.lines = number - 1
 
     def _chunk_results(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, ChunkScan]]:
-        """``(chunk, its confirmed lines)`` in order, scanned here or by the worker pool."""
+        """``(chunk, what it holds)`` in order.
+
+        Parallelism is the read-ahead thread of ``_scan``: inflating releases the GIL, so it
+        overlaps with this thread's Hyperscan scan (which releases it too). Scanning chunks on
+        more threads was measured slower (the per-line Python work holds the GIL), and worker
+        processes lost more to copying chunks than they gained.
+        """
         job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
-        if self.options.jobs <= 1:
-            for chunk in chunks:
-                yield chunk, scan_chunk(job, chunk, self.catalogue)
-            return
-        # Keep a few chunks in flight per worker: enough to keep them busy, bounded memory.
-        pending: deque[tuple[bytes, Future[ChunkScan]]] = deque()
         for chunk in chunks:
-            if len(chunk) < PARALLEL_MIN_CHUNK and not pending:
-                yield chunk, scan_chunk(job, chunk, self.catalogue)
-                continue
-            pending.append((chunk, self._pool().submit(scan_chunk, job, chunk)))
-            while len(pending) > 2 * self.options.jobs:
-                done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            yield chunk, scan_chunk(job, chunk, self.catalogue)
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            # Imported here: only a large input with --jobs > 1 pays for process pools.
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._executor = ProcessPoolExecutor(
-                self.options.jobs, mp_context=multiprocessing.get_context("fork"),
-                initializer=worker_init, initargs=(self.catalogue,),
-            )
-        return self._executor
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
-            self._executor = None
 
     def _whole(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         data = stream.read(WHOLE_FILE_CAP + 1)
@@ -354,6 +325,44 @@ class _Run:
         return result
 
 
+_DONE = object()
+
+
+def _prefetched(chunks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
+    """``chunks`` read ahead by a thread: inflating releases the GIL, so reading the next
+    chunks overlaps with scanning this one. Errors reach the consumer in order."""
+    import queue
+    import threading
+
+    box: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def fill() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                box.put(chunk)
+            box.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            box.put(exc)
+
+    reader = threading.Thread(target=fill, name="logparse-read", daemon=True)
+    reader.start()
+    try:
+        while (item := box.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a blocked put() finish so the thread can end
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                reader.join(0.01)
+
+
 def _utc(stamp: datetime | None) -> str | None:
     """A record time as an ISO string for the timeline (local-time values kept as written)."""
     return stamp.isoformat() if stamp is not None else None
@@ -393,17 +402,14 @@ def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **opti
     run = _Run(name, cat, opts)
     if opts.error_text:
         run.error_text(opts.error_text, "--error", "--error")
-    try:
-        for path in opts.state_files:
-            run.state_file(path)
-        run.job_window()
-        with open_source(source, opts.limits) as bundle:
-            for item in bundle:
-                if isinstance(item, Skipped):
-                    run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
-                    continue
-                run.member(*item)
-            run.result.warnings.extend(bundle.warnings)
-    finally:
-        run.close()
+    for path in opts.state_files:
+        run.state_file(path)
+    run.job_window()
+    with open_source(source, opts.limits) as bundle:
+        for item in bundle:
+            if isinstance(item, Skipped):
+                run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
+                continue
+            run.member(*item)
+        run.result.warnings.extend(bundle.warnings)
     return run.finish()

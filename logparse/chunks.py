@@ -1,7 +1,7 @@
 """The per-chunk work of a triage: which probes a format gets, and what one chunk of bytes holds.
 
 ``scan_chunk`` is a pure function of (catalogue, format, chunk) so it runs the same in-process
-or in a worker process; ``logparse.analysis`` keeps line numbers, the diagnosis and the result.
+or on any thread; ``logparse.analysis`` keeps line numbers, the diagnosis and the result.
 """
 
 from __future__ import annotations
@@ -134,24 +134,18 @@ class ChunkScan:
     newlines: int = 0  # "\n" bytes in the chunk
 
 
-_WORKER_CATALOGUE: Catalogue | None = None
 DIGITS = b"0123456789"
 
 
-def worker_init(catalogue: Catalogue) -> None:
-    global _WORKER_CATALOGUE
-    _WORKER_CATALOGUE = catalogue
-
-
 def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None) -> ChunkScan:
-    """The whole per-chunk work, run in-process or in a worker.
+    """The whole per-chunk work: what one chunk holds, as plain values.
 
     ``job`` is (catalogue digest, format, engine, windowed). Record times are worked out for
     lines that carry a signature or a fact (rare), or for every line when a time window is
     set. Lines holding only a level word are counted by shape in bulk, without decoding.
     """
     _, fmt, engine, windowed = job
-    cat = catalogue or _WORKER_CATALOGUE or load_catalogue()
+    cat = catalogue or load_catalogue()
     scanner = _scanner(cat, fmt, engine)
     fmt_obj = None if fmt == TEXT else formats.get(fmt)
     hits, bare = scanner.scan_split(chunk)

@@ -194,7 +194,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
     t.add_argument("--min-confidence", type=float, default=0.5, help="findings shown (default 0.5)")
     t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
     t.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="worker processes (default: all cores)")
+                   help="2 or more: inflate and read archives on a second thread while scanning (default: all cores)")
     t.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     t.add_argument("--engine", choices=("auto", "hyperscan", "python"), default="auto",
                    help="literal scan engine (default: hyperscan when installed)")

@@ -186,7 +186,7 @@ def test_bomb_truncation_bad_crc_random_and_empty(tmp_path: Path) -> None:
     assert b"Traceback" not in proc.stderr and proc.returncode in (0, 2)
 
 
-def test_worker_pool_gives_the_same_result(tmp_path: Path) -> None:
+def test_read_ahead_thread_gives_the_same_result(tmp_path: Path) -> None:
     from benches.gen_waagent import generate
 
     lines = list(generate(40_000, seed=5))
