@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from logparse._batch_inputs import Input, expand, is_url
+from logparse._console import make_console
 from logparse.errors import LogparseError, SourceError
 from logparse.store import Store
 
@@ -56,7 +57,6 @@ class BarProgress:
     """A progress bar on stderr: bundles done of all, MB/s of input, time left."""
 
     def __init__(self) -> None:
-        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -69,7 +69,7 @@ class BarProgress:
         # The bar counts bytes, not bundles: speed and time left stay honest when sizes vary.
         self._bar = Progress(TextColumn("{task.fields[done]}/{task.fields[bundles]} bundles"), BarColumn(),
                              DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                             console=Console(stderr=True), transient=True)
+                             console=make_console(stderr=True), transient=True)
         self._task = self._bar.add_task("batch", total=None, done=0, bundles=0)
         self._done = 0
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from logparse import formats
+from logparse._console import make_console
 from logparse.errors import LogparseError
 
 if TYPE_CHECKING:
@@ -118,9 +119,8 @@ class _Progress:
 
 
 def _stderr_console() -> Any:
-    from rich.console import Console
 
-    return Console(stderr=True)
+    return make_console(stderr=True)
 
 
 def _progress_bar(source: str) -> _Progress | None:
@@ -236,9 +236,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     catalogue = catalogue_from_args(args)
     entry = catalogue.get(args.id)
     if sys.stdout.isatty():
-        from rich.console import Console
 
-        Console().print(explain_rich(catalogue, entry, args.lang))
+        make_console().print(explain_rich(catalogue, entry, args.lang))
     else:
         sys.stdout.write(explain_text(catalogue, entry, args.lang))
     return EXIT_OK
@@ -287,7 +286,6 @@ def _cmd_match(args: argparse.Namespace) -> int:
                   ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     elif sys.stdout.isatty():
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("confidence", "id", "kind", "matched", "title", "evidence", title="logparse match")
@@ -295,7 +293,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
             style = None if r.confidence >= 0.5 else "dim"
             table.add_row(f"{r.confidence:.2f}", r.id, r.kind, r.matched, r.title, r.evidence[:60],
                           style=style)
-        Console().print(table if results else "No catalogue entry matches this text.")
+        make_console().print(table if results else "No catalogue entry matches this text.")
     else:
         for r in results:
             print(f"{r.confidence:.2f}\t{r.id}\t{r.kind}\t{r.matched}\t{r.title}")

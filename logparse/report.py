@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring
 from typing import Any, TextIO
 
+from logparse._console import make_console
 from logparse.formats._time import iso_utc
 from logparse.model import LAZY_TIME, Record
 from logparse.render.table import render_triage
@@ -111,10 +112,9 @@ def write_csv(records: Iterable[Record], out: TextIO) -> int:
 
 def write_table(records: Iterable[Record], out: TextIO, width: int | None = None) -> int:
     """A rich table, flushed every few hundred rows so long inputs stream."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, width=width, soft_wrap=False)
+    console = make_console(file=out, width=width, soft_wrap=False)
     count = 0
     batch: list[Record] = []
 

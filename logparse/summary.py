@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from logparse._console import make_console
 from logparse.store import connect
 
 FORMATS = ("table", "json", "csv", "html")
@@ -220,10 +221,9 @@ def _cut_note(section: Section) -> str:
 
 
 def render_table(summary: Summary, out: IO[str], width: int | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, width=width or (None if out.isatty() else 160), highlight=False)
+    console = make_console(file=out, width=width or (None if out.isatty() else 160), highlight=False)
     console.print(f"[bold]logparse summary[/] {summary.db}\n{_overview_line(summary)}", soft_wrap=True)
     for section in summary.sections:
         view = _VIEWS[section.name]

@@ -198,3 +198,10 @@ def test_read_ahead_thread_gives_the_same_result(tmp_path: Path) -> None:
     assert serial["findings"] == pooled["findings"] and serial["unrecognized"] == pooled["unrecognized"]
     assert "dhcp-disabled" in {f["id"] for f in serial["findings"]}
     assert serial["files"][0]["lines"] == len(lines)
+
+
+def test_a_closed_pipe_ends_triage_quietly() -> None:
+    bundle = FIXTURES / "bundles" / "linux_nonetwork_snapshot"
+    proc = subprocess.run(f"{sys.executable} -m logparse triage {bundle} --quiet | head -1; exit ${{PIPESTATUS[0]}}",
+                          shell=True, executable="/bin/bash", capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr and proc.stdout.count(b"\n") == 1

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from logparse._console import make_console
 from logparse.findings import TriageResult
 from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings
 
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=out, width=options.width, highlight=False)
+    console = make_console(file=out, width=options.width, highlight=False)
     threshold = options.threshold
     shown = shown_findings(result, options)
     analysed = sum(1 for f in result.files if f.status == "analyzed")
