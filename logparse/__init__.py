@@ -9,10 +9,10 @@ from logparse.errors import CatalogueError, FormatError, LogparseError, ParseErr
 from logparse.model import Detection, Record
 
 if TYPE_CHECKING:
+    from logparse.analysis import triage
     from logparse.catalogue import load_catalogue
     from logparse.findings import Finding, TriageResult
     from logparse.fuzzy import MatchResult, match
-    from logparse.analysis import triage
 
 __version__ = "0.1.0"
 
