@@ -21,6 +21,7 @@ from logparse.render import FORMATS, RenderOptions, render, svg_timeline
 from logparse.render._common import display_time, machine_time
 from logparse.render._rows import EVIDENCE_COLUMNS, FINDING_COLUMNS
 from tests.conftest import FIXTURES
+from tests.golden import check_text
 
 # A failing Linux case with local-time sources, a plain failing one, a healthy one, and two Windows
 # cases (one whose evidence has no timestamps, so its timeline is empty).
@@ -49,22 +50,6 @@ def _render(result: TriageResult, fmt: str, **options: object) -> str:
     return out.getvalue()
 
 
-def _check_text(golden: Path, text: str, update: bool) -> None:
-    if update or not golden.exists():
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text, encoding="utf-8", newline="")
-        if not update:
-            raise AssertionError(f"{golden} did not exist; written now, review and commit it")
-        return
-    expected = golden.read_bytes().decode("utf-8")
-    if text != expected:
-        got, want = text.splitlines(), expected.splitlines()
-        for i, (a, b) in enumerate(zip(got, want, strict=False)):
-            if a != b:
-                raise AssertionError(f"{golden} line {i + 1} differs:\n got: {a[:300]}\nwant: {b[:300]}")
-        raise AssertionError(f"{golden}: {len(got)} lines, expected {len(want)}")
-
-
 @pytest.mark.parametrize("name", sorted(GOLDENS))
 @pytest.mark.parametrize("case", CASES)
 def test_golden(case: str, name: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +57,7 @@ def test_golden(case: str, name: str, update_goldens: bool, monkeypatch: pytest.
         monkeypatch.delenv(variable, raising=False)
     fmt, per_evidence = GOLDENS[name]
     text = _render(_triage(case), fmt, per_evidence=per_evidence)
-    _check_text(FIXTURES / "reports" / case / name, text, update_goldens)
+    check_text(FIXTURES / "reports" / case / name, text, update_goldens)
 
 
 def test_goldens_cover_every_format() -> None:
