@@ -17,43 +17,63 @@ Sample::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from logparse.catalogue import Catalogue, load_catalogue
-from logparse.state import (
-    backup_job,
-    disks,
-    ext_status,
-    extension_list,
-    goal_state,
-    instance_view,
-    locks,
-    restore_points,
-    rules,
-    waagent_status,
-)
-from logparse.state._doc import Facts, Node, decode, load_json
-from logparse.state.across import combined
 from logparse.state.detect import kind_of, path_kind, sniff
 from logparse.state.model import Fact, Stated, StateResult, skipped
+
+if TYPE_CHECKING:
+    from logparse.catalogue import Catalogue
+    from logparse.state._doc import Facts, Node
+    from logparse.state.across import combined
+
+
+def __getattr__(name: str) -> Any:
+    if name == "combined":  # the cross-document rules load with the readers, on first use
+        from logparse.state.across import combined
+
+        return combined
+    raise AttributeError(f"module 'logparse.state' has no attribute {name!r}")
 
 __all__ = ["KINDS", "MAX_BYTES", "Fact", "StateResult", "Stated", "combined", "read_state", "sniff"]
 
 # Documents are read whole; bigger files are not state documents (or not ones worth the memory).
 MAX_BYTES = 16 << 20
 
-_JSON_READERS: dict[str, Callable[[Node, Facts, str], None]] = {
-    "instance_view": lambda root, facts, _: instance_view.read(root, facts),
-    "extension_list": lambda root, facts, _: extension_list.read(root, facts),
-    "locks": lambda root, facts, _: locks.read(root, facts),
-    "restore_points": lambda root, facts, _: restore_points.read(root, facts),
-    "backup_job": lambda root, facts, _: backup_job.read(root, facts),
-    "disks": lambda root, facts, _: disks.read(root, facts),
-    "ext_status": ext_status.read_status,
-    "handler_status": ext_status.read_handler_status,
-    "waagent_status": lambda root, facts, _: waagent_status.read(root, facts),
-}
-KINDS = (*_JSON_READERS, "handler_state", "goal_state_xml")
+_JSON_KINDS = ("instance_view", "extension_list", "locks", "restore_points", "backup_job", "disks",
+               "ext_status", "handler_status", "waagent_status")
+
+
+@functools.cache
+def _json_readers() -> dict[str, Callable[[Node, Facts, str], None]]:
+    # The readers load on the first state document: most triages meet none, and start-up matters.
+    from logparse.state import (
+        backup_job,
+        disks,
+        ext_status,
+        extension_list,
+        instance_view,
+        locks,
+        restore_points,
+        waagent_status,
+    )
+
+    return {
+        "instance_view": lambda root, facts, _: instance_view.read(root, facts),
+        "extension_list": lambda root, facts, _: extension_list.read(root, facts),
+        "locks": lambda root, facts, _: locks.read(root, facts),
+        "restore_points": lambda root, facts, _: restore_points.read(root, facts),
+        "backup_job": lambda root, facts, _: backup_job.read(root, facts),
+        "disks": lambda root, facts, _: disks.read(root, facts),
+        "ext_status": ext_status.read_status,
+        "handler_status": ext_status.read_handler_status,
+        "waagent_status": lambda root, facts, _: waagent_status.read(root, facts),
+    }
+
+
+KINDS = (*_JSON_KINDS, "handler_state", "goal_state_xml")
 
 
 def read_state(path: str, data: bytes, catalogue: Catalogue | None = None) -> StateResult:
@@ -65,6 +85,10 @@ def read_state(path: str, data: bytes, catalogue: Catalogue | None = None) -> St
 
 
 def _read(path: str, data: bytes, catalogue: Catalogue | None) -> StateResult:
+    from logparse.catalogue import load_catalogue
+    from logparse.state import ext_status, goal_state, rules
+    from logparse.state._doc import Facts, Node, decode, load_json
+
     if len(data) > MAX_BYTES:
         return skipped(f"larger than {MAX_BYTES >> 20} MiB")
     kind = path_kind(path)
@@ -85,7 +109,7 @@ def _read(path: str, data: bytes, catalogue: Catalogue | None) -> StateResult:
         if kind is None:
             return skipped("JSON, but not a state document this reader knows")
         facts = Facts(kind)
-        _JSON_READERS[kind](root, facts, path)
+        _json_readers()[kind](root, facts, path)
     if reason is not None:
         return skipped(reason, kind)
     if not facts.items:

@@ -7,8 +7,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
 
-from logparse.state import MAX_BYTES, backup_job, read_state, sniff
-from logparse.state.across import COMBINED_FACTS, combined
+from logparse.state import MAX_BYTES, read_state, sniff
 from logparse.state.model import Fact, Stated, StateResult, skipped
 
 if TYPE_CHECKING:
@@ -75,6 +74,8 @@ class StateFeed:
 
     def apply(self, path: str, result: StateResult, report: FileReport, *, given: bool = False) -> None:
         """Evidence, timeline events and kept facts of one document (``given``: named with --state)."""
+        from logparse.state.across import COMBINED_FACTS  # loads with the first document
+
         report.format = f"state:{result.kind}"
         stated = list(result.stated)
         slashed = "/" + path.replace("\\", "/")
@@ -122,6 +123,8 @@ class StateFeed:
 
     def window(self) -> tuple[datetime, datetime | None, str] | None:
         """Around the failed (else latest) job of the documents given with --state."""
+        from logparse.state import backup_job
+
         return backup_job.window(self.jobs)
 
     def finish(self, files: list[FileReport]) -> None:
@@ -129,6 +132,10 @@ class StateFeed:
         for _, path, _, stated in self._latest.values():
             for item in stated:
                 self._apply_stated(path, item)
+        if not self.docs:
+            return  # no state document: nothing to combine (and no need to load the rules)
+        from logparse.state.across import combined
+
         seen = {_PLATFORM_OF_FORMAT.get(f.format or "") for f in files} - {None}
         hint = seen.pop() if len(seen) == 1 else None
         for path, item in combined(self.docs, self.catalogue, hint):
