@@ -228,7 +228,7 @@ class _Run:
         # Lines that differ only in digits share a template; mask each distinct shape once.
         text = self._shapes.get(shape_key)
         if text is None:
-            text = template_of(shape.examples[0][1])
+            text = template_of(shape.first_text())
             if len(self._shapes) < 50_000:
                 self._shapes[shape_key] = text
         key = (shape.level, text)
@@ -238,10 +238,12 @@ class _Run:
                 key = (shape.level, "<other templates>")
             template = self.templates.setdefault(key, Template(key[1], shape.level))
         template.count += shape.count
-        for offset, example in shape.examples:
+        if len(template.examples) >= 3:
+            return  # the usual case after the first chunks: its examples are never worked out
+        for offset, example in shape.each_example():
+            template.examples.append(Evidence(path, base + offset, example[:2000]))
             if len(template.examples) >= 3:
                 break
-            template.examples.append(Evidence(path, base + offset, example[:2000]))
 
     def _fact(self, key: str, groups: dict[str, str], evidence: Evidence) -> None:
         timeline = self.result.timeline

@@ -123,6 +123,24 @@ class Shape:
     level: str
     count: int = 0
     examples: list[tuple[int, str]] = field(default_factory=list)  # (line offset in chunk, text)
+    # Or the byte spans of its first lines in a chunk: numbered and decoded only when a consumer
+    # wants them (most shapes recur in every chunk and have their examples from the first).
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    source: Newlines | None = None
+
+    def first_text(self) -> str:
+        """The text of its first line."""
+        if self.source is None or not self.spans:
+            return self.examples[0][1]
+        start, end = self.spans[0]
+        return self.source.chunk[start:end].decode("utf-8", "backslashreplace")
+
+    def each_example(self) -> Iterator[tuple[int, str]]:
+        """``(line offset in chunk, text)`` of its first lines, worked out as they are read."""
+        yield from self.examples
+        if self.source is not None:
+            for start, end in self.spans:
+                yield self.source.count(0, start), self.source.chunk[start:end].decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -149,40 +167,86 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
     scanner = _scanner(cat, fmt, engine)
     fmt_obj = None if fmt == TEXT else formats.get(fmt)
     hits, bare = scanner.scan_split(chunk)
-    out: list[Line] = []
+    newlines = Newlines(chunk)
+    if windowed:
+        return _scan_windowed(chunk, hits, bare, scanner, fmt_obj, newlines)
     shapes: dict[bytes, Shape] = {}
-    # One forward walk over hits and bare lines merged by position, counting newlines between
-    # them: counting is ~1.5 GB/s, so it is done once per chunk, never from the start again.
+    for start, end, index in bare:
+        shape_key = chunk[start:end].translate(None, DIGITS)
+        shape = shapes.get(shape_key)
+        if shape is None:
+            shape = shapes[shape_key] = Shape(scanner.probes_of(index)[0].key[6:], 0, [], [], newlines)
+        shape.count += 1
+        if shape.count <= 3:
+            shape.spans.append((start, end))
+    out: list[Line] = []
+    offset, pos = 0, 0
+    for hit in hits:
+        offset += newlines.count(pos, hit.start)
+        pos = hit.start
+        out.append(_line(hit, offset, fmt_obj, chunk, False))
+    return ChunkScan(out, shapes, offset + newlines.count(pos, len(chunk)))
+
+
+def _scan_windowed(chunk: bytes, hits: list[LineHit], bare: list[tuple[int, int, int]], scanner: Scanner,
+                   fmt_obj: Any, newlines: Newlines) -> ChunkScan:
+    """Every line as a ``Line`` with its time, hits and level lines merged by position: times
+    decide whether a line counts at all, so level lines cannot be counted in bulk."""
+    out: list[Line] = []
     offset, pos = 0, 0
     h = 0
     for start, end, index in [*bare, (len(chunk) + 1, 0, -1)]:
         while h < len(hits) and hits[h].start < start:
             hit = hits[h]
             h += 1
-            offset += chunk.count(b"\n", pos, hit.start)
+            offset += newlines.count(pos, hit.start)
             pos = hit.start
-            out.append(_line(hit, offset, fmt_obj, chunk, windowed))
+            out.append(_line(hit, offset, fmt_obj, chunk, True))
         if index < 0:
             break
-        offset += chunk.count(b"\n", pos, start)
+        offset += newlines.count(pos, start)
         pos = start
-        raw = chunk[start:end]
+        text = chunk[start:end].decode("utf-8", "backslashreplace")
         level = scanner.probes_of(index)[0].key[6:]
-        if windowed:
-            # Times decide whether a line counts at all: take the slow road through Line.
-            text = raw.decode("utf-8", "backslashreplace")
-            out.append(Line(offset, text, (), _timestamp(text, fmt_obj, chunk, start), level))
-            continue
-        shape_key = raw.translate(None, DIGITS)
-        shape = shapes.get(shape_key)
-        if shape is None:
-            shape = shapes[shape_key] = Shape(level)
-        shape.count += 1
-        if len(shape.examples) < 3:
-            shape.examples.append((offset, raw.decode("utf-8", "backslashreplace")))
-    newlines = offset + chunk.count(b"\n", pos)
-    return ChunkScan(out, shapes, newlines)
+        out.append(Line(offset, text, (), _timestamp(text, fmt_obj, chunk, start), level))
+    return ChunkScan(out, {}, offset + newlines.count(pos, len(chunk)))
 
+
+_NUMPY_MIN = 1 << 16  # smaller chunks count with bytes.count: importing numpy costs more than it saves
+_NUMPY_SPAN = 1 << 12  # below this span one numpy call costs more than bytes.count
+
+
+class Newlines:
+    """``\\n`` bytes in spans of one chunk: numpy (optional) where a span is long, since
+    ``bytes.count`` runs ~1.5 GB/s holding the GIL and numpy ~10x that; same numbers either way."""
+
+    __slots__ = ("_array", "chunk")
+
+    def __init__(self, chunk: bytes) -> None:
+        self.chunk = chunk
+        np = _numpy() if len(chunk) >= _NUMPY_MIN else None
+        self._array = np.frombuffer(chunk, dtype=np.uint8) if np is not None else None
+
+    def count(self, start: int, end: int) -> int:
+        """Newlines in ``chunk[start:end]``."""
+        if self._array is None or end - start < _NUMPY_SPAN:
+            return self.chunk.count(b"\n", start, end)
+        return int(_np.count_nonzero(self._array[start:end] == 10))
+
+
+_np: Any = None  # the numpy module once imported; False where it is not installed
+
+
+def _numpy() -> Any:
+    global _np
+    if _np is None:
+        try:
+            import numpy
+        except ImportError:
+            _np = False
+        else:
+            _np = numpy
+    return _np or None
 
 
 def _line(hit: LineHit, offset: int, fmt_obj: Any, chunk: bytes, windowed: bool) -> Line:

@@ -72,16 +72,19 @@ class _PythonEngine:
     def __init__(self, literals: Sequence[tuple[bytes, bool]]) -> None:
         self._literals = list(enumerate(literals))
         self._any_caseless = any(caseless for _, caseless in literals)
+        self.shift, self.mask = _packing(len(literals))
 
-    def occurrences(self, chunk: bytes) -> list[tuple[int, int]]:
+    def occurrences(self, chunk: bytes) -> list[int]:
+        """Every occurrence as ``start << shift | literal index``, unordered."""
         lowered = chunk.lower() if self._any_caseless else chunk
-        out: list[tuple[int, int]] = []
+        out: list[int] = []
+        shift = self.shift
         for index, (literal, caseless) in self._literals:
             haystack = lowered if caseless else chunk
             find = haystack.find
             pos = find(literal)
             while pos != -1:
-                out.append((pos, index))
+                out.append(pos << shift | index)
                 pos = find(literal, pos + 1)
         return out
 
@@ -93,7 +96,9 @@ class _HyperscanEngine:
         import hyperscan
 
         self._hs = hyperscan
-        self._lengths = [len(literal) for literal, _ in literals]
+        self.shift, self.mask = _packing(len(literals))
+        # Hyperscan reports where a match ends; packed with the index, the start is one subtraction.
+        self._lengths = [(len(literal) << self.shift) - index for index, (literal, _) in enumerate(literals)]
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
             expressions=[_hs_escape(literal) for literal, _ in literals],
@@ -105,19 +110,26 @@ class _HyperscanEngine:
         # the cached scanner is safe for callers that triage from several threads.
         self._local = threading.local()
 
-    def occurrences(self, chunk: bytes) -> list[tuple[int, int]]:
-        out: list[tuple[int, int]] = []
-        lengths = self._lengths
+    def occurrences(self, chunk: bytes) -> list[int]:
+        """Every occurrence as ``start << shift | literal index``, unordered."""
+        out: list[int] = []
+        lengths, shift = self._lengths, self.shift
         append = out.append
 
         def on_match(index: int, _from: int, to: int, _flags: int, _ctx: Any) -> None:
-            append((to - lengths[index], index))
+            append((to << shift) - lengths[index])
 
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
         self._db.scan(chunk, match_event_handler=on_match, scratch=scratch)
         return out
+
+
+def _packing(count: int) -> tuple[int, int]:
+    """Bits for a literal index, and their mask, to pack ``(start, index)`` into one int."""
+    shift = max(count - 1, 1).bit_length()
+    return shift, (1 << shift) - 1
 
 
 def _hs_escape(literal: bytes) -> bytes:
@@ -182,40 +194,49 @@ class Scanner:
         occurrences = self._engine.occurrences(chunk)
         if not occurrences:
             return [], []
+        # Each occurrence is one int, ``position << shift | literal index``: ints sort much
+        # faster than tuples, in the same (position, index) order.
         occurrences.sort()
+        shift, mask = self._engine.shift, self._engine.mask
+        bare_only, confirm = self._bare_only, self._confirm
         hits: list[LineHit] = []
         bare: list[tuple[int, int, int]] = []
-        line_start = line_end = -1
-        candidates: dict[int, None] = {}
         rfind, find, size = chunk.rfind, chunk.find, len(chunk)
-        for pos, index in occurrences:
-            if pos >= line_end:
-                if candidates:
-                    self._settle(chunk, line_start, line_end, candidates, hits, bare)
-                line_start = rfind(b"\n", 0, pos) + 1
-                line_end = find(b"\n", pos)
-                if line_end == -1:
-                    line_end = size
-                candidates = {}
-            candidates[index] = None
-        if candidates:
-            self._settle(chunk, line_start, line_end, candidates, hits, bare)
+        # The line being collected: its span, its first literal and any others (rare), in order.
+        start = end = -1
+        first = -1
+        others: list[int] | None = None
+        for code in occurrences:
+            pos = code >> shift
+            if pos < end:
+                index = code & mask
+                if index != first and (others is None or index not in others):
+                    if others is None:
+                        others = [index]
+                    else:
+                        others.append(index)
+                continue
+            if first >= 0:
+                if others is None and bare_only[first]:
+                    bare.append((start, end, first))
+                else:
+                    hits.extend(confirm(chunk, start, end, [first, *(others or ())]))
+            start = rfind(b"\n", 0, pos) + 1
+            end = find(b"\n", pos)
+            if end == -1:
+                end = size
+            first, others = code & mask, None
+        if others is None and bare_only[first]:
+            bare.append((start, end, first))
+        else:
+            hits.extend(confirm(chunk, start, end, [first, *(others or ())]))
         return hits, bare
-
-    def _settle(self, chunk: bytes, start: int, end: int, candidates: dict[int, None],
-                hits: list[LineHit], bare: list[tuple[int, int, int]]) -> None:
-        if len(candidates) == 1:
-            (index,) = candidates
-            if self._bare_only[index]:
-                bare.append((start, end, index))
-                return
-        hits.extend(self._confirm(chunk, start, end, candidates))
 
     def probes_of(self, index: int) -> list[Probe]:
         """The probes sharing literal ``index`` (as reported by ``scan_split``)."""
         return self._by_literal[index]
 
-    def _confirm(self, chunk: bytes, start: int, end: int, candidates: dict[int, None]) -> list[LineHit]:
+    def _confirm(self, chunk: bytes, start: int, end: int, candidates: list[int]) -> list[LineHit]:
         text = _decode(chunk[start:end])
         matched: list[tuple[Probe, re.Match[str] | None]] = []
         for index in candidates:
