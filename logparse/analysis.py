@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 from logparse import formats
 from logparse.catalogue import Catalogue, load_catalogue
-from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Shape, record_time, scan_chunk, template_of
+from logparse.chunks import DIGITS, TEXT, ChunkScan, Line, Newlines, Shape, record_time, scan_chunk, template_of
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
@@ -139,9 +139,11 @@ class _Run:
 
     def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         number = 1
-        chunks = byte_chunks(stream)
+        chunks: Iterator[tuple[bytes, Newlines | None]]
         if self.options.jobs > 1:
-            chunks = _prefetched(chunks)
+            chunks = _prefetched(byte_chunks(stream))
+        else:
+            chunks = ((chunk, None) for chunk in byte_chunks(stream))
         for chunk, scanned in self._chunk_results(fmt, chunks):
             self.bytes += len(chunk)
             for line in scanned.lines:
@@ -153,7 +155,8 @@ class _Run:
                 self.options.progress(len(chunk))
         report.lines = number - 1
 
-    def _chunk_results(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, ChunkScan]]:
+    def _chunk_results(self, fmt: str, chunks: Iterator[tuple[bytes, Newlines | None]]
+                       ) -> Iterator[tuple[bytes, ChunkScan]]:
         """``(chunk, what it holds)`` in order.
 
         Parallelism is the read-ahead thread of ``_scan``: inflating releases the GIL, so it
@@ -162,8 +165,8 @@ class _Run:
         processes lost more to copying chunks than they gained.
         """
         job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
-        for chunk in chunks:
-            yield chunk, scan_chunk(job, chunk, self.catalogue)
+        for chunk, newlines in chunks:
+            yield chunk, scan_chunk(job, chunk, self.catalogue, newlines)
 
 
     def _whole(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
@@ -330,9 +333,9 @@ class _Run:
 _DONE = object()
 
 
-def _prefetched(chunks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
-    """``chunks`` read ahead by a thread: inflating releases the GIL, so reading the next
-    chunks overlaps with scanning this one. Errors reach the consumer in order."""
+def _prefetched(chunks: Iterator[bytes], depth: int = 4) -> Iterator[tuple[bytes, Newlines]]:
+    """``chunks`` read ahead by a thread, with their newline masks: inflating and numpy release
+    the GIL, so that work overlaps with scanning this chunk. Errors reach the consumer in order."""
     import queue
     import threading
 
@@ -344,7 +347,7 @@ def _prefetched(chunks: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
             for chunk in chunks:
                 if stop.is_set():
                     return
-                box.put(chunk)
+                box.put((chunk, Newlines(chunk)))
             box.put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             box.put(exc)

@@ -6,6 +6,7 @@ or on any thread; ``logparse.analysis`` keeps line numbers, the diagnosis and th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -155,19 +156,22 @@ class ChunkScan:
 DIGITS = b"0123456789"
 
 
-def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None) -> ChunkScan:
+def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None,
+               newlines: Newlines | None = None) -> ChunkScan:
     """The whole per-chunk work: what one chunk holds, as plain values.
 
     ``job`` is (catalogue digest, format, engine, windowed). Record times are worked out for
     lines that carry a signature or a fact (rare), or for every line when a time window is
     set. Lines holding only a level word are counted by shape in bulk, without decoding.
+    ``newlines`` is the chunk's ``Newlines`` when a read-ahead thread made it already.
     """
     _, fmt, engine, windowed = job
     cat = catalogue or load_catalogue()
     scanner = _scanner(cat, fmt, engine)
     fmt_obj = None if fmt == TEXT else formats.get(fmt)
     hits, bare = scanner.scan_split(chunk)
-    newlines = Newlines(chunk)
+    if newlines is None:
+        newlines = Newlines(chunk)
     if windowed:
         return _scan_windowed(chunk, hits, bare, scanner, fmt_obj, newlines)
     shapes: dict[bytes, Shape] = {}
@@ -213,25 +217,29 @@ def _scan_windowed(chunk: bytes, hits: list[LineHit], bare: list[tuple[int, int,
 
 
 _NUMPY_MIN = 1 << 16  # smaller chunks count with bytes.count: importing numpy costs more than it saves
-_NUMPY_SPAN = 1 << 12  # below this span one numpy call costs more than bytes.count
+_NUMPY_SPAN = 1 << 11  # below this span one numpy call costs more than bytes.count
 
 
 class Newlines:
     """``\\n`` bytes in spans of one chunk: numpy (optional) where a span is long, since
-    ``bytes.count`` runs ~1.5 GB/s holding the GIL and numpy ~10x that; same numbers either way."""
+    ``bytes.count`` runs ~1.5 GB/s holding the GIL and numpy ~10x that; same numbers either way.
 
-    __slots__ = ("_array", "chunk")
+    The newline mask is made once per chunk (numpy releases the GIL meanwhile, so a read-ahead
+    thread can make it), then each span is one ``count_nonzero`` over it, allocating nothing.
+    """
+
+    __slots__ = ("_mask", "chunk")
 
     def __init__(self, chunk: bytes) -> None:
         self.chunk = chunk
         np = _numpy() if len(chunk) >= _NUMPY_MIN else None
-        self._array = np.frombuffer(chunk, dtype=np.uint8) if np is not None else None
+        self._mask = np.frombuffer(chunk, dtype=np.uint8) == 10 if np is not None else None
 
     def count(self, start: int, end: int) -> int:
         """Newlines in ``chunk[start:end]``."""
-        if self._array is None or end - start < _NUMPY_SPAN:
+        if self._mask is None or end - start < _NUMPY_SPAN:
             return self.chunk.count(b"\n", start, end)
-        return int(_np.count_nonzero(self._array[start:end] == 10))
+        return int(_np.count_nonzero(self._mask[start:end]))
 
 
 _np: Any = None  # the numpy module once imported; False where it is not installed
@@ -269,7 +277,13 @@ def record_time(line: Line, fmt: str, chunk: bytes) -> datetime | None:
     """The record time of ``line`` (worked out now if the chunk scan skipped it)."""
     if line.timed:
         return line.stamp
-    return _timestamp(line.text, None if fmt == TEXT else formats.get(fmt), chunk, line.start)
+    return _timestamp(line.text, _format(fmt), chunk, line.start)
+
+
+@functools.cache
+def _format(fmt: str) -> Any:
+    # formats.get goes through importlib each call; fact lines ask once per line.
+    return None if fmt == TEXT else formats.get(fmt)
 
 
 def _timestamp(text: str, fmt: Any, chunk: bytes, start: int) -> datetime | None:
