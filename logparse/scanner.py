@@ -265,13 +265,16 @@ def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
         block = read(size)
         if not block:
             break
-        if carry:
-            block = carry + block
         cut = block.rfind(b"\n") + 1
         if cut == 0:
-            carry = block
+            carry += block  # no line ends in it (the carry holds none either): keep collecting
             continue
+        # One copy per chunk at most: the carry and this block's lines are joined from a view.
+        if carry:
+            chunk = b"".join((carry, memoryview(block)[:cut]))
+        else:
+            chunk = block if cut == len(block) else block[:cut]
         carry = block[cut:]
-        yield block[:cut]
+        yield chunk
     if carry:
         yield carry
