@@ -216,7 +216,9 @@ def _scan_windowed(chunk: bytes, hits: list[LineHit], bare: list[tuple[int, int,
     return ChunkScan(out, {}, offset + newlines.count(pos, len(chunk)))
 
 
-_NUMPY_MIN = 1 << 16  # smaller chunks count with bytes.count: importing numpy costs more than it saves
+_NUMPY_MIN = 1 << 16  # smaller chunks always count with bytes.count
+# numpy's import (~80 ms) pays for itself after ~200 MB counted: small inputs never import it.
+_NUMPY_AFTER = 128 << 20
 _NUMPY_SPAN = 1 << 11  # below this span one numpy call costs more than bytes.count
 
 
@@ -232,7 +234,7 @@ class Newlines:
 
     def __init__(self, chunk: bytes) -> None:
         self.chunk = chunk
-        np = _numpy() if len(chunk) >= _NUMPY_MIN else None
+        np = _numpy_for(len(chunk)) if len(chunk) >= _NUMPY_MIN else None
         self._mask = np.frombuffer(chunk, dtype=np.uint8) == 10 if np is not None else None
 
     def count(self, start: int, end: int) -> int:
@@ -243,6 +245,16 @@ class Newlines:
 
 
 _np: Any = None  # the numpy module once imported; False where it is not installed
+_plain_bytes = 0  # bytes counted without numpy so far in this process
+
+
+def _numpy_for(size: int) -> Any:
+    """numpy, once this process has counted enough bytes for its import to pay off."""
+    global _plain_bytes
+    if _np is None and _plain_bytes < _NUMPY_AFTER:
+        _plain_bytes += size  # a race between threads only moves the switch by a chunk
+        return None
+    return _numpy()
 
 
 def _numpy() -> Any:
