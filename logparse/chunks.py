@@ -71,6 +71,11 @@ def template_of(text: str) -> str:
 _SCANNERS: dict[tuple[str, str, str], Scanner] = {}
 
 
+def chunk_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
+    """The scanner ``scan_chunk`` uses for ``fmt``."""
+    return _scanner(catalogue, fmt, engine)
+
+
 def _scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
     """The compiled scanner of one format, built once per process and catalogue content."""
     key = (catalogue.digest, fmt, engine)
@@ -157,19 +162,20 @@ DIGITS = b"0123456789"
 
 
 def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None,
-               newlines: Newlines | None = None) -> ChunkScan:
+               newlines: Newlines | None = None, occurrences: list[int] | None = None) -> ChunkScan:
     """The whole per-chunk work: what one chunk holds, as plain values.
 
     ``job`` is (catalogue digest, format, engine, windowed). Record times are worked out for
     lines that carry a signature or a fact (rare), or for every line when a time window is
     set. Lines holding only a level word are counted by shape in bulk, without decoding.
-    ``newlines`` is the chunk's ``Newlines`` when a read-ahead thread made it already.
+    ``newlines`` and ``occurrences`` (of ``chunk_scanner``) are given when a read-ahead thread
+    worked them out already.
     """
     _, fmt, engine, windowed = job
     cat = catalogue or load_catalogue()
     scanner = _scanner(cat, fmt, engine)
     fmt_obj = None if fmt == TEXT else formats.get(fmt)
-    hits, bare = scanner.scan_split(chunk)
+    hits, bare = scanner.scan_split(chunk, occurrences)
     if newlines is None:
         newlines = Newlines(chunk)
     if windowed:

@@ -182,16 +182,24 @@ class Scanner:
                  for start, end, index in bare]
         return sorted(hits + extra, key=lambda h: h.start)
 
-    def scan_split(self, chunk: bytes) -> tuple[list[LineHit], list[tuple[int, int, int]]]:
+    def occurrences(self, chunk: bytes) -> list[int]:
+        """The engine's raw report on ``chunk``, for ``scan_split``: another thread may run it
+        (Hyperscan releases the GIL while it scans)."""
+        return self._engine.occurrences(chunk) if self._by_literal else []
+
+    def scan_split(self, chunk: bytes, occurrences: list[int] | None = None
+                   ) -> tuple[list[LineHit], list[tuple[int, int, int]]]:
         """Confirmed lines, and apart from them the lines that only hold a bare literal.
 
         A bare literal (a probe without regex, such as a level word) needs no confirmation and
         no decoding: those lines come back as ``(start, end, literal index)`` so a consumer can
         count them in bulk. Lines holding a regex probe's literal are decoded and confirmed.
+        ``occurrences`` is ``self.occurrences(chunk)`` when it was run already.
         """
         if not self._by_literal:
             return [], []
-        occurrences = self._engine.occurrences(chunk)
+        if occurrences is None:
+            occurrences = self._engine.occurrences(chunk)
         if not occurrences:
             return [], []
         # Each occurrence is one int, ``position << shift | literal index``: ints sort much
