@@ -115,11 +115,6 @@ def lines_of(chunks: Iterator[str]) -> Iterator[str]:
         yield from body.split("\n")
 
 
-def iter_lines(stream: BinaryIO, name: str) -> Iterator[str]:
-    """Decoded lines without their terminators (see ``iter_chunks``)."""
-    return lines_of(iter_chunks(stream, name))
-
-
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0] if text else type(exc).__name__
@@ -147,14 +142,3 @@ def open_input(path: str) -> Iterator[tuple[str, BinaryIO]]:
         yield path, handle  # type: ignore[misc]
     finally:
         handle.close()
-
-
-def read_head(path: str, max_lines: int = 50) -> list[str]:
-    """The first lines of a file (decompressed), for content detection."""
-    with open_input(path) as (name, stream):
-        out: list[str] = []
-        for line in iter_lines(stream, name):
-            out.append(line)
-            if len(out) >= max_lines:
-                break
-        return out
