@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from logparse import formats
+from logparse._prefilters import piece_of
 from logparse.catalogue import Catalogue, load_catalogue
 from logparse.scanner import LazyRegex, LineHit, Probe, Scanner
 
@@ -92,11 +93,14 @@ def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
         # count the same line twice.
         if fmt in sig.formats or (fmt == TEXT and any(f != "job_error" for f in sig.formats)):
             flags = re.IGNORECASE if "i" in sig.flags else 0
+            caseless = "i" in sig.flags
+            # The regex confirms every candidate, so the scan may look for a rarer piece of the literal.
             probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, LazyRegex(sig.pattern, flags),
-                                caseless="i" in sig.flags))
+                                caseless=caseless, piece=piece_of(sig.literal, caseless)))
     for key, fact_formats, literal, pattern in FACTS:
         if fmt in fact_formats:
-            probes.append(Probe(f"fact\t{key}", literal, LazyRegex(pattern, re.IGNORECASE)))
+            probes.append(Probe(f"fact\t{key}", literal, LazyRegex(pattern, re.IGNORECASE),
+                                piece=piece_of(literal, True)))
     for literal, level in LEVEL_LITERALS.get(fmt, ()):
         probes.append(Probe(f"level\t{level}", literal, None, caseless=False))
     return Scanner(probes, engine)
@@ -179,13 +183,13 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
     if newlines is None:
         newlines = Newlines(chunk)
     if windowed:
-        return _scan_windowed(chunk, hits, bare, scanner, fmt_obj, newlines)
+        return _scan_windowed(chunk, hits, bare, fmt_obj, newlines)
     shapes: dict[bytes, Shape] = {}
-    for start, end, index in bare:
+    for start, end, probes in bare:
         shape_key = chunk[start:end].translate(None, DIGITS)
         shape = shapes.get(shape_key)
         if shape is None:
-            shape = shapes[shape_key] = Shape(scanner.probes_of(index)[0].key[6:], 0, [], [], newlines)
+            shape = shapes[shape_key] = Shape(probes[0].key[6:], 0, [], [], newlines)
         shape.count += 1
         if shape.count <= 3:
             shape.spans.append((start, end))
@@ -198,26 +202,26 @@ def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalog
     return ChunkScan(out, shapes, offset + newlines.count(pos, len(chunk)))
 
 
-def _scan_windowed(chunk: bytes, hits: list[LineHit], bare: list[tuple[int, int, int]], scanner: Scanner,
+def _scan_windowed(chunk: bytes, hits: list[LineHit], bare: list[tuple[int, int, list[Probe]]],
                    fmt_obj: Any, newlines: Newlines) -> ChunkScan:
     """Every line as a ``Line`` with its time, hits and level lines merged by position: times
     decide whether a line counts at all, so level lines cannot be counted in bulk."""
     out: list[Line] = []
     offset, pos = 0, 0
     h = 0
-    for start, end, index in [*bare, (len(chunk) + 1, 0, -1)]:
+    for start, end, probes in [*bare, (len(chunk) + 1, 0, [])]:
         while h < len(hits) and hits[h].start < start:
             hit = hits[h]
             h += 1
             offset += newlines.count(pos, hit.start)
             pos = hit.start
             out.append(_line(hit, offset, fmt_obj, chunk, True))
-        if index < 0:
+        if not probes:
             break
         offset += newlines.count(pos, start)
         pos = start
         text = chunk[start:end].decode("utf-8", "backslashreplace")
-        level = scanner.probes_of(index)[0].key[6:]
+        level = probes[0].key[6:]
         out.append(Line(offset, text, (), _timestamp(text, fmt_obj, chunk, start), level))
     return ChunkScan(out, {}, offset + newlines.count(pos, len(chunk)))
 

@@ -48,12 +48,18 @@ class LazyRegex:
 
 @dataclass(frozen=True)
 class Probe:
-    """One thing to look for: ``literal`` pre-filters, ``regex`` confirms on the decoded line."""
+    """One thing to look for: ``literal`` pre-filters, ``regex`` confirms on the decoded line.
+
+    ``piece``, when set, is a shorter part of ``literal`` that the scan looks for instead
+    (faster where it is rarer; see ``logparse._prefilters``); only probes with a regex may
+    have one, since the regex confirms every candidate either way.
+    """
 
     key: str
     literal: str
     regex: Searcher | None  # a compiled or LazyRegex pattern; None: the literal alone is the match
     caseless: bool = True
+    piece: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,70 +151,120 @@ def hyperscan_available() -> bool:
     return True
 
 
+# A piece is put back to its whole literal once it has brought more lines that no probe
+# confirmed than this many, plus one per this many bytes scanned: a false candidate costs
+# ~2 us of decoding and regex, more than a rare piece saves in scanning.
+_MISSES_ALLOWED = 64
+_BYTES_PER_MISS = 256 << 10
+
+_LiteralKey = tuple[bytes, bool]
+
+
+class _Report(list[int]):
+    """An engine's occurrences, with the tables they index into (the tables may change later)."""
+
+    tables: _Tables
+
+
+class _Tables:
+    """What one set of scan literals compiles to: the engine and, per literal index, its probes."""
+
+    def __init__(self, probes: Sequence[Probe], engine: str, demoted: frozenset[_LiteralKey]) -> None:
+        literal_index: dict[_LiteralKey, int] = {}
+        self.by_literal: list[list[Probe]] = []
+        self.is_piece: list[bool] = []
+        self.demoted = demoted
+        for probe in probes:
+            if not probe.literal:
+                raise LogparseError(f"probe {probe.key}: empty literal")
+            scan = probe.literal
+            # bytes.find skips ahead by the needle's length: whole literals suit the python engine.
+            if (engine == "hyperscan" and probe.piece and probe.regex is not None
+                    and _fold(probe.piece, probe.caseless) not in demoted):
+                scan = probe.piece
+            key = _fold(scan, probe.caseless)
+            if key not in literal_index:
+                literal_index[key] = len(self.by_literal)
+                self.by_literal.append([])
+                self.is_piece.append(False)
+            self.by_literal[literal_index[key]].append(probe)
+            if scan != probe.literal:
+                self.is_piece[literal_index[key]] = True
+        self.keys = list(literal_index)
+        # Literals whose every probe is bare (no regex): their lines need no confirmation.
+        self.bare_only = [all(p.regex is None for p in probes) for probes in self.by_literal]
+        if engine == "hyperscan":
+            self.engine: _PythonEngine | _HyperscanEngine = _HyperscanEngine(self.keys)
+        else:
+            self.engine = _PythonEngine(self.keys)
+        self.misses = [0] * len(self.keys)
+        self.missed = 0  # the sum of ``misses``
+        self.scanned = 0  # bytes scanned with these tables
+
+
+def _fold(literal: str, caseless: bool) -> _LiteralKey:
+    return (literal.lower().encode() if caseless else literal.encode(), caseless)
+
+
 class Scanner:
     """All probes of one format compiled once; ``scan(chunk)`` returns the confirmed lines."""
 
     def __init__(self, probes: Sequence[Probe], engine: str = "auto") -> None:
         self.probes = list(probes)
-        literal_index: dict[tuple[bytes, bool], int] = {}
-        self._by_literal: list[list[Probe]] = []
-        for probe in self.probes:
-            if not probe.literal:
-                raise LogparseError(f"probe {probe.key}: empty literal")
-            key = (probe.literal.lower().encode() if probe.caseless else probe.literal.encode(), probe.caseless)
-            if key not in literal_index:
-                literal_index[key] = len(self._by_literal)
-                self._by_literal.append([])
-            self._by_literal[literal_index[key]].append(probe)
-        literals = list(literal_index)
-        # Literals whose every probe is bare (no regex): their lines need no confirmation.
-        self._bare_only = [all(p.regex is None for p in probes) for probes in self._by_literal]
         if engine == "auto":
-            engine = "hyperscan" if hyperscan_available() and literals else "python"
-        if engine == "hyperscan":
-            self._engine: _PythonEngine | _HyperscanEngine = _HyperscanEngine(literals)
-        elif engine == "python":
-            self._engine = _PythonEngine(literals)
-        else:
+            engine = "hyperscan" if hyperscan_available() and self.probes else "python"
+        if engine not in ("hyperscan", "python"):
             raise LogparseError(f"unknown scan engine {engine!r} (auto, hyperscan, python)")
-        self.engine = self._engine.name
+        self.engine = engine
+        self._order = {id(probe): n for n, probe in enumerate(self.probes)}
+        self._tables = _Tables(self.probes, engine, frozenset())
+        self._lock = threading.Lock()
+
+    @property
+    def demoted(self) -> frozenset[_LiteralKey]:
+        """The pieces put back to their whole literals so far (they proved common in the input)."""
+        return self._tables.demoted
 
     def scan(self, chunk: bytes) -> list[LineHit]:
         """Lines of ``chunk`` that satisfy at least one probe, in order."""
         hits, bare = self.scan_split(chunk)
         if not bare:
             return hits
-        extra = [LineHit(start, end, _decode(chunk[start:end]), tuple((p, None) for p in self._by_literal[index]))
-                 for start, end, index in bare]
+        extra = [LineHit(start, end, _decode(chunk[start:end]), tuple((p, None) for p in probes))
+                 for start, end, probes in bare]
         return sorted(hits + extra, key=lambda h: h.start)
 
     def occurrences(self, chunk: bytes) -> list[int]:
         """The engine's raw report on ``chunk``, for ``scan_split``: another thread may run it
         (Hyperscan releases the GIL while it scans)."""
-        return self._engine.occurrences(chunk) if self._by_literal else []
+        tables = self._tables
+        report = _Report(tables.engine.occurrences(chunk) if tables.keys else ())
+        report.tables = tables
+        return report
 
     def scan_split(self, chunk: bytes, occurrences: list[int] | None = None
-                   ) -> tuple[list[LineHit], list[tuple[int, int, int]]]:
+                   ) -> tuple[list[LineHit], list[tuple[int, int, list[Probe]]]]:
         """Confirmed lines, and apart from them the lines that only hold a bare literal.
 
         A bare literal (a probe without regex, such as a level word) needs no confirmation and
-        no decoding: those lines come back as ``(start, end, literal index)`` so a consumer can
-        count them in bulk. Lines holding a regex probe's literal are decoded and confirmed.
-        ``occurrences`` is ``self.occurrences(chunk)`` when it was run already.
+        no decoding: those lines come back as ``(start, end, probes of the literal)`` so a
+        consumer can count them in bulk. Lines holding a regex probe's literal are decoded and
+        confirmed. ``occurrences`` is ``self.occurrences(chunk)`` when
+        it was run already.
         """
-        if not self._by_literal:
-            return [], []
         if occurrences is None:
-            occurrences = self._engine.occurrences(chunk)
+            occurrences = self.occurrences(chunk)
+        tables: _Tables = getattr(occurrences, "tables", None) or self._tables
         if not occurrences:
+            tables.scanned += len(chunk)
             return [], []
         # Each occurrence is one int, ``position << shift | literal index``: ints sort much
         # faster than tuples, in the same (position, index) order.
         occurrences.sort()
-        shift, mask = self._engine.shift, self._engine.mask
-        bare_only, confirm = self._bare_only, self._confirm
+        shift, mask = tables.engine.shift, tables.engine.mask
+        bare_only, by_literal = tables.bare_only, tables.by_literal
         hits: list[LineHit] = []
-        bare: list[tuple[int, int, int]] = []
+        bare: list[tuple[int, int, list[Probe]]] = []
         rfind, find, size = chunk.rfind, chunk.find, len(chunk)
         # The line being collected: its span, its first literal and any others (rare), in order.
         start = end = -1
@@ -226,38 +282,59 @@ class Scanner:
                 continue
             if first >= 0:
                 if others is None and bare_only[first]:
-                    bare.append((start, end, first))
+                    bare.append((start, end, by_literal[first]))
                 else:
-                    hits.extend(confirm(chunk, start, end, [first, *(others or ())]))
+                    self._confirm(tables, hits, chunk, start, end, [first, *(others or ())])
             start = rfind(b"\n", 0, pos) + 1
             end = find(b"\n", pos)
             if end == -1:
                 end = size
             first, others = code & mask, None
         if others is None and bare_only[first]:
-            bare.append((start, end, first))
+            bare.append((start, end, by_literal[first]))
         else:
-            hits.extend(confirm(chunk, start, end, [first, *(others or ())]))
+            self._confirm(tables, hits, chunk, start, end, [first, *(others or ())])
+        tables.scanned += size
+        if tables.missed > _MISSES_ALLOWED and tables is self._tables:
+            self._demote(tables)
         return hits, bare
 
-    def probes_of(self, index: int) -> list[Probe]:
-        """The probes sharing literal ``index`` (as reported by ``scan_split``)."""
-        return self._by_literal[index]
-
-    def _confirm(self, chunk: bytes, start: int, end: int, candidates: list[int]) -> list[LineHit]:
+    def _confirm(self, tables: _Tables, hits: list[LineHit], chunk: bytes, start: int, end: int,
+                 candidates: list[int]) -> None:
         text = _decode(chunk[start:end])
         matched: list[tuple[Probe, re.Match[str] | None]] = []
         for index in candidates:
-            for probe in self._by_literal[index]:
+            confirmed = False
+            for probe in tables.by_literal[index]:
                 if probe.regex is None:
                     matched.append((probe, None))
+                    confirmed = True
                     continue
                 m = probe.regex.search(text)
                 if m is not None:
                     matched.append((probe, m))
+                    confirmed = True
+            if not confirmed and tables.is_piece[index]:
+                tables.misses[index] += 1
+                tables.missed += 1
         if not matched:
-            return []
-        return [LineHit(start, end, text, tuple(matched))]
+            return
+        if len(candidates) > 1:
+            # In the order the probes were given, not where their literals sit in the line: the
+            # result must not depend on which piece of a literal the scan looks for.
+            order = self._order
+            matched.sort(key=lambda pair: order[id(pair[0])])
+        hits.append(LineHit(start, end, text, tuple(matched)))
+
+    def _demote(self, tables: _Tables) -> None:
+        """Put back pieces that bring too many false candidates; later chunks use new tables."""
+        allowed = _MISSES_ALLOWED + tables.scanned // _BYTES_PER_MISS
+        common = {tables.keys[i] for i, n in enumerate(tables.misses) if n > allowed}
+        if not common:
+            return
+        with self._lock:
+            if self._tables is tables:
+                self._tables = _Tables(self.probes, self.engine, tables.demoted | common)
 
 
 def _decode(raw: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
@@ -9,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from logparse import scanner as scanner_module
+from logparse._prefilters import piece_of
 from logparse.catalogue import load_catalogue
 from logparse.scanner import Probe, Scanner, byte_chunks, hyperscan_available
 
@@ -18,6 +21,9 @@ PROBES = [
           caseless="i" in sig.flags)
     for entry_id, sig in CATALOGUE.signatures() for i in [0]
 ] + [Probe("level", " ERROR ", re.compile(" ERROR "), caseless=False)]
+# The same probes scanning for the stored rarer pieces of their literals (logparse._prefilters).
+PIECED = [Probe(p.key, p.literal, p.regex, p.caseless, piece_of(p.literal, p.caseless)) if p.key != "level" else p
+          for p in PROBES]
 EXAMPLES = [example for _, sig in CATALOGUE.signatures() for example in sig.examples]
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="the hyperscan wheel is not installed here")
 
@@ -45,6 +51,40 @@ def test_engines_agree_and_chunking_does_not_matter(lines: list[str], size: int)
     reference = _lines(python, data, 1 << 20)
     assert _lines(python, data, size) == reference
     assert _lines(hyper, data, size) == reference
+
+
+@needs_hyperscan
+@given(lines=texts, size=st.integers(1, 400))
+def test_scanning_for_pieces_finds_what_whole_literals_find(lines: list[str], size: int) -> None:
+    data = ("\n".join(lines)).encode()
+    reference = _lines(Scanner(PROBES, "python"), data, 1 << 20)
+    assert _lines(Scanner(PIECED, "python"), data, size) == reference
+    assert _lines(Scanner(PIECED, "hyperscan"), data, size) == reference
+
+
+def test_the_stored_pieces_are_used() -> None:
+    pieced = [p for p in PIECED if p.piece]
+    assert len(pieced) > len(PIECED) // 2, "most catalogue literals should have a stored piece"
+    assert all(p.piece.lower() in p.literal.lower() and len(p.piece) < len(p.literal) for p in pieced)
+
+
+@needs_hyperscan
+def test_a_piece_common_in_the_input_goes_back_to_its_whole_literal(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = "hyperscan"  # the python engine scans whole literals (bytes.find is faster on long needles)
+    monkeypatch.setattr(scanner_module, "_MISSES_ALLOWED", 10)
+    probe = Probe("status", "Extension status: [", re.compile(r"Extension status: \[\w+\]"), piece="status: ")
+    whole = Scanner([dataclasses.replace(probe, piece="")], engine)
+    pieced = Scanner([probe], engine)
+    # Each chunk: many lines with the piece only (false candidates) and one real match.
+    chunk = b"".join(b"agent status: ok %d\n" % i for i in range(50)) + b"Extension status: [ok]\n"
+    stale = pieced.occurrences(chunk)  # made with the first tables, used after they change
+    seen = [pieced.scan(chunk) for _ in range(3)]
+    assert pieced.demoted == {(b"status: ", True)}
+    expected = [(h.start, h.text) for h in whole.scan(chunk)]
+    assert len(expected) == 1
+    assert [(h.start, h.text) for h in pieced.scan_split(chunk, stale)[0]] == expected
+    assert all([(h.start, h.text) for h in hits] == expected for hits in seen)
+    assert [(h.start, h.text) for h in pieced.scan(chunk)] == expected
 
 
 def test_every_signature_example_is_found_by_its_own_probe() -> None:
