@@ -173,6 +173,8 @@ class _Tables:
         literal_index: dict[_LiteralKey, int] = {}
         self.by_literal: list[list[Probe]] = []
         self.is_piece: list[bool] = []
+        # Per literal index that is a piece: the whole literals of its probes, folded as scanned.
+        self.wholes: dict[int, list[_LiteralKey]] = {}
         self.demoted = demoted
         for probe in probes:
             if not probe.literal:
@@ -190,6 +192,7 @@ class _Tables:
             self.by_literal[literal_index[key]].append(probe)
             if scan != probe.literal:
                 self.is_piece[literal_index[key]] = True
+                self.wholes.setdefault(literal_index[key], []).append(_fold(probe.literal, probe.caseless))
         self.keys = list(literal_index)
         # Literals whose every probe is bare (no regex): their lines need no confirmation.
         self.bare_only = [all(p.regex is None for p in probes) for probes in self.by_literal]
@@ -284,7 +287,7 @@ class Scanner:
                 if others is None and bare_only[first]:
                     bare.append((start, end, by_literal[first]))
                 else:
-                    self._confirm(tables, hits, chunk, start, end, [first, *(others or ())])
+                    self._confirm(tables, hits, bare, chunk, start, end, [first, *(others or ())])
             start = rfind(b"\n", 0, pos) + 1
             end = find(b"\n", pos)
             if end == -1:
@@ -293,30 +296,42 @@ class Scanner:
         if others is None and bare_only[first]:
             bare.append((start, end, by_literal[first]))
         else:
-            self._confirm(tables, hits, chunk, start, end, [first, *(others or ())])
+            self._confirm(tables, hits, bare, chunk, start, end, [first, *(others or ())])
         tables.scanned += size
         if tables.missed > _MISSES_ALLOWED and tables is self._tables:
             self._demote(tables)
         return hits, bare
 
-    def _confirm(self, tables: _Tables, hits: list[LineHit], chunk: bytes, start: int, end: int,
-                 candidates: list[int]) -> None:
-        text = _decode(chunk[start:end])
+    def _confirm(self, tables: _Tables, hits: list[LineHit], bare: list[tuple[int, int, list[Probe]]],
+                 chunk: bytes, start: int, end: int, candidates: list[int]) -> None:
+        raw = chunk[start:end]
+        if tables.wholes and any(i in tables.wholes for i in candidates):
+            # A piece found without its whole literal stands for nothing: the line is handled as
+            # if the piece had not been looked for, so answers never depend on the pieces.
+            folded = raw.lower()
+            real = [i for i in candidates if i not in tables.wholes or any(
+                literal in (folded if caseless else raw) for literal, caseless in tables.wholes[i])]
+            if len(real) < len(candidates):
+                for index in candidates:
+                    if index not in real:
+                        tables.misses[index] += 1
+                        tables.missed += 1
+                if not real:
+                    return
+                if len(real) == 1 and tables.bare_only[real[0]]:
+                    bare.append((start, end, tables.by_literal[real[0]]))
+                    return
+                candidates = real
+        text = _decode(raw)
         matched: list[tuple[Probe, re.Match[str] | None]] = []
         for index in candidates:
-            confirmed = False
             for probe in tables.by_literal[index]:
                 if probe.regex is None:
                     matched.append((probe, None))
-                    confirmed = True
                     continue
                 m = probe.regex.search(text)
                 if m is not None:
                     matched.append((probe, m))
-                    confirmed = True
-            if not confirmed and tables.is_piece[index]:
-                tables.misses[index] += 1
-                tables.missed += 1
         if not matched:
             return
         if len(candidates) > 1:

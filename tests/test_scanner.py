@@ -53,13 +53,35 @@ def test_engines_agree_and_chunking_does_not_matter(lines: list[str], size: int)
     assert _lines(hyper, data, size) == reference
 
 
+def _split(scanner: Scanner, data: bytes, size: int) -> list[tuple[str, int, str, tuple[str, ...]]]:
+    """Confirmed lines and bare lines apart, with the probes in their order: what consumers see."""
+    out = []
+    offset = 0
+    for chunk in byte_chunks(io.BytesIO(data), size):
+        hits, bare = scanner.scan_split(chunk)
+        out += [("hit", offset + h.start, h.text, tuple(p.key for p, _ in h.matches)) for h in hits]
+        out += [("bare", offset + start, chunk[start:end].decode(errors="replace"), tuple(p.key for p in probes))
+                for start, end, probes in bare]
+        offset += len(chunk)
+    return out
+
+
+# Level lines that hold a piece of a literal without the literal: they must stay bare.
+LEVEL_LINES = st.sampled_from([f"2024-01-02T03:04:05Z WARNING ExtHandler {piece} x" for piece in
+                               sorted({p.piece for p in PIECED if p.piece})])
+
+
 @needs_hyperscan
-@given(lines=texts, size=st.integers(1, 400))
+@given(lines=st.lists(st.one_of(texts.map("\n".join), LEVEL_LINES), max_size=8), size=st.integers(1, 400))
 def test_scanning_for_pieces_finds_what_whole_literals_find(lines: list[str], size: int) -> None:
     data = ("\n".join(lines)).encode()
-    reference = _lines(Scanner(PROBES, "python"), data, 1 << 20)
-    assert _lines(Scanner(PIECED, "python"), data, size) == reference
-    assert _lines(Scanner(PIECED, "hyperscan"), data, size) == reference
+    # A bare probe (no regex), as triage's level words: its lines are counted, not confirmed.
+    bare = Probe("level\tWARNING", " WARNING ", None, caseless=False)
+    whole, pieced = [*PROBES, bare], [*PIECED, bare]
+    expected = _split(Scanner(whole, "python"), data, size)
+    assert _split(Scanner(pieced, "python"), data, size) == expected
+    assert _split(Scanner(pieced, "hyperscan"), data, size) == expected
+    assert _lines(Scanner(PIECED, "hyperscan"), data, size) == _lines(Scanner(PROBES, "python"), data, 1 << 20)
 
 
 def test_the_stored_pieces_are_used() -> None:
