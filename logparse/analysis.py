@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from logparse import formats
+from logparse import _chunkpool, formats
 from logparse.catalogue import Catalogue, load_catalogue
 from logparse.chunks import (
     DIGITS,
@@ -40,6 +40,9 @@ WHOLE_FILE_FORMATS = ("waagent_conf", "job_error")
 WHOLE_FILE_CAP = 8 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 MAX_TEMPLATES = 2000
+# With --jobs >= 2, chunks go to worker processes once a run has read this much: below it, a
+# fork and the round trips cost more than they save.
+POOL_AFTER = 8 << 20
 
 @dataclass
 class Options:
@@ -74,6 +77,7 @@ class _Run:
         self._shapes: dict[bytes, str] = {}
         self.state = StateFeed(catalogue, self.diagnosis, self.result)
         self._ext_states: dict[str, str] = {}
+        self._pool: _chunkpool.ChunkPool | None = None
 
     # -- members ------------------------------------------------------------------------
     def member(self, info: MemberInfo, stream: BinaryIO, *, given: bool = False) -> None:
@@ -151,13 +155,17 @@ class _Run:
     def _scan(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         number = 1
         chunks: Iterator[tuple[bytes, Newlines | None, list[int] | None]]
-        if self.options.jobs > 1:
+        results: Iterator[tuple[bytes, ChunkScan]]
+        if self.options.jobs > 1 and _chunkpool.available():
+            results = self._pooled(fmt, byte_chunks(stream))
+        elif self.options.jobs > 1:
             scanner = chunk_scanner(self.catalogue, fmt, self.options.engine)
             # The pure-Python engine holds the GIL: it gains nothing on the reader's thread.
             chunks = _prefetched(byte_chunks(stream), scanner.occurrences if scanner.engine == "hyperscan" else None)
+            results = self._chunk_results(fmt, chunks)
         else:
-            chunks = ((chunk, None, None) for chunk in byte_chunks(stream))
-        for chunk, scanned in self._chunk_results(fmt, chunks):
+            results = self._chunk_results(fmt, ((chunk, None, None) for chunk in byte_chunks(stream)))
+        for chunk, scanned in results:
             self.bytes += len(chunk)
             for line in scanned.lines:
                 self._apply(info.path, number + line.offset, line, fmt, chunk)
@@ -181,6 +189,31 @@ class _Run:
         for chunk, newlines, occurrences in chunks:
             yield chunk, scan_chunk(job, chunk, self.catalogue, newlines, occurrences)
 
+
+    def _pooled(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, ChunkScan]]:
+        """``(chunk, what it holds)`` in order: here until the run has read ``POOL_AFTER`` bytes (a
+        small input never pays for starting a worker), then by ``jobs - 1`` worker processes
+        while this process reads ahead and applies the results."""
+        job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
+        if self._pool is None:
+            seen = self.bytes
+            for chunk in chunks:
+                yield chunk, scan_chunk(job, chunk, self.catalogue)
+                seen += len(chunk)
+                if seen >= POOL_AFTER:
+                    break
+            else:
+                return
+            # Compile what the workers will use before they copy this process.
+            chunk_scanner(self.catalogue, fmt, self.options.engine)
+            self._pool = _chunkpool.ChunkPool(self.options.jobs - 1, self.catalogue)
+        yield from self._pool.scan(chunks, job, self.catalogue)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def _whole(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         data = stream.read(WHOLE_FILE_CAP + 1)
@@ -425,16 +458,19 @@ def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **opti
     cat = catalogue if catalogue is not None else load_catalogue()
     name = source if isinstance(source, str) else str(getattr(source, "name", "<stream>"))
     run = _Run(name, cat, opts)
-    if opts.error_text:
-        run.error_text(opts.error_text, "--error", "--error")
-    for path in opts.state_files:
-        run.state_file(path)
-    run.job_window()
-    with open_source(source, opts.limits) as bundle:
-        for item in bundle:
-            if isinstance(item, Skipped):
-                run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
-                continue
-            run.member(*item)
-        run.result.warnings.extend(bundle.warnings)
+    try:
+        if opts.error_text:
+            run.error_text(opts.error_text, "--error", "--error")
+        for path in opts.state_files:
+            run.state_file(path)
+        run.job_window()
+        with open_source(source, opts.limits) as bundle:
+            for item in bundle:
+                if isinstance(item, Skipped):
+                    run.result.files.append(FileReport(item.path, None, "skipped", item.reason))
+                    continue
+                run.member(*item)
+            run.result.warnings.extend(bundle.warnings)
+    finally:
+        run.close()
     return run.finish()

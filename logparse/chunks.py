@@ -164,6 +164,27 @@ class ChunkScan:
 
 DIGITS = b"0123456789"
 
+Packed = tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def pack(scanned: ChunkScan) -> Packed:
+    """A ``ChunkScan`` as plain tuples, cheap to pickle (for a worker process to send back).
+
+    Shapes keep their spans, not their chunk: the receiver has the chunk and reattaches it.
+    """
+    lines = [(ln.offset, ln.text, ln.probes, ln.stamp, ln.level, ln.start, ln.timed) for ln in scanned.lines]
+    shapes = [(key, sh.level, sh.count, sh.examples, sh.spans) for key, sh in scanned.shapes.items()]
+    return scanned.newlines, lines, shapes
+
+
+def unpack(packed: Packed, chunk: bytes) -> ChunkScan:
+    """The ``ChunkScan`` that ``pack`` flattened, its shapes reading their examples from ``chunk``."""
+    newlines, lines, shapes = packed
+    source = Newlines(chunk, numpy=False)
+    return ChunkScan([Line(*fields) for fields in lines],
+                     {key: Shape(level, count, examples, spans, source if spans else None)
+                      for key, level, count, examples, spans in shapes}, newlines)
+
 
 def scan_chunk(job: tuple[str, str, str, bool], chunk: bytes, catalogue: Catalogue | None = None,
                newlines: Newlines | None = None, occurrences: list[int] | None = None) -> ChunkScan:
@@ -242,9 +263,10 @@ class Newlines:
 
     __slots__ = ("_mask", "chunk")
 
-    def __init__(self, chunk: bytes) -> None:
+    def __init__(self, chunk: bytes, numpy: bool = True) -> None:
         self.chunk = chunk
-        np = _numpy_for(len(chunk)) if len(chunk) >= _NUMPY_MIN else None
+        # numpy=False: a few spans are counted at most (a shape's examples), a mask would cost more.
+        np = _numpy_for(len(chunk)) if numpy and len(chunk) >= _NUMPY_MIN else None
         self._mask = np.frombuffer(chunk, dtype=np.uint8) == 10 if np is not None else None
 
     def count(self, start: int, end: int) -> int:
