@@ -9,6 +9,8 @@ cluster) still write the same rows.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -104,6 +106,16 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
     """Open a batch database, creating the schema when ``create`` and the file is new.
 
@@ -160,13 +172,29 @@ class Store:
         self.conn.close()
 
     def begin_run(self, engine: str, jobs: int | None, inputs: int, options: dict[str, Any]) -> int:
+        """A new row in ``runs``; earlier runs of this host whose process is gone become ``interrupted``."""
         from logparse import __version__
 
+        # Who runs it, so that a later run can tell a killed run from one still going.
+        host = socket.gethostname()
+        owner = {"pid": os.getpid(), "host": host}
         with _transaction(self.conn):
+            self._interrupted(host)
             cursor = self.conn.execute(
                 "INSERT INTO runs (started_at, engine, jobs, inputs, options, logparse_version) VALUES (?,?,?,?,?,?)",
-                (now(), engine, jobs, inputs, json.dumps(options, sort_keys=True), __version__))
+                (now(), engine, jobs, inputs, json.dumps({**options, **owner}, sort_keys=True), __version__))
         return int(cursor.lastrowid or 0)
+
+    def _interrupted(self, host: str) -> None:
+        for run_id, text in self.conn.execute("SELECT id, options FROM runs WHERE status = 'running'").fetchall():
+            try:
+                owner = json.loads(text or "{}")
+            except ValueError:
+                continue
+            pid = owner.get("pid") if isinstance(owner, dict) else None
+            if owner.get("host") != host or not isinstance(pid, int) or _alive(pid):
+                continue  # another machine's run, or its process is still there (or a new one has its pid)
+            self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
         with _transaction(self.conn):

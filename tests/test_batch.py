@@ -262,6 +262,8 @@ def test_killed_batch_resumes_without_redoing(fleet: Path, tmp_path: Path) -> No
     assert set(finished) <= set(_rows(db, "SELECT digest, triaged_at FROM bundles"))
     assert _rows(db, "SELECT count(*) FROM bundles WHERE run_id=2") == [(30 - len(finished),)]
     assert _rows(db, "SELECT triaged + failed, status FROM runs WHERE id=2") == [(30 - len(finished), "complete")]
+    # The killed run's process is gone: the next run marked it.
+    assert _rows(db, "SELECT status, finished_at FROM runs WHERE id=1") == [("interrupted", None)]
     assert f"{len(finished)} already done" in rerun.stdout
 
 
