@@ -473,7 +473,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (as the program itself, exits with it)."""
+    code = _main(argv)
+    if argv is None:
+        # The program itself, not a caller in this process: nothing is left to clean up
+        # (spool files, worker processes and outputs are closed by now), and tearing down
+        # the interpreter frees every object one by one: ~50 ms after triaging 1 GB.
+        _flush_quietly()
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
