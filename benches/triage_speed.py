@@ -2,13 +2,15 @@
 
 Reports MB/s of uncompressed text for one core and for --jobs 2, peak memory, the pure-Python
 engine's rate on a smaller bundle, and whether every planted failure was found. The bundle is
-cached in benches/out/. Usage: python benches/triage_speed.py [SIZE_MB] [SEED]
+cached in benches/out/. Each command runs ROUNDS times (default 3), interleaved; best and median are
+printed. Usage: python benches/triage_speed.py [SIZE_MB] [SEED] [ROUNDS]
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,42 +88,48 @@ def run(cmd: list[str] | str, shell: bool = False) -> tuple[float, float, bytes]
 def main() -> None:
     size_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     path, manifest = bundle(size_mb, seed)
+    small, small_manifest = bundle(100, seed)
     text_mb = int(manifest["bytes"]) / 1e6  # type: ignore[call-overload]
-    rows: list[dict[str, object]] = []
+    small_mb = int(small_manifest["bytes"]) / 1e6  # type: ignore[call-overload]
 
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
         for _, sig in load_catalogue().signatures():
             fh.write(sig.literal + "\n")
         literals = fh.name
-    seconds, _, _ = run(f"zcat {path} | grep -c -i -F -f {literals}", shell=True)
-    rows.append({"what": "zcat | grep -c -i -F -f literals (baseline)", "seconds": seconds})
+    cli = [sys.executable, "-m", "logparse", "triage", str(path), "--json", "--quiet"]
+    names = ["zcat | grep -c -i -F -f literals (baseline)", "logparse triage --jobs 1", "logparse triage --jobs 2",
+             "logparse triage --engine python (100 MB)"]
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    found: set[str] = set()
+    # Rounds interleave the commands, so each round compares them under the same load (the machine is shared).
+    for _ in range(rounds):
+        seconds, _, _ = run(f"zcat {path} | grep -c -i -F -f {literals}", shell=True)
+        samples[names[0]].append((seconds, 0.0))
+        for jobs in (1, 2):
+            seconds, peak, out = run([*cli, "--jobs", str(jobs)])
+            found = {f["id"] for f in json.loads(out)["findings"] if f["confidence"] >= 0.5}
+            samples[names[jobs]].append((seconds, peak))
+        seconds, peak, _ = run([*cli[:4], str(small), "--json", "--quiet", "--engine", "python", "--jobs", "1"])
+        samples[names[3]].append((seconds, peak))
     os.unlink(literals)
 
-    cli = [sys.executable, "-m", "logparse", "triage", str(path), "--json", "--quiet"]
-    found: set[str] = set()
-    for jobs in (1, 2):
-        seconds, peak, out = run([*cli, "--jobs", str(jobs)])
-        result = json.loads(out)
-        found = {f["id"] for f in result["findings"] if f["confidence"] >= 0.5}
-        rows.append({"what": f"logparse triage --jobs {jobs}", "seconds": seconds, "peak_mb": round(peak, 1)})
-
-    small, small_manifest = bundle(100, seed)
-    seconds, peak, _ = run([*cli[:4], str(small), "--json", "--quiet", "--engine", "python", "--jobs", "1"])
-    small_mb = int(small_manifest["bytes"]) / 1e6  # type: ignore[call-overload]
-    rows.append({"what": "logparse triage --engine python (100 MB)", "seconds": seconds,
-                 "peak_mb": round(peak, 1), "mb": small_mb})
-
     planted = {p[0] for p in manifest["plants"]}  # type: ignore[union-attr,index]
-    print(f"bundle {path.name}: {text_mb:,.0f} MB of text, planted {sorted(planted)}")
-    print(f"{'what':48} {'seconds':>8} {'MB/s':>8} {'peak MB':>8}  (peak: PSS of all its processes)")
-    for row in rows:
-        mb = float(row.get("mb", text_mb))  # type: ignore[arg-type]
-        row["mb_per_s"] = round(mb / float(row["seconds"]), 1)  # type: ignore[arg-type]
-        print(f"{row['what']:48} {row['seconds']:>8.2f} {row['mb_per_s']:>8} {row.get('peak_mb', ''):>8}")
+    print(f"bundle {path.name}: {text_mb:,.0f} MB of text, planted {sorted(planted)}; {rounds} round(s)")
+    print(f"{'what':46} {'best s':>7} {'MB/s':>7} {'median':>7} {'MB/s':>7} {'peak MB':>8}  (peak: PSS, all processes)")
+    rows = []
+    for name in names:
+        mb = small_mb if "100 MB" in name else text_mb
+        times = sorted(t for t, _ in samples[name])
+        best, median = times[0], statistics.median(times)
+        peak = max(p for _, p in samples[name])
+        rows.append({"what": name, "seconds": [round(t, 3) for t, _ in samples[name]], "best_mb_per_s": round(mb / best, 1),
+                     "median_mb_per_s": round(mb / median, 1), "peak_mb": round(peak, 1)})
+        print(f"{name:46} {best:>7.2f} {mb / best:>7.1f} {median:>7.2f} {mb / median:>7.1f} {round(peak, 1) if peak else '':>8}")
     missing = planted - found
     print("every planted failure found" if not missing else f"MISSING: {sorted(missing)}")
-    (OUT / "triage_speed.json").write_text(json.dumps({"size_mb": size_mb, "rows": rows,
+    (OUT / "triage_speed.json").write_text(json.dumps({"size_mb": size_mb, "rounds": rounds, "rows": rows,
                                                        "missing": sorted(missing)}, indent=2))
 
 
