@@ -156,6 +156,48 @@ class Replay(RawReader):
         return read_some(self._rest, size)
 
 
+class Peekable(RawReader):
+    """A member as consumers read it: ``peek`` for detection, ``read(n)`` that fills ``n`` (as
+    ``BufferedReader`` does), and ``read1`` that hands over the layer below's bytes as they are.
+
+    ``BufferedReader.read1`` copies every block into a buffer of its own (``readinto``): one
+    pass over each member's bytes that the chunked scan does not need.
+    """
+
+    def __init__(self, inner: BinaryIO) -> None:
+        super().__init__()
+        self._inner = inner
+        self._head = b""
+
+    def peek(self, size: int = 1) -> bytes:
+        """At least ``size`` bytes ahead unless the member ends first; nothing is consumed."""
+        while len(self._head) < max(size, 1):
+            more = read_some(self._inner, max(size, 1) - len(self._head))
+            if not more:
+                break
+            self._head += more
+        return self._head
+
+    def _pull(self, size: int) -> bytes:
+        if self._head:
+            out, self._head = self._head[:size], self._head[size:]
+            return out
+        return read_some(self._inner, size)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
+        parts: list[bytes] = []
+        got = 0
+        while got < size:
+            data = self._pull(size - got)
+            if not data:
+                break
+            parts.append(data)
+            got += len(data)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 class Counting(RawReader):
     """Counts the bytes read through it: the compressed side of a ratio."""
 

@@ -22,7 +22,6 @@ Example::
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
@@ -235,7 +234,7 @@ class Bundle:
             budget=self._budget,
         )
         info = MemberInfo(path, size, truncated is not None, truncated, rotation_key(path), container)
-        return info, cast(BinaryIO, io.BufferedReader(guard, buffer_size=bs.CHUNK))
+        return info, cast(BinaryIO, bs.Peekable(cast(BinaryIO, guard)))
 
     # -- one stream: compressed, an archive, or a member --------------------------------
 
