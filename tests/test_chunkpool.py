@@ -8,6 +8,7 @@ import random
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -104,11 +105,24 @@ def test_a_chunk_too_big_for_a_slot_is_scanned_at_home(monkeypatch: pytest.Monke
     assert got == _expected(chunks)
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    bundle = tmp_path_factory.mktemp("pool") / "b.tar.gz"
+    return bundle, gen_bundle.write_tar_gz(bundle, 6, 7, gen_bundle.DEFAULT_PLANTS)
+
+
 @pytest.mark.slow
-def test_triage_with_workers_equals_triage_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bundle = tmp_path / "b.tar.gz"
-    manifest = gen_bundle.write_tar_gz(bundle, 6, 7, gen_bundle.DEFAULT_PLANTS)
-    one = analysis.triage(str(bundle), jobs=1).to_dict()
+@pytest.mark.parametrize("options", [
+    {},
+    {"engine": "python"},
+    # A time window: every level line comes back with its time, the heaviest result to send.
+    {"since": datetime(2000, 1, 1, tzinfo=UTC), "until": datetime(2100, 1, 1, tzinfo=UTC)},
+], ids=["default", "python-engine", "window"])
+def test_triage_with_workers_equals_triage_in_one_process(generated: tuple[Path, dict[str, object]],
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          options: dict[str, object]) -> None:
+    bundle, manifest = generated
+    one = analysis.triage(str(bundle), jobs=1, **options).to_dict()  # type: ignore[arg-type]
     monkeypatch.setattr(analysis, "POOL_AFTER", 1 << 20)
     started: list[object] = []
     real = _chunkpool.ChunkPool
@@ -118,7 +132,7 @@ def test_triage_with_workers_equals_triage_in_one_process(tmp_path: Path, monkey
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_chunkpool, "ChunkPool", spy)
-    two = analysis.triage(str(bundle), jobs=2).to_dict()
+    two = analysis.triage(str(bundle), jobs=2, **options).to_dict()  # type: ignore[arg-type]
     assert started, "the run should have started a worker"
     assert two == one
     assert {p[0] for p in manifest["plants"]} <= {f["id"] for f in two["findings"]}  # type: ignore[index,union-attr]
