@@ -9,13 +9,14 @@ level-line shapes, see ``chunks.pack``).
 
 Answers cannot differ from scanning in the parent: the worker runs the very same pure
 function, and any trouble with a worker (it died, a chunk too big for a slot, an exception)
-makes the parent scan that chunk itself. Only Linux-like systems with ``fork`` use it.
+makes the parent scan that chunk itself. Only Linux uses it (see ``available``).
 """
 
 from __future__ import annotations
 
 import mmap
 import os
+import sys
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -29,8 +30,9 @@ LOCAL_AHEAD = 2  # chunks this process may scan itself beyond the ring while the
 
 
 def available() -> bool:
-    """Whether worker processes can be used here (``fork`` exists)."""
-    return hasattr(os, "fork") and hasattr(os, "register_at_fork")
+    """Whether worker processes are used here: Linux, where ``fork`` is safe and cheap (macOS
+    system libraries are not fork-safe, Windows has no fork; both keep the read-ahead thread)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 class ChunkPool:
