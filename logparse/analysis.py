@@ -9,6 +9,7 @@ Sample::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from logparse.chunks import (
     Newlines,
     Shape,
     chunk_scanner,
+    expect_bytes,
     record_time,
     scan_chunk,
     template_of,
@@ -442,6 +444,21 @@ def _peek(stream: BinaryIO) -> bytes:
     raise LogparseError("internal: member streams must support peek()")
 
 
+_PACKED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\xfd7zXZ", b"BZh", b"PK\x03\x04")  # gzip, zstd, xz, bzip2, zip
+
+
+def text_estimate(path: str) -> int:
+    """A rough lower bound of the text in a file: its size, times 4 when it is compressed (logs
+    compress 8-20x), for choices that only pay off on large inputs."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        size = os.path.getsize(path)
+    except OSError:
+        return 0
+    return size * 4 if head.startswith(_PACKED) else size
+
+
 def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **options: Any) -> TriageResult:
     """Diagnose one bundle, directory, archive, log file or ``-`` (stdin).
 
@@ -458,6 +475,9 @@ def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **opti
     cat = catalogue if catalogue is not None else load_catalogue()
     name = source if isinstance(source, str) else str(getattr(source, "name", "<stream>"))
     run = _Run(name, cat, opts)
+    if isinstance(source, str) and source != "-" and os.path.isfile(source):
+        # Before any worker forks, so that they inherit numpy rather than import it each.
+        expect_bytes(text_estimate(source))
     try:
         if opts.error_text:
             run.error_text(opts.error_text, "--error", "--error")

@@ -296,6 +296,10 @@ def _new_pool(jobs: int, options: Mapping[str, Any], done: Collection[str]) -> P
 def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
                   jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
     """(input, result) as bundles finish, in this process (``jobs`` 1) or a pool of ``jobs`` workers."""
+    from logparse.chunks import expect_bytes
+
+    # Bundles are mostly compressed: four times their size is a low guess of their text.
+    expect_bytes(4 * sum(item.size for item in todo))
     if jobs <= 1 or len(todo) <= 1:
         return ((item, analyse_bundle(item.location, options, done)) for item in todo)
     pool = _new_pool(jobs, options, done)

@@ -289,6 +289,14 @@ def _numpy_for(size: int) -> Any:
     return _numpy()
 
 
+def expect_bytes(total: int) -> None:
+    """Tell the newline counter how much text is coming: past what its numpy import pays for
+    (~200 MB), numpy is imported now, so a process about to fork hands it to its workers
+    instead of each counting its first ``_NUMPY_AFTER`` bytes slowly and importing it again."""
+    if total >= 2 * _NUMPY_AFTER:
+        _numpy()
+
+
 def _numpy() -> Any:
     global _np
     if _np is None:
