@@ -77,6 +77,7 @@ class _Run:
         self.bytes = 0
         self._windowed = options.since is not None or options.until is not None
         self._shapes: dict[bytes, str] = {}
+        self._full: dict[bytes, Template] = {}  # shape -> its template, once that has all its examples
         self.state = StateFeed(catalogue, self.diagnosis, self.result)
         self._ext_states: dict[str, str] = {}
         self._pool: _chunkpool.ChunkPool | None = None
@@ -276,6 +277,10 @@ class _Run:
         self._shape(path, number, line.text.encode().translate(None, DIGITS), shape)
 
     def _shape(self, path: str, base: int, shape_key: bytes, shape: Shape) -> None:
+        full = self._full.get(shape_key)
+        if full is not None:  # the usual case after the first chunks: only the count moves
+            full.count += shape.count
+            return
         # Lines that differ only in digits share a template; mask each distinct shape once.
         text = self._shapes.get(shape_key)
         if text is None:
@@ -289,12 +294,12 @@ class _Run:
                 key = (shape.level, "<other templates>")
             template = self.templates.setdefault(key, Template(key[1], shape.level))
         template.count += shape.count
-        if len(template.examples) >= 3:
-            return  # the usual case after the first chunks: its examples are never worked out
-        for offset, example in shape.each_example():
+        for offset, example in shape.each_example() if len(template.examples) < 3 else ():
             template.examples.append(Evidence(path, base + offset, example[:2000]))
             if len(template.examples) >= 3:
                 break
+        if len(template.examples) >= 3 and len(self._full) < 50_000:
+            self._full[shape_key] = template
 
     def _fact(self, key: str, groups: dict[str, str], evidence: Evidence) -> None:
         timeline = self.result.timeline
