@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from logparse import _chunkpool, formats
+from logparse import _streams as bs
 from logparse.catalogue import Catalogue, load_catalogue
 from logparse.chunks import (
     DIGITS,
@@ -449,19 +450,17 @@ def _peek(stream: BinaryIO) -> bytes:
     raise LogparseError("internal: member streams must support peek()")
 
 
-_PACKED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\xfd7zXZ", b"BZh", b"PK\x03\x04")  # gzip, zstd, xz, bzip2, zip
-
-
 def text_estimate(path: str) -> int:
     """A rough lower bound of the text in a file: its size, times 4 when it is compressed (logs
     compress 8-20x), for choices that only pay off on large inputs."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(4)
+            head = fh.read(16)
         size = os.path.getsize(path)
     except OSError:
         return 0
-    return size * 4 if head.startswith(_PACKED) else size
+    packed = bs.compression_of(head) is not None or bs.archive_of(head) == "zip"
+    return size * 4 if packed else size
 
 
 def triage(source: str | BinaryIO, *, catalogue: Catalogue | None = None, **options: Any) -> TriageResult:
