@@ -254,6 +254,9 @@ def test_killed_batch_resumes_without_redoing(fleet: Path, tmp_path: Path) -> No
     assert not _rows(db, "SELECT digest FROM bundles b WHERE status='ok' AND NOT EXISTS "
                          "(SELECT 1 FROM files f WHERE f.digest=b.digest)")
     assert _rows(db, "SELECT status FROM runs") == [("running",)]
+    # The template index is dropped while a run writes and built when it ends.
+    index = "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='templates_template'"
+    assert _rows(db, index) == [(0,)]
 
     rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr
@@ -264,6 +267,7 @@ def test_killed_batch_resumes_without_redoing(fleet: Path, tmp_path: Path) -> No
     assert _rows(db, "SELECT triaged + failed, status FROM runs WHERE id=2") == [(30 - len(finished), "complete")]
     # The killed run's process is gone: the next run marked it.
     assert _rows(db, "SELECT status, finished_at FROM runs WHERE id=1") == [("interrupted", None)]
+    assert _rows(db, index) == [(1,)]
     assert f"{len(finished)} already done" in rerun.stdout
 
 
