@@ -139,8 +139,11 @@ def main() -> None:
         print(f"  speedup in this round: {ratios[-1]:.2f}x")
     rows = {jobs: statistics.median(values) for jobs, values in times.items()}
     speedup = statistics.median(ratios)
-    print(f"speedup --jobs 2 / --jobs 1: median {speedup:.2f}x over {rounds} round(s), "
-          f"range {min(ratios):.2f}-{max(ratios):.2f}x (aim >= 1.8)")
+    # Load only ever adds time: the best run of each is the closest to the undisturbed figure, as
+    # in timeit and benches/triage_speed.py; their ratio is printed next to the median of rounds.
+    best = min(times[1]) / min(times[2])
+    print(f"speedup --jobs 2 / --jobs 1: best times {best:.2f}x ({min(times[1]):.1f} s / {min(times[2]):.1f} s); "
+          f"median of rounds {speedup:.2f}x, range {min(ratios):.2f}-{max(ratios):.2f}x (aim >= 1.8)")
 
     tiny = tiny_fleet(count)
     one, _ = run_cli([str(next(tiny.iterdir()))], 1)
@@ -154,7 +157,7 @@ def main() -> None:
     result = {"bundles": count, "size_mb": size_mb, "text_mb": round(mb, 1),
               "seconds": {"jobs1": round(rows[1], 2), "jobs2": round(rows[2], 2)},
               "mb_per_s": {"jobs1": round(mb / rows[1], 1), "jobs2": round(mb / rows[2], 1)},
-              "speedup": round(speedup, 2), "speedups": [round(r, 2) for r in ratios], "tiny_startup_ms": round(one * 1000),
+              "speedup": round(speedup, 2), "speedups": [round(r, 2) for r in ratios], "speedup_of_best": round(best, 2), "tiny_startup_ms": round(one * 1000),
               "tiny_marginal_ms": round(marginal, 2), "tiny_all_in_ms": round(all_in, 2),
               "tiny_parts_ms": {k: round(v, 3) for k, v in split.items()}}
     (OUT / "batch_speed.json").write_text(json.dumps(result, indent=2) + "\n")
