@@ -6,6 +6,7 @@ or on any thread; ``logparse.analysis`` keeps line numbers, the diagnosis and th
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterator
@@ -150,7 +151,7 @@ class Shape:
         yield from self.examples
         if self.source is not None:
             for start, end in self.spans:
-                yield self.source.count(0, start), self.source.chunk[start:end].decode("utf-8", "backslashreplace")
+                yield self.source.before(start), self.source.chunk[start:end].decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -261,19 +262,33 @@ class Newlines:
     thread can make it), then each span is one ``count_nonzero`` over it, allocating nothing.
     """
 
-    __slots__ = ("_mask", "chunk")
+    __slots__ = ("_counts", "_mask", "_marks", "chunk")
 
     def __init__(self, chunk: bytes, numpy: bool = True) -> None:
         self.chunk = chunk
         # numpy=False: a few spans are counted at most (a shape's examples), a mask would cost more.
         np = _numpy_for(len(chunk)) if numpy and len(chunk) >= _NUMPY_MIN else None
         self._mask = np.frombuffer(chunk, dtype=np.uint8) == 10 if np is not None else None
+        self._marks: list[int] = [0]  # positions whose ``before`` is known, sorted
+        self._counts: list[int] = [0]
 
     def count(self, start: int, end: int) -> int:
         """Newlines in ``chunk[start:end]``."""
         if self._mask is None or end - start < _NUMPY_SPAN:
             return self.chunk.count(b"\n", start, end)
         return int(_np.count_nonzero(self._mask[start:end]))
+
+    def before(self, pos: int) -> int:
+        """Newlines in ``chunk[:pos]``, counted from the nearest position asked before: the
+        examples of many shapes each ask for their line number, and counting each from the
+        chunk's start cost a pass over half a chunk per example."""
+        at = bisect.bisect_right(self._marks, pos) - 1
+        if self._marks[at] == pos:
+            return self._counts[at]
+        total = self._counts[at] + self.count(self._marks[at], pos)
+        self._marks.insert(at + 1, pos)
+        self._counts.insert(at + 1, total)
+        return total
 
 
 _np: Any = None  # the numpy module once imported; False where it is not installed

@@ -51,6 +51,22 @@ def test_newline_counts_match_bytes_count(monkeypatch: pytest.MonkeyPatch, with_
     assert counter.count(0, len(data)) == data.count(b"\n")
 
 
+@pytest.mark.parametrize("with_numpy", [False, True])
+def test_line_numbers_asked_in_any_order_match_a_count_from_the_start(monkeypatch: pytest.MonkeyPatch,
+                                                                      with_numpy: bool) -> None:
+    if with_numpy:
+        pytest.importorskip("numpy")
+        monkeypatch.setattr(chunks, "_NUMPY_AFTER", 0)
+    else:
+        monkeypatch.setattr(chunks, "_np", False)
+    data = _chunk(300_000, 5)
+    counter = Newlines(data)
+    rnd = random.Random(6)
+    positions = [rnd.randrange(len(data) + 1) for _ in range(200)] + [0, len(data), 12_345, 12_345]
+    for pos in positions:
+        assert counter.before(pos) == data.count(b"\n", 0, pos), pos
+
+
 def _reference_chunks(data: bytes, size: int) -> list[bytes]:
     # The straightforward version byte_chunks must agree with: re-cut after every read.
     stream, carry, out = io.BytesIO(data), b"", []
