@@ -33,13 +33,18 @@ def _chunk(size: int, seed: int) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize("with_numpy", [False, True])
-def test_newline_counts_match_bytes_count(monkeypatch: pytest.MonkeyPatch, with_numpy: bool) -> None:
-    if with_numpy:
+@pytest.fixture(params=[False, True], ids=["bytes.count", "numpy"])
+def with_numpy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Newline counting with numpy from the first byte, or without numpy at all."""
+    if request.param:
         pytest.importorskip("numpy")
         monkeypatch.setattr(chunks, "_NUMPY_AFTER", 0)
     else:
         monkeypatch.setattr(chunks, "_np", False)
+    return bool(request.param)
+
+
+def test_newline_counts_match_bytes_count(with_numpy: bool) -> None:
     data = _chunk(300_000, 1)
     counter = Newlines(data)
     assert (counter._mask is not None) == with_numpy
@@ -51,14 +56,7 @@ def test_newline_counts_match_bytes_count(monkeypatch: pytest.MonkeyPatch, with_
     assert counter.count(0, len(data)) == data.count(b"\n")
 
 
-@pytest.mark.parametrize("with_numpy", [False, True])
-def test_line_numbers_asked_in_any_order_match_a_count_from_the_start(monkeypatch: pytest.MonkeyPatch,
-                                                                      with_numpy: bool) -> None:
-    if with_numpy:
-        pytest.importorskip("numpy")
-        monkeypatch.setattr(chunks, "_NUMPY_AFTER", 0)
-    else:
-        monkeypatch.setattr(chunks, "_np", False)
+def test_line_numbers_asked_in_any_order_match_a_count_from_the_start(with_numpy: bool) -> None:
     data = _chunk(300_000, 5)
     counter = Newlines(data)
     rnd = random.Random(6)
