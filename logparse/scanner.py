@@ -172,9 +172,7 @@ class _Tables:
     def __init__(self, probes: Sequence[Probe], engine: str, demoted: frozenset[_LiteralKey]) -> None:
         literal_index: dict[_LiteralKey, int] = {}
         self.by_literal: list[list[Probe]] = []
-        self.is_piece: list[bool] = []
-        # Per literal index that is a piece: the whole literals of its probes, folded as scanned.
-        self.wholes: dict[int, list[_LiteralKey]] = {}
+        pieced: set[int] = set()
         self.demoted = demoted
         for probe in probes:
             if not probe.literal:
@@ -188,11 +186,13 @@ class _Tables:
             if key not in literal_index:
                 literal_index[key] = len(self.by_literal)
                 self.by_literal.append([])
-                self.is_piece.append(False)
             self.by_literal[literal_index[key]].append(probe)
             if scan != probe.literal:
-                self.is_piece[literal_index[key]] = True
-                self.wholes.setdefault(literal_index[key], []).append(_fold(probe.literal, probe.caseless))
+                pieced.add(literal_index[key])
+        # Per literal index that is a piece of some probe's literal: the whole literals of all its
+        # probes, folded as scanned (a probe whose literal is the piece itself counts as found).
+        self.wholes: dict[int, list[_LiteralKey]] = {
+            i: [_fold(p.literal, p.caseless) for p in self.by_literal[i]] for i in sorted(pieced)}
         self.keys = list(literal_index)
         # Literals whose every probe is bare (no regex): their lines need no confirmation.
         self.bare_only = [all(p.regex is None for p in probes) for probes in self.by_literal]

@@ -156,3 +156,13 @@ def test_one_scanner_serves_several_threads() -> None:
     for thread in threads:
         thread.join()
     assert counts == [20_000] * 40
+
+
+@needs_hyperscan
+def test_a_piece_that_is_another_probes_whole_literal_still_finds_that_probe() -> None:
+    whole = Probe("whole", "failed t", re.compile("failed t", re.I))
+    pieced = Probe("pieced", "Failed to download artifacts", re.compile("Failed to download artifacts", re.I),
+                   piece="failed t")
+    scanner = Scanner([pieced, whole], "hyperscan")
+    hits = scanner.scan(b"x failed t y\nFailed to download artifacts\nFAILED T\n")
+    assert [[p.key for p, _ in h.matches] for h in hits] == [["whole"], ["pieced", "whole"], ["whole"]]
