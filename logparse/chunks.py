@@ -93,8 +93,8 @@ def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
         # Pasted text is matched by the fuzzy matcher already; its job_error signatures would
         # count the same line twice.
         if fmt in sig.formats or (fmt == TEXT and any(f != "job_error" for f in sig.formats)):
-            flags = re.IGNORECASE if "i" in sig.flags else 0
             caseless = "i" in sig.flags
+            flags = re.IGNORECASE if caseless else 0
             # The regex confirms every candidate, so the scan may look for a rarer piece of the literal.
             probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, LazyRegex(sig.pattern, flags),
                                 caseless=caseless, piece=piece_of(sig.literal, caseless)))
