@@ -125,7 +125,7 @@ def _is_tree(path: str) -> bool:
             if name in TREE_MARKERS:
                 return True
         elif not name.endswith(BUNDLE_SUFFIXES) or ".log" in name:  # an archive is no marker, a rotated log is
-            if formats.detect(name, []).by == "path":
+            if formats.detect_path(name) is not None:
                 return True
     return False
 

@@ -8,8 +8,8 @@ Sample::
 
 One function does the work of one bundle on any engine: ``analyse_bundle(location, options,
 done)`` hashes the bundle, returns at once if the hash is in ``done``, else triages it and
-returns a plain dict; it never raises. The local engine runs it in a process pool whose
-workers keep the catalogue and compiled scanners warm; the Dask engine submits the very same
+returns a plain dict; it never raises. The local engine runs it in forked worker processes
+that keep the catalogue and compiled scanners warm; the Dask engine submits the very same
 function to a cluster. Only the driver writes the database, one transaction per bundle.
 """
 
@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
 import signal
 import time
 from collections import Counter, deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -267,88 +266,153 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 # -- engines -----------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
+IN_FLIGHT = 2  # bundles handed to each worker at once: the next is waiting when one ends
 
 
-def _worker_init(options: Mapping[str, Any], done: Collection[str]) -> None:
-    # Ctrl-C reaches the whole process group: the driver stops the pool, workers must not print tracebacks.
+class _Worker:
+    """One forked worker process and the parent's end of its pipe; ``sent`` are its bundles, in order."""
+
+    def __init__(self, context: Any, options: Mapping[str, Any], done: Collection[str],
+                 others: list[Any]) -> None:
+        parent_end, child_end = context.Pipe()
+        # The child closes its copies of the parent's ends (its own and the other workers'):
+        # else a worker would not see its pipe close when the parent goes.
+        self.process = context.Process(target=_serve, args=(child_end, options, done, [*others, parent_end]),
+                                       daemon=True)
+        self.process.start()
+        child_end.close()
+        self.conn = parent_end
+        self.sent: deque[Input] = deque()
+
+    def send(self, item: Input) -> None:
+        """Hand over one bundle. Into a dead worker's pipe too: its end shows where results are
+        awaited, so a worker dead before or during a bundle is handled in one place."""
+        self.sent.append(item)
+        try:
+            self.conn.send_bytes(item.location.encode("utf-8", "surrogateescape"))
+        except OSError:
+            pass
+
+    def receive(self) -> dict[str, Any] | None:
+        """The result of the oldest bundle sent; None when the worker died (its pipe ended)."""
+        try:
+            data = self.conn.recv_bytes()
+        except (EOFError, OSError):
+            return None
+        result: dict[str, Any] = pickle.loads(data)  # noqa: S301 - our own forked child wrote it
+        return result
+
+    def stop(self, *, now: bool = False) -> None:
+        """End the process: at once (``now``, as on Ctrl-C), else after the bundle in hand."""
+        if now:
+            self.process.kill()
+        try:
+            self.conn.close()  # the worker reads the end of its pipe and leaves
+        except OSError:
+            pass
+        self.process.join(timeout=None if now else 30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _serve(conn: Any, options: Mapping[str, Any], done: Collection[str], parent_ends: list[Any]) -> None:
+    """A worker's loop: a bundle location in, its pickled ``analyse_bundle`` result out, until the pipe ends."""
+    # Ctrl-C reaches the whole process group: the driver stops the workers, they print no traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER["options"], _WORKER["done"] = options, done
-    _catalogue(tuple(options.get("catalogue") or ()))
-
-
-def _pool_task(location: str) -> dict[str, Any]:
-    return analyse_bundle(location, _WORKER["options"], _WORKER["done"])
-
-
-def _ready() -> bool:
-    return True
-
-
-def _new_pool(jobs: int, options: Mapping[str, Any], done: Collection[str]) -> ProcessPoolExecutor:
-    import multiprocessing
-
-    # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per task.
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_worker_init, initargs=(options, done))
+    try:
+        for end in parent_ends:
+            end.close()
+        _catalogue(tuple(options.get("catalogue") or ()))
+        while True:
+            try:
+                location = conn.recv_bytes().decode("utf-8", "surrogateescape")
+            except (EOFError, OSError):
+                break
+            result = analyse_bundle(location, options, done)
+            conn.send_bytes(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+    finally:
+        # No atexit handlers or buffered output of the parent's copy: leave at once.
+        os._exit(0)
 
 
 def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
                   jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
-    """(input, result) as bundles finish, in this process (``jobs`` 1) or a pool of ``jobs`` workers."""
+    """(input, result) as bundles finish, in this process (``jobs`` 1) or ``jobs`` worker processes."""
     from logparse.chunks import expect_bytes
 
     # Bundles are mostly compressed: four times their size is a low guess of their text.
     expect_bytes(4 * sum(item.size for item in todo))
     if jobs <= 1 or len(todo) <= 1:
         return ((item, analyse_bundle(item.location, options, done)) for item in todo)
-    pool = _new_pool(jobs, options, done)
-    # Fork every worker now, before the caller starts threads (a progress bar) that a fork would copy mid-lock.
-    pool.submit(_ready).result()
-    return _drain(pool, todo, options, done, jobs)
+    import multiprocessing
+
+    # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per bundle.
+    # Every worker is forked now, before the caller starts threads (a progress bar) that a fork would
+    # copy mid-lock.
+    context = multiprocessing.get_context("fork")
+    workers: list[_Worker] = []
+    for _ in range(min(jobs, len(todo))):
+        workers.append(_Worker(context, options, done, [w.conn for w in workers]))
+    return _drain(context, workers, todo, options, done)
 
 
-def _drain(pool: ProcessPoolExecutor, todo: Sequence[Input], options: Mapping[str, Any],
-           done: Collection[str], jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
+def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, Any],
+           done: Collection[str]) -> Iterator[tuple[Input, dict[str, Any]]]:
+    """Results as workers send them. The parent is one thread waiting on the workers' pipes: a
+    process pool's feeder and manager threads cost the parent more CPU than the database writes,
+    and on two cores that CPU comes out of the workers' share.
+
+    A worker that dies (killed, out of memory, a crash) takes no other bundle with it: the one it
+    was triaging is tried again alone in a new worker once the others are idle, and recorded as
+    failed if that worker dies too; the bundles queued behind it go back to the queue.
+    """
+    from multiprocessing.connection import wait as wait_any
+
     queue = deque(todo)
-    suspects: deque[Input] = deque()  # in flight when a worker died: rerun one by one to find the culprit
-    pending: dict[Future[dict[str, Any]], Input] = {}
-    alone = False
+    suspects: deque[Input] = deque()
+    alone: _Worker | None = None  # the worker retrying a suspect, with nothing else in flight anywhere
     try:
-        while queue or suspects or pending:
-            broken = False
-            if not pending:
-                alone = bool(suspects)
-            # A few bundles in flight per worker keep them busy with bounded memory; suspects go alone.
-            source, limit = (suspects, 1) if alone else (queue, 2 * jobs)
-            while source and len(pending) < limit:
-                item = source.popleft()
-                try:
-                    pending[pool.submit(_pool_task, item.location)] = item
-                except BrokenProcessPool:  # a worker died since the last look
-                    source.appendleft(item)
-                    broken = True
-                    break
-            finished = wait(pending, return_when=FIRST_COMPLETED)[0] if not broken else set()
-            for future in finished:
-                item = pending.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    broken = True
-                    if not alone:
-                        suspects.append(item)
-                        continue
-                    why = "the worker process died on this bundle (killed, out of memory or a crash)"
-                    result = _failure(item.location, f"path:{item.location}", why, time.perf_counter())
-                yield item, result
-            if broken:
-                suspects.extend(pending.values())
-                pending.clear()
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = _new_pool(jobs, options, done)
+        while True:
+            if alone is None and suspects and not any(w.sent for w in workers):
+                alone = workers[0]
+                alone.send(suspects[0])
+            if alone is None and not suspects:
+                for worker in workers:
+                    while queue and len(worker.sent) < IN_FLIGHT:
+                        worker.send(queue.popleft())
+            busy = [w for w in workers if w.sent]
+            if not busy:
+                return
+            for conn in wait_any([w.conn for w in busy]):
+                worker = next(w for w in busy if w.conn is conn)
+                result = worker.receive()
+                if result is not None:
+                    item = worker.sent.popleft()
+                    if worker is alone:
+                        suspects.popleft()
+                        alone = None
+                    yield item, result
+                    continue
+                # Dead: its current bundle is a suspect (or, when it was already alone, the culprit).
+                item = worker.sent.popleft()
+                queue.extendleft(reversed(worker.sent))
+                worker.sent.clear()
+                worker.stop()
+                workers[workers.index(worker)] = _Worker(context, options, done,
+                                                         [w.conn for w in workers if w is not worker])
+                if worker is not alone:
+                    suspects.append(item)
+                    continue
+                suspects.popleft()
+                alone = None
+                why = "the worker process died on this bundle (killed, out of memory or a crash)"
+                yield item, _failure(item.location, f"path:{item.location}", why, time.perf_counter())
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Left early (Ctrl-C, or the caller stopped reading): bundles in hand are not waited for.
+        now = bool(queue or suspects or any(w.sent for w in workers))
+        for worker in workers:
+            worker.stop(now=now)
 
 
 def dask_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],

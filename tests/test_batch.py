@@ -315,6 +315,60 @@ def test_a_dying_worker_costs_only_its_bundle(fleet: Path, tmp_path: Path, monke
     assert _rows(db, "SELECT count(*), sum(status='ok') FROM bundles") == [(8, 8)]
 
 
+def test_a_killed_worker_bundle_is_tried_again(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Killed from outside once (the OOM killer, an operator): the bundle is not to blame. Tried
+    # again alone, it is triaged; the bundle queued behind it in the dead worker is not lost either.
+    real = batch._triage
+    marker = tmp_path / "killed-once"
+
+    def killed_once(location: str, catalogue: Any, lang: str) -> Any:
+        if "gen-conf" in location and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(location, catalogue, lang)
+
+    monkeypatch.setattr(batch, "_triage", killed_once)
+    db = tmp_path / "k.sqlite"
+    report = batch.run_batch([f"{fleet}/generated"], db, jobs=2)
+    assert marker.exists()
+    assert (report.triaged, report.failed) == (8, 0)
+    assert _rows(db, "SELECT count(*), sum(status='ok') FROM bundles") == [(8, 8)]
+
+
+def test_interrupted_parallel_batch_stops_its_workers(fleet: Path, tmp_path: Path) -> None:
+    import multiprocessing
+
+    class Interrupting:
+        """Ctrl-C in the driver after the third bundle, noting the worker processes alive then."""
+
+        def __init__(self) -> None:
+            self.done = 0
+            self.workers: list[int] = []
+
+        def start(self, bundles: int, size: int) -> None:
+            pass
+
+        def advance(self, size: int) -> None:
+            self.done += 1
+            if self.done == 3:
+                self.workers = [p.pid for p in multiprocessing.active_children() if p.pid is not None]
+                raise KeyboardInterrupt
+
+    db = tmp_path / "i.sqlite"
+    progress = Interrupting()
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch([str(fleet)], db, jobs=2, progress=progress)
+    assert len(progress.workers) == 2
+    assert multiprocessing.active_children() == []
+    for pid in progress.workers:  # killed and reaped, not left running their bundles
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert _rows(db, "SELECT status, triaged FROM runs") == [("interrupted", 3)]
+    assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
+    again = batch.run_batch([str(fleet)], db, jobs=2)
+    assert (again.triaged + again.failed, again.skipped) == (FLEET_SIZE - 3, 3)
+
+
 def test_same_content_twice_is_one_bundle(fleet: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     copy.mkdir()

@@ -59,14 +59,22 @@ def all_formats() -> list[Format]:
     return [get(name) for name in REGISTRY]
 
 
-def detect(path: str, head: Sequence[str]) -> Detection:
-    """Path patterns first (a bundle's layout is reliable), then the best content score."""
+def detect_path(path: str) -> str | None:
+    """The format whose path patterns ``path`` matches, by name alone; None when none does."""
     # One module at a time, in registry order: a file found by its path never imports the
     # formats after it (start-up matters for small inputs).
     for name in REGISTRY:
         fmt = get(name)
         if fmt.match_path(path):
-            return Detection(path, fmt.name, 1.0, "path")
+            return fmt.name
+    return None
+
+
+def detect(path: str, head: Sequence[str]) -> Detection:
+    """Path patterns first (a bundle's layout is reliable), then the best content score."""
+    by_path = detect_path(path)
+    if by_path is not None:
+        return Detection(path, by_path, 1.0, "path")
     best: tuple[float, str | None] = (0.0, None)
     for fmt in all_formats():
         score = fmt.score(head)
