@@ -24,7 +24,7 @@ from typing import Any
 from logparse.catalogue import Catalogue
 from logparse.chunks import ChunkScan, pack, scan_chunk, unpack
 
-SLOT_BYTES = 4 << 20  # byte_chunks yields ~1 MiB (a carried long line can add more): bigger ones stay home
+SLOT_BYTES = 4 << 20  # pooled chunks are ~1 MiB (a carried long line can add more): bigger ones stay home
 SLOTS_PER_WORKER = 3
 LOCAL_AHEAD = 2  # chunks this process may scan itself beyond the ring while the workers are busy
 

@@ -34,7 +34,7 @@ from logparse.chunks import (
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
 from logparse.findings import Evidence, FileReport, Template, TriageResult
-from logparse.scanner import byte_chunks
+from logparse.scanner import POOL_CHUNK_BYTES, byte_chunks
 from logparse.sources import Limits, MemberInfo, Skipped, open_source
 from logparse.state.feed import StateFeed
 
@@ -79,6 +79,8 @@ class _Run:
         self._windowed = options.since is not None or options.until is not None
         self._shapes: dict[bytes, str] = {}
         self._full: dict[bytes, Template] = {}  # shape -> its template, once that has all its examples
+        # Example candidates of the chunk in hand, per template not yet full: (line, path, text), and its shapes.
+        self._pending: dict[tuple[str, str], tuple[Template, list[tuple[int, str, str]], list[bytes]]] = {}
         self.state = StateFeed(catalogue, self.diagnosis, self.result)
         self._ext_states: dict[str, str] = {}
         self._pool: _chunkpool.ChunkPool | None = None
@@ -161,7 +163,7 @@ class _Run:
         chunks: Iterator[tuple[bytes, Newlines | None, list[int] | None]]
         results: Iterator[tuple[bytes, ChunkScan]]
         if self.options.jobs > 1 and _chunkpool.available():
-            results = self._pooled(fmt, byte_chunks(stream))
+            results = self._pooled(fmt, byte_chunks(stream, POOL_CHUNK_BYTES))
         elif self.options.jobs > 1:
             scanner = chunk_scanner(self.catalogue, fmt, self.options.engine)
             # The pure-Python engine holds the GIL: it gains nothing on the reader's thread.
@@ -175,6 +177,7 @@ class _Run:
                 self._apply(info.path, number + line.offset, line, fmt, chunk)
             for shape_key, shape in scanned.shapes.items():
                 self._shape(info.path, number, shape_key, shape)
+            self._examples()
             number += scanned.newlines + (0 if chunk.endswith(b"\n") else 1)
             if self.options.progress is not None:
                 self.options.progress(len(chunk))
@@ -240,6 +243,7 @@ class _Run:
             self._apply(info.path, 1 + line.offset, line, TEXT, data)
         for shape_key, shape in scanned.shapes.items():
             self._shape(info.path, 1, shape_key, shape)
+        self._examples()
 
     # -- evidence -------------------------------------------------------------------------
     def _apply(self, path: str, number: int, line: Line, fmt: str, chunk: bytes) -> None:
@@ -295,12 +299,29 @@ class _Run:
                 key = (shape.level, "<other templates>")
             template = self.templates.setdefault(key, Template(key[1], shape.level))
         template.count += shape.count
-        for offset, example in shape.each_example() if len(template.examples) < 3 else ():
-            template.examples.append(Evidence(path, base + offset, example[:2000]))
+        if len(template.examples) >= 3:
+            if len(self._full) < 50_000:
+                self._full[shape_key] = template
+            return
+        # Candidates only: the chunk's lines reach here hits first, then shape by shape, so the
+        # template's first lines are known once the whole chunk is in (``_examples``).
+        _, candidates, keys = self._pending.setdefault(key, (template, [], []))
+        for _, (offset, example) in zip(range(3), shape.each_example(), strict=False):
+            candidates.append((base + offset, path, example[:2000]))
+        keys.append(shape_key)
+
+    def _examples(self) -> None:
+        """Give each template its first lines of this chunk, in line order, up to three examples in
+        all: the examples are a file's first lines of the template whatever the chunk size."""
+        for template, candidates, keys in self._pending.values():
+            candidates.sort(key=lambda candidate: candidate[0])
+            for number, path, text in candidates[: 3 - len(template.examples)]:
+                template.examples.append(Evidence(path, number, text))
             if len(template.examples) >= 3:
-                break
-        if len(template.examples) >= 3 and len(self._full) < 50_000:
-            self._full[shape_key] = template
+                for shape_key in keys:
+                    if len(self._full) < 50_000:
+                        self._full[shape_key] = template
+        self._pending.clear()
 
     def _fact(self, key: str, groups: dict[str, str], evidence: Evidence) -> None:
         timeline = self.result.timeline

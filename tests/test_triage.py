@@ -186,6 +186,25 @@ def test_bomb_truncation_bad_crc_random_and_empty(tmp_path: Path) -> None:
     assert b"Traceback" not in proc.stderr and proc.returncode in (0, 2)
 
 
+@pytest.mark.parametrize("size", [4 << 10, 64 << 10, 1 << 20])
+def test_chunk_size_changes_no_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    # Chunks are how the scan reads, not what it finds: template examples are a file's first lines
+    # of the template (two timestamp layouts make two shapes of one template), whatever the cut.
+    from benches.gen_waagent import generate
+    from logparse import analysis, scanner
+
+    lines = list(generate(20_000, seed=7))
+    (tmp_path / "var" / "log").mkdir(parents=True)
+    (tmp_path / "var" / "log" / "waagent.log").write_text("\n".join(lines) + "\n")
+    default = logparse.triage(str(tmp_path)).to_dict()
+    monkeypatch.setattr(analysis, "byte_chunks", lambda stream, _size=0: scanner.byte_chunks(stream, size))
+    cut = logparse.triage(str(tmp_path)).to_dict()
+    for key in ("findings", "unrecognized", "files", "timeline"):
+        assert cut[key] == default[key], key
+    layouts = {example["text"][4] for t in default["unrecognized"] for example in t["examples"]}
+    assert layouts >= {"/", "-"}, "the generated log mixes two timestamp layouts"
+
+
 def test_read_ahead_thread_gives_the_same_result(tmp_path: Path) -> None:
     from benches.gen_waagent import generate
 
