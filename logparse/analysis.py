@@ -170,7 +170,7 @@ class _Run:
             chunks = _prefetched(byte_chunks(stream), scanner.occurrences if scanner.engine == "hyperscan" else None)
             results = self._chunk_results(fmt, chunks)
         else:
-            results = self._chunk_results(fmt, ((chunk, None, None) for chunk in byte_chunks(stream)))
+            results = self._chunk_results(fmt, _bare(byte_chunks(stream)))
         for chunk, scanned in results:
             self.bytes += len(chunk)
             for line in scanned.lines:
@@ -181,6 +181,7 @@ class _Run:
             number += scanned.newlines + (0 if chunk.endswith(b"\n") else 1)
             if self.options.progress is not None:
                 self.options.progress(len(chunk))
+            del chunk, scanned  # before the next read (see byte_chunks)
         report.lines = number - 1
 
     def _chunk_results(self, fmt: str, chunks: Iterator[tuple[bytes, Newlines | None, list[int] | None]]
@@ -195,6 +196,7 @@ class _Run:
         job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
         for chunk, newlines, occurrences in chunks:
             yield chunk, scan_chunk(job, chunk, self.catalogue, newlines, occurrences)
+            del chunk, newlines, occurrences  # before the next read (see byte_chunks)
 
 
     def _pooled(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, ChunkScan]]:
@@ -406,6 +408,13 @@ class _Run:
 
 
 _DONE = object()
+
+
+def _bare(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, None, None]]:
+    """Chunks as ``_chunk_results`` takes them, with nothing worked out ahead."""
+    for chunk in chunks:
+        yield chunk, None, None
+        del chunk  # before the next read (see byte_chunks)
 
 
 def _prefetched(chunks: Iterator[bytes], occurrences: Callable[[bytes], list[int]] | None = None,

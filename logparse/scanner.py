@@ -379,6 +379,10 @@ def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
         else:
             chunk = block if cut == len(block) else block[:cut]
         carry = block[cut:]
+        # Dropped before the next read: freed buffers are reused while still in cache, instead of
+        # the next block and chunk landing on cold memory next to the old ones.
+        del block
         yield chunk
+        del chunk
     if carry:
         yield carry
