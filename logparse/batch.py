@@ -508,6 +508,7 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
         try:
             results = (local_results(todo, options, done, jobs) if engine == "local"
                        else dask_results(todo, options, done, scheduler))
+            store.start_checkpoints()  # a thread: started once the workers are forked
             if progress is not None:
                 progress.start(len(todo), sum(item.size for item in todo))
             try:

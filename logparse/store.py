@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,15 +167,58 @@ class _transaction:
         self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
+class _Checkpointer:
+    """A thread that copies committed WAL pages into the database file every ``interval`` seconds.
+
+    The WAL of a run (~40 MB for 200 bundles: each commit rewrites its partly filled pages) was
+    copied back when the store closed: 70 ms at the end of every run, most of it waiting on the
+    disk. Done as the run goes, the waiting overlaps the triage and the last copy is small.
+    """
+
+    def __init__(self, path: str, interval: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(path, interval), name="logparse-checkpoint",
+                                        daemon=True)
+        self._thread.start()
+
+    def _loop(self, path: str, interval: float) -> None:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            while not self._stop.wait(interval):
+                # PASSIVE: copies what no reader still needs, never waits for the writer.
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # the final checkpoint at close copies whatever is left
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class Store:
     """The writer side of a batch database (one process writes; readers may look at any time)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.conn = connect(path, create=True)
+        self._checkpointer: _Checkpointer | None = None
 
     def close(self) -> None:
+        self.stop_checkpoints()
         self.conn.close()
+
+    def start_checkpoints(self, interval: float = 0.5) -> None:
+        """Copy the WAL into the database file in the background while a run writes."""
+        if self._checkpointer is None:
+            self._checkpointer = _Checkpointer(self.path, interval)
+
+    def stop_checkpoints(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
 
     def begin_run(self, engine: str, jobs: int | None, inputs: int, options: dict[str, Any]) -> int:
         """A new row in ``runs``; earlier runs of this host whose process is gone become ``interrupted``."""
@@ -207,6 +251,7 @@ class Store:
             self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
+        self.stop_checkpoints()
         with _transaction(self.conn):
             self.conn.execute(_TEMPLATE_INDEX)
             self.conn.execute(

@@ -213,6 +213,32 @@ def test_store_has_schema_version_wal_and_indexes(fleet_db: Path) -> None:
     assert {"findings_id", "causes_id", "templates_template", "versions_name"} <= indexes
 
 
+def test_wal_is_copied_back_while_a_run_writes(tmp_path: Path) -> None:
+    db = tmp_path / "w.sqlite"
+    store = Store(db)
+    run_id = store.begin_run("local", 1, 400, {})
+    store.start_checkpoints(interval=0.01)
+    empty = db.stat().st_size
+    text = "x" * 2000
+    written = 0
+    # Commits go to the WAL; only a checkpoint grows the database file before it is closed, and
+    # 300 of these (~12 MB) stay below the automatic checkpoint of the writer itself (~40 MB).
+    while db.stat().st_size <= empty and written < 300:
+        store.write({"digest": f"d{written}", "location": f"b{written}", "status": "ok",
+                     "templates": [{"level": "ERROR", "template": f"{text} {written} {i}", "count": 1,
+                                    "example_path": None, "example_line": None, "example_text": text}
+                                   for i in range(20)]}, run_id)
+        written += 1
+        time.sleep(0.002)
+    assert db.stat().st_size > empty, "no checkpoint while the run wrote"
+    store.finish_run(run_id, "complete", {"triaged": written})
+    store.close()
+    assert not Path(f"{db}-wal").exists()  # the last close copied the rest and removed the WAL
+    assert _rows(db, "SELECT count(*) FROM bundles") == [(written,)]
+    assert _rows(db, "SELECT count(*) FROM templates") == [(20 * written,)]
+    assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
 # -- re-runs, resume, failures -------------------------------------------------------------------------
 def test_rerun_triages_nothing(fleet: Path, tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
