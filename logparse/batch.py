@@ -16,6 +16,7 @@ function to a cluster. Only the driver writes the database, one transaction per 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import re
@@ -158,6 +159,8 @@ def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
     """
     started = time.perf_counter()
     opts = dict(options or {})
+    if is_url(location):
+        return _analyse_remote(location, opts, done, started)
     try:
         digest = content_digest(location)
     except Exception as exc:  # noqa: BLE001 - an unreadable input is that bundle's error
@@ -172,6 +175,76 @@ def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
         return _compact(location, digest, result, started)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for this bundle, the batch goes on
         return _failure(location, digest, _describe(exc), started)
+
+
+def _analyse_remote(location: str, opts: Mapping[str, Any], done: Collection[str], started: float) -> dict[str, Any]:
+    """``analyse_bundle`` for a URL, in one read: the bytes are hashed as triage reads them.
+
+    A remote read is what costs (network, egress), not the triage: hashing first and reading
+    again to triage read every new bundle twice. A bundle whose digest turns out to be done
+    (a copy under a new URL; unchanged URLs are skipped by their etag before any read) costs a
+    triage that is thrown away.
+    """
+    import fsspec
+
+    digest = hashlib.sha256()
+    failure: Exception | None = None
+    result: TriageResult | None = None
+    try:
+        with fsspec.open(location, "rb") as raw:
+            stream = _Hashing(raw, digest)
+            try:
+                result = _triage_stream(stream, location, opts)
+            except Exception as exc:  # noqa: BLE001 - this bundle's error, once its digest is known
+                failure = exc
+            stream.drain()  # triage may stop early (size caps): the digest covers every byte
+    except Exception as exc:  # noqa: BLE001 - an unreadable input is that bundle's error
+        return _failure(location, f"path:{location}", f"cannot read: {_describe(exc)}", started)
+    hexdigest = digest.hexdigest()
+    if hexdigest in done:
+        return {"location": location, "digest": hexdigest, "status": "skipped"}
+    if failure is not None or result is None:
+        return _failure(location, hexdigest, _describe(failure or RuntimeError("no result")), started)
+    return _compact(location, hexdigest, result, started)
+
+
+class _Hashing(io.RawIOBase):
+    """A read-only stream that feeds every byte read through it to a hash."""
+
+    def __init__(self, raw: Any, digest: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._digest = digest
+        self.name = getattr(raw, "path", None) or getattr(raw, "name", None) or "<url>"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(memoryview(buffer)))
+        view = memoryview(buffer).cast("B")
+        view[: len(data)] = data
+        self._digest.update(data)
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        data: bytes = self._raw.read(-1 if size is None else size)
+        self._digest.update(data)
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size if size >= 0 else 1 << 20)
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+
+def _triage_stream(stream: Any, location: str, opts: Mapping[str, Any]) -> TriageResult:
+    from logparse.analysis import triage
+
+    catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
+    return triage(stream, catalogue=catalogue, lang=str(opts.get("lang") or "en"))
 
 
 _CATALOGUES: dict[tuple[str, ...], Catalogue] = {}
@@ -189,11 +262,6 @@ def _catalogue(extra: tuple[str, ...]) -> Catalogue:
 def _triage(location: str, catalogue: Catalogue, lang: str) -> TriageResult:
     from logparse.analysis import triage
 
-    if is_url(location):
-        import fsspec
-
-        with fsspec.open(location, "rb") as stream:
-            return triage(stream, catalogue=catalogue, lang=lang)
     return triage(location, catalogue=catalogue, lang=lang)
 
 

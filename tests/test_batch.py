@@ -464,6 +464,37 @@ def test_url_inputs_through_fsspec(fleet: Path, tmp_path: Path) -> None:
     assert found["gen-dhcp"] == {"dhcp-disabled"} and found["gen-healthy-1"] == set()
 
 
+def test_a_remote_bundle_is_read_once(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    fsspec = pytest.importorskip("fsspec", reason="fsspec is not installed (pip install 'logparse[dask]')")
+    fs = fsspec.filesystem("memory")
+    data = (fleet / "generated" / "gen-dhcp.tar.gz").read_bytes()
+    fs.pipe(f"/once-{tmp_path.name}/gen-dhcp.tar.gz", data)
+    log = b"2024-05-01T10:06:02.113009Z WARNING EnvHandler ExtHandler Dhcp client is not running.\n"
+    fs.pipe(f"/once-{tmp_path.name}/waagent.log", log)
+    opened: list[str] = []
+    real_open = fsspec.open
+
+    def counting_open(url: str, *args: Any, **kwargs: Any) -> Any:
+        opened.append(url)
+        return real_open(url, *args, **kwargs)
+
+    monkeypatch.setattr(fsspec, "open", counting_open)
+    url = f"memory://once-{tmp_path.name}/gen-dhcp.tar.gz"
+    result = batch.analyse_bundle(url)
+    assert opened == [url]  # hashed while triaged: one read, not a hash pass and a triage pass
+    assert result["status"] == "ok" and result["digest"] == hashlib.sha256(data).hexdigest()
+    assert {f["id"] for f in result["findings"]} >= {"dhcp-disabled"}
+    # The digest is known after the read: a copy of a done bundle under a new URL is skipped.
+    assert batch.analyse_bundle(url, done={result["digest"]})["status"] == "skipped"
+    # A plain log at a URL keeps its name, so its layout is known by its path.
+    plain = batch.analyse_bundle(f"memory://once-{tmp_path.name}/waagent.log")
+    assert plain["digest"] == hashlib.sha256(log).hexdigest()
+    assert [f["format"] for f in plain["files"]] == ["waagent"]
+    assert "dhcp-disabled" in {f["id"] for f in plain["findings"]}
+
+
 # -- the Dask engine --------------------------------------------------------------------------------------------
 def test_dask_local_cluster_gives_identical_results(fleet: Path, fleet_db: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed "
