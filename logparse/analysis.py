@@ -188,10 +188,10 @@ class _Run:
                        ) -> Iterator[tuple[bytes, ChunkScan]]:
         """``(chunk, what it holds)`` in order.
 
-        Parallelism is the read-ahead thread of ``_scan``: inflating releases the GIL, so it
-        overlaps with this thread's Hyperscan scan (which releases it too). Scanning chunks on
-        more threads was measured slower (the per-line Python work holds the GIL), and worker
-        processes lost more to copying chunks than they gained.
+        Where worker processes cannot be forked (``_pooled`` is the Linux path), parallelism is
+        the read-ahead thread of ``_scan``: inflating releases the GIL, so it overlaps with this
+        thread's Hyperscan scan (which releases it too). Scanning chunks on more threads was
+        measured slower: the per-line Python work holds the GIL.
         """
         job = (self.catalogue.digest, fmt, self.options.engine, self._windowed)
         for chunk, newlines, occurrences in chunks:
