@@ -446,8 +446,11 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
                 alone = workers[0]
                 alone.send(suspects[0])
             if alone is None and not suspects:
+                # Near the end, one bundle at a time: a second one queued behind a worker's current
+                # bundle would wait there while another worker runs out of work.
+                depth = IN_FLIGHT if len(queue) > IN_FLIGHT * len(workers) else 1
                 for worker in workers:
-                    while queue and len(worker.sent) < IN_FLIGHT:
+                    while queue and len(worker.sent) < depth:
                         worker.send(queue.popleft())
             busy = [w for w in workers if w.sent]
             if not busy:
