@@ -13,34 +13,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benches.triage_speed import bundle  # noqa: E402
-from logparse.findings import Evidence, FileReport, Finding, Template, Timeline, TriageResult  # noqa: E402
+from logparse.findings import TriageResult  # noqa: E402
 from logparse.render import FORMATS, RenderOptions, write_report  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 ROUNDS = 5
 BUDGET = 0.05
-
-
-def result_from_dict(data: dict[str, Any]) -> TriageResult:
-    """The TriageResult behind a ``to_dict()`` (the saved JSON)."""
-
-    def evidence(items: list[dict[str, Any]]) -> list[Evidence]:
-        return [Evidence(e["path"], e["line"], e["text"], e.get("timestamp"), e.get("source", "log")) for e in items]
-
-    findings = [Finding(f["id"], f["kind"], f["confidence"], f["title"], evidence(f["evidence"]),
-                        f["evidence_count"], f["remediation"], f["doc"], f["causes"], f["reasons"], f["severity"])
-                for f in data["findings"]]
-    files = [FileReport(f["path"], f["format"], f["status"], f["reason"], f["lines"], f["truncated"])
-             for f in data["files"]]
-    templates = [Template(t["template"], t["level"], t["count"], evidence(t["examples"])) for t in data["unrecognized"]]
-    timeline = data["timeline"]
-    return TriageResult(data["source"], findings, files, templates, data["warnings"], data["stats"],
-                        Timeline(timeline["events"], timeline["dropped_events"], timeline["buckets"]))
 
 
 def saved_result(size_mb: int, seed: int, fresh: bool) -> tuple[TriageResult, float]:
@@ -54,7 +36,7 @@ def saved_result(size_mb: int, seed: int, fresh: bool) -> tuple[TriageResult, fl
         seconds = time.perf_counter() - start
         saved.write_text(json.dumps({"triage_seconds": seconds, "result": result.to_dict()}, ensure_ascii=False))
     data = json.loads(saved.read_text())
-    return result_from_dict(data["result"]), float(data["triage_seconds"])
+    return TriageResult.from_dict(data["result"]), float(data["triage_seconds"])
 
 
 def main() -> None:

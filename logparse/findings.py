@@ -153,6 +153,34 @@ class TriageResult:
     def findings_at(self, threshold: float) -> list[Finding]:
         return [f for f in self.findings if f.confidence >= threshold]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TriageResult:
+        """The result behind a ``to_dict()`` (``logparse triage --json`` output, loaded), so a saved
+        triage renders again in any format; ``from_dict(d).to_dict() == d``. Fields added to the
+        contract later may be missing from older files: they take their defaults."""
+
+        def evidence(items: list[dict[str, Any]]) -> list[Evidence]:
+            return [Evidence(e["path"], e["line"], e["text"], e.get("timestamp"), e.get("source", "log"))
+                    for e in items]
+
+        findings = [Finding(f["id"], f["kind"], f["confidence"], f["title"], evidence(f.get("evidence", [])),
+                            f.get("evidence_count", 0), list(f.get("remediation", [])), f.get("doc", ""),
+                            list(f.get("causes", [])), list(f.get("reasons", [])), f.get("severity", "error"))
+                    for f in data.get("findings", [])]
+        files = [FileReport(f["path"], f.get("format"), f["status"], f.get("reason"), f.get("lines", 0),
+                            f.get("truncated", False)) for f in data.get("files", [])]
+        templates = [Template(t["template"], t["level"], t.get("count", 0), evidence(t.get("examples", [])))
+                     for t in data.get("unrecognized", [])]
+        timeline = data.get("timeline") or {}
+        events = list(timeline.get("events", []))
+        per_kind: dict[str, int] = {}
+        for event in events:  # so that events added later keep the same bounds
+            per_kind[event["kind"]] = per_kind.get(event["kind"], 0) + 1
+        return cls(data["source"], findings, files, templates, list(data.get("warnings", [])),
+                   dict(data.get("stats", {})),
+                   Timeline(events, timeline.get("dropped_events", 0),
+                            {k: dict(v) for k, v in (timeline.get("buckets") or {}).items()}, per_kind))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,

@@ -60,6 +60,35 @@ def test_golden(case: str, name: str, update_goldens: bool, monkeypatch: pytest.
     check_text(FIXTURES / "reports" / case / name, text, update_goldens)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_a_saved_result_renders_the_same(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # --json output loaded back (TriageResult.from_dict) is the same result: same dict, same reports.
+    for variable in ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(variable, raising=False)
+    import copy
+
+    result = copy.deepcopy(_triage(case))
+    saved = json.loads(json.dumps(result.to_dict()))
+    loaded = TriageResult.from_dict(saved)
+    assert loaded.to_dict() == saved
+    for finding in result.findings:  # the JSON carries confidences to 3 decimals: so does its report
+        finding.confidence = round(finding.confidence, 3)
+    for fmt in ("table", "markdown", "html", "csv"):
+        assert _render(loaded, fmt) == _render(result, fmt), fmt
+
+
+def test_an_older_saved_result_takes_defaults() -> None:
+    # A file written before severity, causes, reasons or the timeline existed still loads.
+    old = {"source": "vm1.tar.gz", "findings": [{"id": "UserErrorGuestAgentStatusUnavailable", "kind": "error",
+                                                 "confidence": 0.9, "title": "agent unavailable"}],
+           "files": [{"path": "var/log/waagent.log", "status": "analyzed"}]}
+    loaded = TriageResult.from_dict(old)
+    finding = loaded.findings[0]
+    assert (finding.severity, finding.causes, finding.evidence, finding.evidence_count) == ("error", [], [], 0)
+    assert loaded.files[0].format is None and loaded.timeline.to_dict()["events"] == []
+    assert "UserErrorGuestAgentStatusUnavailable" in _render(loaded, "markdown")
+
+
 def test_goldens_cover_every_format() -> None:
     assert {fmt for fmt, _ in GOLDENS.values()} == set(FORMATS)
 
