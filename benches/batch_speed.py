@@ -119,6 +119,24 @@ def run_cli(inputs: list[str], jobs: int) -> tuple[float, str, float]:
         return seconds, proc.stdout.strip(), span / max(count - 1, 1)
 
 
+_SPIN = ("import time\nstart = time.perf_counter()\nx = 0\nfor i in range(6_000_000):\n    x += i\n"
+         "print(time.perf_counter() - start)")
+
+
+def capacity() -> float:
+    """What two processes get done on this machine right now against one: the same pure-Python
+    loop alone, then twice at once (2 x alone / the slower of the pair). No memory traffic and no
+    coordination: the ceiling any two-process speedup meets in this moment (a shared or
+    hyperthreaded host gives less than 2)."""
+    def spin(count: int) -> list[float]:
+        procs = [subprocess.Popen([sys.executable, "-c", _SPIN], stdout=subprocess.PIPE, text=True)
+                 for _ in range(count)]
+        return [float(proc.communicate()[0]) for proc in procs]
+
+    alone = spin(1)[0]
+    return 2 * alone / max(spin(2))
+
+
 def parts(folder: Path) -> dict[str, float]:
     """Milliseconds per tiny bundle for each part, in this process (catalogue already warm)."""
     items, _ = batch.expand([str(folder)])
@@ -157,6 +175,7 @@ def main() -> None:
     # this shared machine; the median ratio is the figure, the spread says how much load moved it.
     ratios: list[float] = []
     flowing: list[float] = []
+    machine: list[float] = []
     times: dict[int, list[float]] = {1: [], 2: []}
     per_bundle: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(rounds):
@@ -168,7 +187,9 @@ def main() -> None:
                   f"(while flowing {1 / each:5.1f} bundles/s)  ({said})")
         ratios.append(times[1][-1] / times[2][-1])
         flowing.append(per_bundle[1][-1] / per_bundle[2][-1])
-        print(f"  speedup in this round: whole run {ratios[-1]:.2f}x, while bundles flow {flowing[-1]:.2f}x")
+        machine.append(capacity())
+        print(f"  speedup in this round: whole run {ratios[-1]:.2f}x, while bundles flow {flowing[-1]:.2f}x; "
+              f"the machine's two-process capacity right after: {machine[-1]:.2f}x")
     rows = {jobs: statistics.median(values) for jobs, values in times.items()}
     speedup = statistics.median(ratios)
     flow = statistics.median(flowing)
@@ -181,6 +202,8 @@ def main() -> None:
     # forking, the database's final checkpoint): that is the per-bundle overhead measured below.
     print(f"speedup of the rate while bundles flow (first to last stored bundle): median {flow:.2f}x, "
           f"range {min(flowing):.2f}-{max(flowing):.2f}x (aim >= 1.8)")
+    print(f"the machine's two-process capacity (pure-Python loop, x2 at once / alone): median "
+          f"{statistics.median(machine):.2f}x, range {min(machine):.2f}-{max(machine):.2f}x")
 
     tiny = tiny_fleet(count)
     one, _, _ = run_cli([str(next(tiny.iterdir()))], 1)
@@ -195,7 +218,8 @@ def main() -> None:
               "seconds": {"jobs1": round(rows[1], 2), "jobs2": round(rows[2], 2)},
               "mb_per_s": {"jobs1": round(mb / rows[1], 1), "jobs2": round(mb / rows[2], 1)},
               "speedup": round(speedup, 2), "speedups": [round(r, 2) for r in ratios], "speedup_of_best": round(best, 2),
-              "speedup_while_flowing": round(flow, 2), "speedups_while_flowing": [round(r, 2) for r in flowing], "tiny_startup_ms": round(one * 1000),
+              "speedup_while_flowing": round(flow, 2), "speedups_while_flowing": [round(r, 2) for r in flowing],
+              "machine_capacity": [round(r, 2) for r in machine], "tiny_startup_ms": round(one * 1000),
               "tiny_marginal_ms": round(marginal, 2), "tiny_all_in_ms": round(all_in, 2),
               "tiny_parts_ms": {k: round(v, 3) for k, v in split.items()}}
     (OUT / "batch_speed.json").write_text(json.dumps(result, indent=2) + "\n")
