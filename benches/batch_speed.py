@@ -219,7 +219,8 @@ def main() -> None:
               "mb_per_s": {"jobs1": round(mb / rows[1], 1), "jobs2": round(mb / rows[2], 1)},
               "speedup": round(speedup, 2), "speedups": [round(r, 2) for r in ratios], "speedup_of_best": round(best, 2),
               "speedup_while_flowing": round(flow, 2), "speedups_while_flowing": [round(r, 2) for r in flowing],
-              "machine_capacity": [round(r, 2) for r in machine], "tiny_startup_ms": round(one * 1000),
+              "machine_capacity": [round(r, 2) for r in machine],
+              "round_seconds": {f"jobs{j}": [round(t, 2) for t in v] for j, v in times.items()}, "tiny_startup_ms": round(one * 1000),
               "tiny_marginal_ms": round(marginal, 2), "tiny_all_in_ms": round(all_in, 2),
               "tiny_parts_ms": {k: round(v, 3) for k, v in split.items()}}
     (OUT / "batch_speed.json").write_text(json.dumps(result, indent=2) + "\n")
