@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from logparse import formats
 from logparse._console import make_console
+from logparse._cpus import usable_cpus
 from logparse.errors import LogparseError
 
 if TYPE_CHECKING:
@@ -193,8 +194,9 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence")
     t.add_argument("--min-confidence", type=float, default=0.5, help="findings shown (default 0.5)")
     t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
-    t.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="2 or more: inflate and read archives on a second thread while scanning (default: all cores)")
+    t.add_argument("--jobs", type=_positive_int, default=usable_cpus(),
+                   help="2 or more: past the first 8 MB, scan in N-1 worker processes while this one reads "
+                        "(default: the cores this process may use)")
     t.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     t.add_argument("--engine", choices=("auto", "hyperscan", "python"), default="auto",
                    help="literal scan engine (default: hyperscan when installed)")
@@ -407,8 +409,8 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="bundle, directory of bundles, glob, fsspec URL, or @FILE listing one input per line")
     b.add_argument("--db", default="results.sqlite", help="SQLite database to create or resume "
                                                           "(default results.sqlite)")
-    b.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="worker processes of the local engine (default: all cores)")
+    b.add_argument("--jobs", type=_positive_int, default=usable_cpus(),
+                   help="worker processes of the local engine (default: the cores this process may use)")
     b.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local process pool, or a Dask cluster (pip install 'logparse[dask]')")
     b.add_argument("--scheduler", metavar="ADDRESS",
