@@ -194,7 +194,7 @@ def _analyse_remote(location: str, opts: Mapping[str, Any], done: Collection[str
         with fsspec.open(location, "rb") as raw:
             stream = _Hashing(raw, digest)
             try:
-                result = _triage_stream(stream, location, opts)
+                result = _triage_stream(stream, opts)
             except Exception as exc:  # noqa: BLE001 - this bundle's error, once its digest is known
                 failure = exc
             stream.drain()  # triage may stop early (size caps): the digest covers every byte
@@ -221,8 +221,8 @@ class _Hashing(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(memoryview(buffer)))
         view = memoryview(buffer).cast("B")
+        data = self._raw.read(len(view))
         view[: len(data)] = data
         self._digest.update(data)
         return len(data)
@@ -240,7 +240,7 @@ class _Hashing(io.RawIOBase):
             pass
 
 
-def _triage_stream(stream: Any, location: str, opts: Mapping[str, Any]) -> TriageResult:
+def _triage_stream(stream: Any, opts: Mapping[str, Any]) -> TriageResult:
     from logparse.analysis import triage
 
     catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
