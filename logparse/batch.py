@@ -342,12 +342,16 @@ class _Worker:
 
     def __init__(self, context: Any, options: Mapping[str, Any], done: Collection[str],
                  others: list[Any]) -> None:
-        parent_end, child_end = context.Pipe()
-        # The child closes its copies of the parent's ends (its own and the other workers'):
-        # else a worker would not see its pipe close when the parent goes.
-        self.process = context.Process(target=_serve, args=(child_end, options, done, [*others, parent_end]),
-                                       daemon=True)
-        self.process.start()
+        try:
+            parent_end, child_end = context.Pipe()
+            # The child closes its copies of the parent's ends (its own and the other workers'):
+            # else a worker would not see its pipe close when the parent goes.
+            self.process = context.Process(target=_serve, args=(child_end, options, done, [*others, parent_end]),
+                                           daemon=True)
+            self.process.start()
+        except OSError as exc:  # out of processes, memory or file descriptors: say so, no traceback
+            raise LogparseError(f"cannot start a worker process ({exc.strerror or exc}); "
+                                "what is done is saved: run again, or with fewer --jobs") from exc
         child_end.close()
         self.conn = parent_end
         self.sent: deque[Input] = deque()

@@ -395,6 +395,22 @@ def test_interrupted_parallel_batch_stops_its_workers(fleet: Path, tmp_path: Pat
     assert (again.triaged + again.failed, again.skipped) == (FLEET_SIZE - 3, 3)
 
 
+def test_no_worker_process_is_a_clear_error(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import multiprocessing.context
+
+    def refuse(self: Any) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork's EAGAIN
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refuse)
+    db = tmp_path / "n.sqlite"
+    code = cli.main(["batch", f"{fleet}/generated", "--db", str(db), "--jobs", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot start a worker process" in err and "Traceback" not in err
+    assert err.count("\n") == 1
+    assert _rows(db, "SELECT status FROM runs") == [("interrupted",)]
+
+
 def test_same_content_twice_is_one_bundle(fleet: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     copy.mkdir()
