@@ -48,15 +48,20 @@ class ChunkPool:
         self._workers: list[tuple[Any, Any]] = []  # (process, connection)
         self._next = 0  # round robin
         self.broken = False
-        for _ in range(workers):
-            parent_end, child_end = context.Pipe()
-            # A forked child holds copies of the parent's ends (its own and earlier workers'):
-            # it closes them, else no worker would see its pipe end when the parent closes it.
-            others = [conn for _, conn in self._workers] + [parent_end]
-            process = context.Process(target=_serve, args=(child_end, self._ring, catalogue, others), daemon=True)
-            process.start()
-            child_end.close()
-            self._workers.append((process, parent_end))
+        try:
+            for _ in range(workers):
+                parent_end, child_end = context.Pipe()
+                # A forked child holds copies of the parent's ends (its own and earlier workers'):
+                # it closes them, else no worker would see its pipe end when the parent closes it.
+                others = [conn for _, conn in self._workers] + [parent_end]
+                process = context.Process(target=_serve, args=(child_end, self._ring, catalogue, others),
+                                          daemon=True)
+                process.start()
+                child_end.close()
+                self._workers.append((process, parent_end))
+        except OSError:  # fork or pipe refused: the workers started so far go, the caller scans alone
+            self.close()
+            raise
 
     def scan(self, chunks: Iterator[bytes], job: tuple[str, str, str, bool], catalogue: Catalogue
              ) -> Iterator[tuple[bytes, ChunkScan]]:

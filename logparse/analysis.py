@@ -198,7 +198,6 @@ class _Run:
             yield chunk, scan_chunk(job, chunk, self.catalogue, newlines, occurrences)
             del chunk, newlines, occurrences  # before the next read (see byte_chunks)
 
-
     def _pooled(self, fmt: str, chunks: Iterator[bytes]) -> Iterator[tuple[bytes, ChunkScan]]:
         """``(chunk, what it holds)`` in order: here until the run has read ``POOL_AFTER`` bytes (a
         small input never pays for starting a worker), then by ``jobs - 1`` worker processes
@@ -215,7 +214,15 @@ class _Run:
                 return
             # Compile what the workers will use before they copy this process.
             chunk_scanner(self.catalogue, fmt, self.options.engine)
-            self._pool = _chunkpool.ChunkPool(self.options.jobs - 1, self.catalogue)
+            try:
+                self._pool = _chunkpool.ChunkPool(self.options.jobs - 1, self.catalogue)
+            except OSError as exc:  # out of processes or memory: same answers from this process alone
+                self.options.jobs = 1
+                self.result.warnings.append(f"worker processes could not start ({exc.strerror or exc}): "
+                                            "scanned in one process")
+                for chunk in chunks:
+                    yield chunk, scan_chunk(job, chunk, self.catalogue)
+                return
         yield from self._pool.scan(chunks, job, self.catalogue)
 
     def close(self) -> None:

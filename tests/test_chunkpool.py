@@ -154,3 +154,30 @@ def test_workers_end_when_the_run_stops_midway(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(KeyboardInterrupt):
         analysis.triage(str(bundle), jobs=2, progress=progress)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_leave_the_scan_to_this_process(generated: tuple[Path, dict[str, object]],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing.context
+
+    bundle, _ = generated
+    one = analysis.triage(str(bundle), jobs=1).to_dict()
+    monkeypatch.setattr(analysis, "POOL_AFTER", 1 << 20)
+    real_start = multiprocessing.context.ForkProcess.start
+    calls: list[int] = []
+
+    def second_refused(self: multiprocessing.context.ForkProcess) -> None:
+        calls.append(1)
+        if len(calls) == 2:  # the first worker is up, the second is refused (fork's EAGAIN)
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        real_start(self)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", second_refused)
+    three = analysis.triage(str(bundle), jobs=3).to_dict()
+    assert len(calls) == 2
+    assert multiprocessing.active_children() == []  # the first worker was stopped again
+    warnings = three.pop("warnings")
+    assert warnings == one.pop("warnings") + [
+        "worker processes could not start (Resource temporarily unavailable): scanned in one process"]
+    assert three == one
