@@ -220,8 +220,7 @@ class _Run:
                 self.options.jobs = 1
                 self.result.warnings.append(f"worker processes could not start ({exc.strerror or exc}): "
                                             "scanned in one process")
-                for chunk in chunks:
-                    yield chunk, scan_chunk(job, chunk, self.catalogue)
+                yield from self._chunk_results(fmt, _bare(chunks))
                 return
         yield from self._pool.scan(chunks, job, self.catalogue)
 

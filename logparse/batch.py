@@ -26,7 +26,7 @@ from collections import Counter, deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from logparse._batch_inputs import Input, expand, is_url
 from logparse._console import make_console
@@ -194,7 +194,8 @@ def _analyse_remote(location: str, opts: Mapping[str, Any], done: Collection[str
         with fsspec.open(location, "rb") as raw:
             stream = _Hashing(raw, digest)
             try:
-                result = _triage_stream(stream, opts)
+                catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
+                result = _triage(cast(BinaryIO, stream), catalogue, str(opts.get("lang") or "en"))
             except Exception as exc:  # noqa: BLE001 - this bundle's error, once its digest is known
                 failure = exc
             stream.drain()  # triage may stop early (size caps): the digest covers every byte
@@ -240,13 +241,6 @@ class _Hashing(io.RawIOBase):
             pass
 
 
-def _triage_stream(stream: Any, opts: Mapping[str, Any]) -> TriageResult:
-    from logparse.analysis import triage
-
-    catalogue = _catalogue(tuple(opts.get("catalogue") or ()))
-    return triage(stream, catalogue=catalogue, lang=str(opts.get("lang") or "en"))
-
-
 _CATALOGUES: dict[tuple[str, ...], Catalogue] = {}
 
 
@@ -259,10 +253,11 @@ def _catalogue(extra: tuple[str, ...]) -> Catalogue:
     return _CATALOGUES[extra]
 
 
-def _triage(location: str, catalogue: Catalogue, lang: str) -> TriageResult:
+def _triage(source: str | BinaryIO, catalogue: Catalogue, lang: str) -> TriageResult:
+    """Triage a local path, or the stream of a remote bundle."""
     from logparse.analysis import triage
 
-    return triage(location, catalogue=catalogue, lang=lang)
+    return triage(source, catalogue=catalogue, lang=lang)
 
 
 def _describe(exc: BaseException) -> str:

@@ -161,7 +161,7 @@ def _fail_level(text: str) -> str:
     raise argparse.ArgumentTypeError(f"{text!r}: use error, warning, any or a confidence such as 0.7")
 
 
-def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) -> None:
     from logparse.sources import Limits
 
     defaults = Limits()
@@ -194,7 +194,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence")
     t.add_argument("--min-confidence", type=float, default=0.5, help="findings shown (default 0.5)")
     t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
-    t.add_argument("--jobs", type=_positive_int, default=usable_cpus(),
+    t.add_argument("--jobs", type=_positive_int, default=cores,
                    help="2 or more: past the first 8 MB, scan in N-1 worker processes while this one reads "
                         "(default: the cores this process may use)")
     t.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
@@ -392,7 +392,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_batch_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) -> None:
     raw = argparse.RawDescriptionHelpFormatter
     b = sub.add_parser(
         "batch", help="triage many bundles into a SQLite database, each once (by content hash); resumable",
@@ -409,7 +409,7 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
                    help="bundle, directory of bundles, glob, fsspec URL, or @FILE listing one input per line")
     b.add_argument("--db", default="results.sqlite", help="SQLite database to create or resume "
                                                           "(default results.sqlite)")
-    b.add_argument("--jobs", type=_positive_int, default=usable_cpus(),
+    b.add_argument("--jobs", type=_positive_int, default=cores,
                    help="worker processes of the local engine (default: the cores this process may use)")
     b.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local process pool, or a Dask cluster (pip install 'logparse[dask]')")
@@ -467,10 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("files", nargs="+", help="files to detect")
     d.set_defaults(func=_cmd_detect)
-    _add_triage_command(sub)
+    cores = usable_cpus()  # the --jobs default of triage and batch
+    _add_triage_command(sub, cores)
     _add_catalogue_commands(sub)
     _add_match_command(sub)
-    _add_batch_commands(sub)
+    _add_batch_commands(sub, cores)
     return parser
 
 
