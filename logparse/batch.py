@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import pickle
 import re
@@ -350,10 +351,13 @@ class _Worker:
         child_end.close()
         self.conn = parent_end
         self.sent: deque[Input] = deque()
+        self.since = 0.0  # when the worker started on its oldest bundle in hand
 
     def send(self, item: Input) -> None:
         """Hand over one bundle. Into a dead worker's pipe too: its end shows where results are
         awaited, so a worker dead before or during a bundle is handled in one place."""
+        if not self.sent:
+            self.since = time.monotonic()
         self.sent.append(item)
         try:
             self.conn.send_bytes(item.location.encode("utf-8", "surrogateescape"))
@@ -367,6 +371,7 @@ class _Worker:
         except (EOFError, OSError):
             return None
         result: dict[str, Any] = pickle.loads(data)  # noqa: S301 - our own forked child wrote it
+        self.since = time.monotonic()  # the next bundle in hand starts now
         return result
 
     def stop(self, *, now: bool = False) -> None:
@@ -404,13 +409,18 @@ def _serve(conn: Any, options: Mapping[str, Any], done: Collection[str], parent_
 
 
 def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
-                  jobs: int) -> Iterator[tuple[Input, dict[str, Any]]]:
-    """(input, result) as bundles finish, in this process (``jobs`` 1) or ``jobs`` worker processes."""
+                  jobs: int, timeout: float | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
+    """(input, result) as bundles finish, in this process (``jobs`` 1) or ``jobs`` worker processes.
+
+    With a ``timeout`` (seconds per bundle) bundles always run in worker processes, one process
+    at least, so that a bundle that takes too long can be stopped.
+    """
     from logparse.chunks import expect_bytes
 
     # Bundles are mostly compressed: four times their size is a low guess of their text.
     expect_bytes(4 * sum(item.size for item in todo))
-    if jobs <= 1 or len(todo) <= 1:
+    # No fork (Windows): one process. A timeout needs a process to stop, even for one bundle.
+    if not hasattr(os, "fork") or (timeout is None and (jobs <= 1 or len(todo) <= 1)):
         return ((item, analyse_bundle(item.location, options, done)) for item in todo)
     import multiprocessing
 
@@ -419,20 +429,21 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
     # copy mid-lock.
     context = multiprocessing.get_context("fork")
     workers: list[_Worker] = []
-    for _ in range(min(jobs, len(todo))):
+    for _ in range(max(1, min(jobs, len(todo)))):
         workers.append(_Worker(context, options, done, [w.conn for w in workers]))
-    return _drain(context, workers, todo, options, done)
+    return _drain(context, workers, todo, options, done, timeout)
 
 
 def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, Any],
-           done: Collection[str]) -> Iterator[tuple[Input, dict[str, Any]]]:
+           done: Collection[str], timeout: float | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
     """Results as workers send them. The parent is one thread waiting on the workers' pipes: a
     process pool's feeder and manager threads cost the parent more CPU than the database writes,
     and on two cores that CPU comes out of the workers' share.
 
     A worker that dies (killed, out of memory, a crash) takes no other bundle with it: the one it
     was triaging is tried again alone in a new worker once the others are idle, and recorded as
-    failed if that worker dies too; the bundles queued behind it go back to the queue.
+    failed if that worker dies too; the bundles queued behind it go back to the queue. A bundle
+    still in hand after ``timeout`` seconds is recorded as failed and its worker replaced.
     """
     from multiprocessing.connection import wait as wait_any
 
@@ -454,7 +465,8 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
             busy = [w for w in workers if w.sent]
             if not busy:
                 return
-            for conn in wait_any([w.conn for w in busy]):
+            wait = None if timeout is None else max(0.0, min(w.since for w in busy) + timeout - time.monotonic())
+            for conn in wait_any([w.conn for w in busy], wait):
                 worker = next(w for w in busy if w.conn is conn)
                 result = worker.receive()
                 if result is not None:
@@ -465,12 +477,7 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
                     yield item, result
                     continue
                 # Dead: its current bundle is a suspect (or, when it was already alone, the culprit).
-                item = worker.sent.popleft()
-                queue.extendleft(reversed(worker.sent))
-                worker.sent.clear()
-                worker.stop()
-                workers[workers.index(worker)] = _Worker(context, options, done,
-                                                         [w.conn for w in workers if w is not worker])
+                item = _replace(context, options, done, workers, worker, queue)
                 if worker is not alone:
                     suspects.append(item)
                     continue
@@ -478,11 +485,32 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
                 alone = None
                 why = "the worker process died on this bundle (killed, out of memory or a crash)"
                 yield item, _failure(item.location, f"path:{item.location}", why, time.perf_counter())
+            now = time.monotonic()
+            for worker in [w for w in workers if w.sent and timeout is not None and now - w.since > timeout]:
+                # Too long: not retried (it would take as long again); --retry-errors tries it later.
+                item = _replace(context, options, done, workers, worker, queue, now=True)
+                if worker is alone:
+                    suspects.popleft()
+                    alone = None
+                why = f"triage took longer than --timeout {timeout:g} s; its worker process was stopped"
+                yield item, _failure(item.location, f"path:{item.location}", why, time.perf_counter())
     finally:
         # Left early (Ctrl-C, or the caller stopped reading): bundles in hand are not waited for.
         now = bool(queue or suspects or any(w.sent for w in workers))
         for worker in workers:
             worker.stop(now=now)
+
+
+def _replace(context: Any, options: Mapping[str, Any], done: Collection[str], workers: list[_Worker],
+             worker: _Worker, queue: deque[Input], *, now: bool = False) -> Input:
+    """Stop ``worker`` (at once when ``now``), put a new one in its place and the bundles queued
+    behind its current one back in front of the queue; returns its current bundle."""
+    item = worker.sent.popleft()
+    queue.extendleft(reversed(worker.sent))
+    worker.sent.clear()
+    worker.stop(now=now)
+    workers[workers.index(worker)] = _Worker(context, options, done, [w.conn for w in workers if w is not worker])
+    return item
 
 
 def dask_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
@@ -535,7 +563,8 @@ def _dask_drain(client: Any, own: bool, as_completed: Any, todo: Sequence[Input]
 # -- the driver ----------------------------------------------------------------------------------
 def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: str = "local",
               scheduler: Any = None, lang: str = "en", catalogue: Sequence[str] = (),
-              retry_errors: bool = False, progress: Progress | None = None) -> BatchReport:
+              retry_errors: bool = False, progress: Progress | None = None,
+              timeout: float | None = None) -> BatchReport:
     """Triage every bundle named by ``inputs`` that the database does not hold yet.
 
     Args:
@@ -544,6 +573,8 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
         jobs: worker processes of the local engine.
         engine: ``local`` or ``dask`` (then ``scheduler`` is required).
         retry_errors: triage again bundles that failed before.
+        timeout: seconds one bundle may take on the local engine; a slower one is recorded as
+            failed and its worker process replaced (None: no limit).
 
     Raises:
         SourceError: the inputs name no bundle at all.
@@ -559,6 +590,10 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
                           (f" ({'; '.join(warnings[:3])})" if warnings else ""))
     options = {"lang": lang, "catalogue": [os.path.abspath(p) for p in catalogue]}
     options["catalogue_digest"] = _catalogue(tuple(options["catalogue"])).digest  # fails early when invalid
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):  # NaN fails both
+        raise LogparseError(f"--timeout must be a positive number of seconds, not {timeout:g}")
+    if timeout is not None and engine != "local":
+        warnings.append("--timeout applies to the local engine only: the dask engine runs without it")
     report = BatchReport(str(db), len(found), warnings=warnings)
     store = Store(db)
     try:
@@ -576,7 +611,7 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
                                  {**options, "retry_errors": retry_errors})
         status = "interrupted"
         try:
-            results = (local_results(todo, options, done, jobs) if engine == "local"
+            results = (local_results(todo, options, done, jobs, timeout) if engine == "local"
                        else dask_results(todo, options, done, scheduler))
             store.start_checkpoints()  # a thread: started once the workers are forked
             if progress is not None:

@@ -369,7 +369,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     try:
         report = run_batch(args.inputs, args.db, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
                            lang=args.lang, catalogue=args.catalogue, retry_errors=args.retry_errors,
-                           progress=progress)
+                           progress=progress, timeout=args.timeout)
     finally:
         if progress is not None:
             progress.stop()
@@ -416,6 +416,9 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (tcp://host:8786) or scheduler file (*.json)")
     b.add_argument("--retry-errors", action="store_true", help="triage again the bundles that failed before")
+    b.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop a bundle that takes longer and record it as failed (local engine; bundles then "
+                        "always run in worker processes, even with --jobs 1)")
     b.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     add_catalogue_options(b)
     b.set_defaults(func=_cmd_batch)

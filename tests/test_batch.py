@@ -411,6 +411,36 @@ def test_no_worker_process_is_a_clear_error(fleet: Path, tmp_path: Path, monkeyp
     assert _rows(db, "SELECT status FROM runs") == [("interrupted",)]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_bundle_over_the_timeout_is_stopped_and_recorded(fleet: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    real = batch._triage
+
+    def hangs(location: Any, catalogue: Any, lang: str) -> Any:
+        if "gen-conf" in str(location):
+            time.sleep(600)  # as a bundle that never ends would
+        return real(location, catalogue, lang)
+
+    monkeypatch.setattr(batch, "_triage", hangs)  # forked workers inherit the patch
+    db = tmp_path / "t.sqlite"
+    started = time.monotonic()
+    report = batch.run_batch([f"{fleet}/generated"], db, jobs=jobs, timeout=2)
+    assert time.monotonic() - started < 300  # the hung bundle did not hold the batch
+    assert (report.triaged, report.failed) == (7, 1)
+    [(location, error, digest)] = _rows(db, "SELECT location, error, digest FROM bundles WHERE status='error'")
+    assert location.endswith("gen-conf.tar.gz") and "longer than --timeout 2 s" in error
+    assert digest == f"path:{location}"  # not known by content: the next run tries it again
+    import multiprocessing
+
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
+def test_timeout_must_be_a_positive_number(fleet: Path, tmp_path: Path, value: float) -> None:
+    with pytest.raises(LogparseError, match="--timeout must be a positive number"):
+        batch.run_batch([f"{fleet}/generated"], tmp_path / "x.sqlite", timeout=value)
+
+
 def test_same_content_twice_is_one_bundle(fleet: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     copy.mkdir()
