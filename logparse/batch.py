@@ -594,6 +594,8 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
         raise LogparseError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     if timeout is not None and engine != "local":
         warnings.append("--timeout applies to the local engine only: the dask engine runs without it")
+    elif timeout is not None and not hasattr(os, "fork"):
+        warnings.append("--timeout needs worker processes (fork), which this platform lacks: it is not applied")
     report = BatchReport(str(db), len(found), warnings=warnings)
     store = Store(db)
     try:
