@@ -435,6 +435,25 @@ def test_a_bundle_over_the_timeout_is_stopped_and_recorded(fleet: Path, tmp_path
     assert multiprocessing.active_children() == []
 
 
+def test_without_fork_the_local_engine_runs_in_one_process(fleet: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    monkeypatch.delattr(os, "fork")  # as on Windows
+    seen: list[int] = []
+
+    class Watch:
+        def start(self, bundles: int, size: int) -> None:
+            pass
+
+        def advance(self, size: int) -> None:
+            seen.append(len(multiprocessing.active_children()))
+
+    report = batch.run_batch([f"{fleet}/generated"], tmp_path / "w.sqlite", jobs=2, timeout=5, progress=Watch())
+    assert (report.triaged, report.failed) == (8, 0) and set(seen) == {0}
+    assert any("--timeout needs worker processes" in w for w in report.warnings)
+
+
 @pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
 def test_timeout_must_be_a_positive_number(fleet: Path, tmp_path: Path, value: float) -> None:
     with pytest.raises(LogparseError, match="--timeout must be a positive number"):
