@@ -60,7 +60,7 @@ def fleet(count: int, size_mb: int) -> tuple[Path, int]:
         for seed in range(1, count + 1):
             path = folder / f"vm-{seed:04d}.tar.gz"
             manifest = path.with_suffix(".json")
-            if not path.exists() or not manifest.exists():
+            if not path.exists() or not gen_bundle.is_current(manifest):
                 plants = tuple(random.Random(seed).sample(gen_bundle.DEFAULT_PLANTS, 1 + seed % 4))
                 gen_bundle.write_tar_gz(path, size_mb, seed, plants)
             total += int(json.loads(manifest.read_text())["bytes"])

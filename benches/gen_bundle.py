@@ -10,6 +10,7 @@ Usage: python benches/gen_bundle.py OUT.tar.gz SIZE_MB [SEED] [ENTRY_ID ...]
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -86,6 +87,24 @@ def members(size_mb: int, seed: int, plants: tuple[str, ...]) -> Iterator[tuple[
     yield "etc/waagent.conf", (conf + "\nLogs.Verbose=n\n").encode()
 
 
+def fingerprint() -> str:
+    """Which generator made a bundle: a hash of this file and gen_waagent.py. Benches keep bundles
+    between runs; one made by an older generator is a different workload and is made again."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("gen_bundle.py", "gen_waagent.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_current(manifest_path: Path) -> bool:
+    """Whether a bundle's manifest exists and names this generator."""
+    try:
+        return bool(json.loads(manifest_path.read_text()).get("generator") == fingerprint())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def write_tar_gz(out: Path, size_mb: int, seed: int, plants: tuple[str, ...]) -> dict[str, object]:
     start = time.perf_counter()
     total = 0
@@ -96,7 +115,8 @@ def write_tar_gz(out: Path, size_mb: int, seed: int, plants: tuple[str, ...]) ->
             info.mtime = 1714557600
             tar.addfile(info, io.BytesIO(data))
             total += len(data)
-    manifest = {"bytes": total, "plants": plan(plants, seed), "seconds": round(time.perf_counter() - start, 1)}
+    manifest = {"bytes": total, "plants": plan(plants, seed), "seconds": round(time.perf_counter() - start, 1),
+                "generator": fingerprint()}
     out.with_suffix(".json").write_text(json.dumps(manifest, indent=2))
     return manifest
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benches.gen_bundle import DEFAULT_PLANTS, write_tar_gz  # noqa: E402
+from benches.gen_bundle import DEFAULT_PLANTS, is_current, write_tar_gz  # noqa: E402
 from logparse.catalogue import load_catalogue  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -30,7 +30,7 @@ def bundle(size_mb: int, seed: int) -> tuple[Path, dict[str, object]]:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"bundle-{size_mb}mb-{seed}.tar.gz"
     manifest_path = path.with_suffix(".json")
-    if not path.exists() or not manifest_path.exists():
+    if not path.exists() or not is_current(manifest_path):
         write_tar_gz(path, size_mb, seed, DEFAULT_PLANTS)
     return path, json.loads(manifest_path.read_text())
 
