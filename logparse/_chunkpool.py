@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from logparse import _fork
 from logparse.catalogue import Catalogue
 from logparse.chunks import ChunkScan, pack, scan_chunk, unpack
 
@@ -39,9 +40,6 @@ class ChunkPool:
     """``workers`` forked processes that run ``scan_chunk`` on chunks handed over in order."""
 
     def __init__(self, workers: int, catalogue: Catalogue) -> None:
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
         self._slots = workers * SLOTS_PER_WORKER
         self._ring = mmap.mmap(-1, self._slots * SLOT_BYTES)
         self._free: deque[int] = deque(range(self._slots))
@@ -50,15 +48,8 @@ class ChunkPool:
         self.broken = False
         try:
             for _ in range(workers):
-                parent_end, child_end = context.Pipe()
-                # A forked child holds copies of the parent's ends (its own and earlier workers'):
-                # it closes them, else no worker would see its pipe end when the parent closes it.
-                others = [conn for _, conn in self._workers] + [parent_end]
-                process = context.Process(target=_serve, args=(child_end, self._ring, catalogue, others),
-                                          daemon=True)
-                process.start()
-                child_end.close()
-                self._workers.append((process, parent_end))
+                others = [conn for _, conn in self._workers]
+                self._workers.append(_fork.start(_serve, (self._ring, catalogue), others))
         except OSError:  # fork or pipe refused: the workers started so far go, the caller scans alone
             self.close()
             raise
@@ -152,28 +143,19 @@ class ChunkPool:
         self._ring.close()
 
 
-def _serve(conn: Any, ring: mmap.mmap, catalogue: Catalogue, parent_ends: list[Any]) -> None:
+def _serve(conn: Any, ring: mmap.mmap, catalogue: Catalogue) -> None:
     """The worker's loop: a chunk's place in the ring in, its packed scan out, until told to stop."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    try:
-        for end in parent_ends:
-            end.close()
-        while True:
-            try:
-                request = conn.recv()
-            except (EOFError, OSError):
-                break
-            if request is None:
-                break
-            start, length, job = request
-            chunk = ring[start:start + length]
-            try:
-                packed = pack(scan_chunk(job, chunk, catalogue))
-            except Exception:  # noqa: BLE001 - the parent scans this chunk itself and meets the error there
-                packed = None
-            conn.send(packed)
-    finally:
-        # No atexit handlers or buffered output of the parent's copy: leave at once.
-        os._exit(0)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            break
+        if request is None:
+            break
+        start, length, job = request
+        chunk = ring[start:start + length]
+        try:
+            packed = pack(scan_chunk(job, chunk, catalogue))
+        except Exception:  # noqa: BLE001 - the parent scans this chunk itself and meets the error there
+            packed = None
+        conn.send(packed)

@@ -21,7 +21,6 @@ import math
 import os
 import pickle
 import re
-import signal
 import time
 from collections import Counter, deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
+from logparse import _fork
 from logparse._batch_inputs import Input, expand, is_url
 from logparse._console import make_console
 from logparse.errors import LogparseError, SourceError
@@ -336,20 +336,12 @@ IN_FLIGHT = 2  # bundles handed to each worker at once: the next is waiting when
 class _Worker:
     """One forked worker process and the parent's end of its pipe; ``sent`` are its bundles, in order."""
 
-    def __init__(self, context: Any, options: Mapping[str, Any], done: Collection[str],
-                 others: list[Any]) -> None:
+    def __init__(self, options: Mapping[str, Any], done: Collection[str], others: list[Any]) -> None:
         try:
-            parent_end, child_end = context.Pipe()
-            # The child closes its copies of the parent's ends (its own and the other workers'):
-            # else a worker would not see its pipe close when the parent goes.
-            self.process = context.Process(target=_serve, args=(child_end, options, done, [*others, parent_end]),
-                                           daemon=True)
-            self.process.start()
+            self.process, self.conn = _fork.start(_serve, (options, done), others)
         except OSError as exc:  # out of processes, memory or file descriptors: say so, no traceback
             raise LogparseError(f"cannot start a worker process ({exc.strerror or exc}); "
                                 "what is done is saved: run again, or with fewer --jobs") from exc
-        child_end.close()
-        self.conn = parent_end
         self.sent: deque[Input] = deque()
         self.since = 0.0  # when the worker started on its oldest bundle in hand
 
@@ -388,24 +380,16 @@ class _Worker:
             self.process.join()
 
 
-def _serve(conn: Any, options: Mapping[str, Any], done: Collection[str], parent_ends: list[Any]) -> None:
+def _serve(conn: Any, options: Mapping[str, Any], done: Collection[str]) -> None:
     """A worker's loop: a bundle location in, its pickled ``analyse_bundle`` result out, until the pipe ends."""
-    # Ctrl-C reaches the whole process group: the driver stops the workers, they print no traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        for end in parent_ends:
-            end.close()
-        _catalogue(tuple(options.get("catalogue") or ()))
-        while True:
-            try:
-                location = conn.recv_bytes().decode("utf-8", "surrogateescape")
-            except (EOFError, OSError):
-                break
-            result = analyse_bundle(location, options, done)
-            conn.send_bytes(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
-    finally:
-        # No atexit handlers or buffered output of the parent's copy: leave at once.
-        os._exit(0)
+    _catalogue(tuple(options.get("catalogue") or ()))
+    while True:
+        try:
+            location = conn.recv_bytes().decode("utf-8", "surrogateescape")
+        except (EOFError, OSError):
+            break
+        result = analyse_bundle(location, options, done)
+        conn.send_bytes(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
 
 
 def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
@@ -422,19 +406,16 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
     # No fork (Windows): one process. A timeout needs a process to stop, even for one bundle.
     if not hasattr(os, "fork") or (timeout is None and (jobs <= 1 or len(todo) <= 1)):
         return ((item, analyse_bundle(item.location, options, done)) for item in todo)
-    import multiprocessing
-
     # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per bundle.
     # Every worker is forked now, before the caller starts threads (a progress bar) that a fork would
     # copy mid-lock.
-    context = multiprocessing.get_context("fork")
     workers: list[_Worker] = []
     for _ in range(max(1, min(jobs, len(todo)))):
-        workers.append(_Worker(context, options, done, [w.conn for w in workers]))
-    return _drain(context, workers, todo, options, done, timeout)
+        workers.append(_Worker(options, done, [w.conn for w in workers]))
+    return _drain(workers, todo, options, done, timeout)
 
 
-def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, Any],
+def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, Any],
            done: Collection[str], timeout: float | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
     """Results as workers send them. The parent is one thread waiting on the workers' pipes: a
     process pool's feeder and manager threads cost the parent more CPU than the database writes,
@@ -477,7 +458,7 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
                     yield item, result
                     continue
                 # Dead: its current bundle is a suspect (or, when it was already alone, the culprit).
-                item = _replace(context, options, done, workers, worker, queue)
+                item = _replace(options, done, workers, worker, queue)
                 if worker is not alone:
                     suspects.append(item)
                     continue
@@ -488,7 +469,7 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
             now = time.monotonic()
             for worker in [w for w in workers if w.sent and timeout is not None and now - w.since > timeout]:
                 # Too long: not retried (it would take as long again); --retry-errors tries it later.
-                item = _replace(context, options, done, workers, worker, queue, now=True)
+                item = _replace(options, done, workers, worker, queue, now=True)
                 if worker is alone:
                     suspects.popleft()
                     alone = None
@@ -501,7 +482,7 @@ def _drain(context: Any, workers: list[_Worker], todo: Sequence[Input], options:
             worker.stop(now=now)
 
 
-def _replace(context: Any, options: Mapping[str, Any], done: Collection[str], workers: list[_Worker],
+def _replace(options: Mapping[str, Any], done: Collection[str], workers: list[_Worker],
              worker: _Worker, queue: deque[Input], *, now: bool = False) -> Input:
     """Stop ``worker`` (at once when ``now``), put a new one in its place and the bundles queued
     behind its current one back in front of the queue; returns its current bundle."""
@@ -509,7 +490,7 @@ def _replace(context: Any, options: Mapping[str, Any], done: Collection[str], wo
     queue.extendleft(reversed(worker.sent))
     worker.sent.clear()
     worker.stop(now=now)
-    workers[workers.index(worker)] = _Worker(context, options, done, [w.conn for w in workers if w is not worker])
+    workers[workers.index(worker)] = _Worker(options, done, [w.conn for w in workers if w is not worker])
     return item
 
 
