@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Callable, Iterable
 
 MiB = 1024**2
 
@@ -14,6 +16,16 @@ COLLECTOR_CAPS = {
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:/?")
+
+
+def glob_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """``any(fnmatch.fnmatchcase(name, p) for p in patterns)`` as one compiled regex: a directory of
+    bundles asks every format about every file name, and a pattern at a time cost ~20 ms per 200."""
+    alternatives = [fnmatch.translate(pattern) for pattern in patterns]
+    if not alternatives:
+        return lambda name: False
+    match = re.compile("|".join(alternatives)).match
+    return lambda name: match(name) is not None
 
 
 def normalise(name: str) -> tuple[str | None, str | None]:

@@ -108,3 +108,18 @@ def test_template_of_depends_on_digit_classes_only(head: str, tail: str) -> None
     text = head + "2024-05-01T10:06:02.113009Z" + tail
     assert _template_of(text) == _template_of(text.translate(_DIGIT_CLASS))
     assert template_of(text) == _template_of(text)
+
+
+_GLOB_CHARS = st.sampled_from(list("ab./_-*?[]!\\\n") + ["waagent.log", "ticket", "var/log/"])
+
+
+@given(st.lists(st.lists(_GLOB_CHARS, max_size=8).map("".join), max_size=4),
+       st.lists(_GLOB_CHARS, max_size=12).map("".join))
+@example(["*waagent.log", "*waagent.log.*"], "var/log/waagent.log.1")
+@example(["[!a]*"], "\nb")
+def test_glob_matcher_agrees_with_fnmatchcase(patterns: list[str], name: str) -> None:
+    from fnmatch import fnmatchcase
+
+    from logparse._paths import glob_matcher
+
+    assert glob_matcher(patterns)(name) == any(fnmatchcase(name, p) for p in patterns)

@@ -48,11 +48,16 @@ def get(name: str) -> Format:
     Raises:
         FormatError: no such format.
     """
-    module = REGISTRY.get(name)
-    if module is None:
-        raise FormatError(f"unknown format {name!r} (known: {', '.join(REGISTRY)})")
-    fmt: Format = importlib.import_module(module).FORMAT
+    fmt = _LOADED.get(name)
+    if fmt is None:
+        module = REGISTRY.get(name)
+        if module is None:
+            raise FormatError(f"unknown format {name!r} (known: {', '.join(REGISTRY)})")
+        fmt = _LOADED[name] = importlib.import_module(module).FORMAT
     return fmt
+
+
+_LOADED: dict[str, Format] = {}  # import_module per call was a fifth of detecting a path
 
 
 def all_formats() -> list[Format]:

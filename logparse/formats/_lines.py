@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from logparse._paths import glob_matcher
 from logparse.grammar import Fields, HeaderGrammar, load
 from logparse.model import LAZY_TIME, Record
 
@@ -35,6 +35,7 @@ class LineFormat:
     ) -> None:
         self.name = name
         self.paths = tuple(p.lower() for p in paths)
+        self._path_match = glob_matcher(self.paths)
         self.description = description
         self._build = build
         self._finalize = finalize
@@ -60,7 +61,7 @@ class LineFormat:
 
     def match_path(self, path: str) -> bool:
         norm = path.replace("\\", "/").lower()
-        return any(fnmatch.fnmatchcase(norm, pat) for pat in self.paths)
+        return self._path_match(norm)
 
     def score(self, head: Sequence[str]) -> float:
         """Share of the non-blank first lines that are headers of this format."""

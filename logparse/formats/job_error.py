@@ -35,13 +35,13 @@ Sample::
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from logparse._paths import glob_matcher
 from logparse.formats._job_doc import DocumentScanner, read_document
 from logparse.formats._job_rows import Block, Row, classify, code_of, document_fields, is_prose, record_fields
 from logparse.grammar import HeaderGrammar, load
@@ -216,7 +216,7 @@ class JobErrorFormat:
 
     def match_path(self, path: str) -> bool:
         norm = path.replace("\\", "/").lower()
-        return any(fnmatch.fnmatchcase(norm, pattern) for pattern in self.paths)
+        return _PATH_MATCH(norm)
 
     def score(self, head: Sequence[str]) -> float:
         """How sure the first lines hold a job error: by the strongest kind of row in them.
@@ -261,6 +261,7 @@ class JobErrorFormat:
         return self.parse(lines_of(iter(c for c in chunks if c)), path)
 
 
+_PATH_MATCH = glob_matcher(JobErrorFormat.paths)
 FORMAT = JobErrorFormat()
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import codecs
-import fnmatch
 import re
 
+from logparse._paths import glob_matcher
 from logparse.state._doc import Node, decode, records
 
 # Agent files, by path (lower case, forward slashes). ``.status`` files are also known by content.
@@ -16,6 +16,7 @@ PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("waagent_status", ("*/waagent_status*.json", "waagent_status*.json")),
     ("goal_state_xml", ("*goalstate*.xml", "*extensionsconfig*.xml")),
 )
+_PATH_MATCHERS = tuple((kind, glob_matcher(patterns)) for kind, patterns in PATHS)
 
 # Cheap look at a member's head: keys only these documents use (any case: PowerShell prints PascalCase).
 _MARKERS = re.compile(
@@ -38,8 +39,8 @@ LOCK_LEVELS = ("cannotdelete", "readonly", "notspecified")
 def path_kind(path: str) -> str | None:
     """The agent file kind a path names, if any."""
     lowered = path.replace("\\", "/").lower()
-    for kind, patterns in PATHS:
-        if any(fnmatch.fnmatchcase(lowered, p) for p in patterns):
+    for kind, match in _PATH_MATCHERS:
+        if match(lowered):
             return kind
     return None
 
