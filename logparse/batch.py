@@ -23,7 +23,7 @@ import pickle
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
@@ -393,11 +393,13 @@ def _serve(conn: Any, options: Mapping[str, Any], done: Collection[str]) -> None
 
 
 def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
-                  jobs: int, timeout: float | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
+                  jobs: int, timeout: float | None = None,
+                  last: Callable[[], None] | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
     """(input, result) as bundles finish, in this process (``jobs`` 1) or ``jobs`` worker processes.
 
     With a ``timeout`` (seconds per bundle) bundles always run in worker processes, one process
-    at least, so that a bundle that takes too long can be stopped.
+    at least, so that a bundle that takes too long can be stopped. ``last`` is called once, when
+    the last bundle starts: the caller's end-of-run work then overlaps the last bundles.
     """
     from logparse.chunks import expect_bytes
 
@@ -405,18 +407,27 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
     expect_bytes(4 * sum(item.size for item in todo))
     # No fork (Windows): one process. A timeout needs a process to stop, even for one bundle.
     if not hasattr(os, "fork") or (timeout is None and (jobs <= 1 or len(todo) <= 1)):
-        return ((item, analyse_bundle(item.location, options, done)) for item in todo)
+        return _in_process(todo, options, done, last)
     # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per bundle.
     # Every worker is forked now, before the caller starts threads (a progress bar) that a fork would
     # copy mid-lock.
     workers: list[_Worker] = []
     for _ in range(max(1, min(jobs, len(todo)))):
         workers.append(_Worker(options, done, [w.conn for w in workers]))
-    return _drain(workers, todo, options, done, timeout)
+    return _drain(workers, todo, options, done, timeout, last)
+
+
+def _in_process(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
+                last: Callable[[], None] | None) -> Iterator[tuple[Input, dict[str, Any]]]:
+    for index, item in enumerate(todo):
+        if last is not None and index == len(todo) - 1:
+            last()
+        yield item, analyse_bundle(item.location, options, done)
 
 
 def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, Any],
-           done: Collection[str], timeout: float | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
+           done: Collection[str], timeout: float | None = None,
+           last: Callable[[], None] | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
     """Results as workers send them. The parent is one thread waiting on the workers' pipes: a
     process pool's feeder and manager threads cost the parent more CPU than the database writes,
     and on two cores that CPU comes out of the workers' share.
@@ -443,6 +454,9 @@ def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, 
                 for worker in workers:
                     while queue and len(worker.sent) < depth:
                         worker.send(queue.popleft())
+                if not queue and last is not None:
+                    last()  # once: a worker's death requeues bundles, but the last ones are already out
+                    last = None
             busy = [w for w in workers if w.sent]
             if not busy:
                 return
@@ -594,7 +608,7 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
                                  {**options, "retry_errors": retry_errors})
         status = "interrupted"
         try:
-            results = (local_results(todo, options, done, jobs, timeout) if engine == "local"
+            results = (local_results(todo, options, done, jobs, timeout, store.last_bundles) if engine == "local"
                        else dask_results(todo, options, done, scheduler))
             store.start_checkpoints()  # a thread: started once the workers are forked
             if progress is not None:

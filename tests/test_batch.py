@@ -239,6 +239,45 @@ def test_wal_is_copied_back_while_a_run_writes(tmp_path: Path) -> None:
     assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_end_of_run_work_starts_with_the_last_bundle(fleet: Path, jobs: int) -> None:
+    todo = expand([f"{fleet}/generated/*.tar.gz"])[0][:5]
+    seen: list[int] = []  # results received when ``last`` was called
+    results: list[int] = []
+    for _item, _result in batch.local_results(todo, {"lang": "en", "catalogue": []}, set(), jobs,
+                                              last=lambda: seen.append(len(results))):
+        results.append(1)
+    assert len(results) == 5
+    # Once, when every bundle has been handed out and the last ones are still being triaged: in one
+    # process right before the last; with two workers, the last is sent when one of them runs dry
+    # (one or two bundles still with the other).
+    assert seen == [4] if jobs == 1 else (len(seen) == 1 and 2 <= seen[0] < 5), seen
+
+
+def test_last_bundles_builds_the_index_and_empties_the_wal(tmp_path: Path) -> None:
+    db = tmp_path / "t.sqlite"
+    store = Store(db)
+    run_id = store.begin_run("local", 1, 50, {})
+    store.start_checkpoints(interval=60)  # only an explicit request checkpoints within this test
+    index = "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='templates_template'"
+    for n in range(50):
+        store.write({"digest": f"d{n}", "location": f"b{n}", "status": "ok",
+                     "templates": [{"level": "INFO", "template": f"line {n} {i}", "count": 1, "example_path": None,
+                                    "example_line": None, "example_text": "x"} for i in range(20)]}, run_id)
+    wal = Path(f"{db}-wal")
+    assert wal.stat().st_size > 0 and _rows(db, index) == [(0,)]
+    store.last_bundles()
+    assert _rows(db, index) == [(1,)]
+    deadline = time.monotonic() + 30
+    while wal.stat().st_size > 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert wal.stat().st_size == 0, "the WAL was not copied back and emptied"
+    store.finish_run(run_id, "complete", {"triaged": 50})
+    store.close()
+    assert _rows(db, "SELECT count(*) FROM templates") == [(1000,)]
+    assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
 # -- re-runs, resume, failures -------------------------------------------------------------------------
 def test_rerun_triages_nothing(fleet: Path, tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
