@@ -394,12 +394,14 @@ def _serve(conn: Any, options: Mapping[str, Any], done: Collection[str]) -> None
 
 def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
                   jobs: int, timeout: float | None = None,
-                  last: Callable[[], None] | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
+                  last: Callable[[bool], None] | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
     """(input, result) as bundles finish, in this process (``jobs`` 1) or ``jobs`` worker processes.
 
     With a ``timeout`` (seconds per bundle) bundles always run in worker processes, one process
     at least, so that a bundle that takes too long can be stopped. ``last`` is called once, when
-    the last bundle starts: the caller's end-of-run work then overlaps the last bundles.
+    the last bundle starts (in this process) or a worker has no bundle left (in worker processes):
+    the caller's end-of-run work then overlaps the last bundles. Its argument says whether the
+    caller will be idle for a while (True in this process: the last bundle is triaged next).
     """
     from logparse.chunks import expect_bytes
 
@@ -418,16 +420,16 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
 
 
 def _in_process(todo: Sequence[Input], options: Mapping[str, Any], done: Collection[str],
-                last: Callable[[], None] | None) -> Iterator[tuple[Input, dict[str, Any]]]:
+                last: Callable[[bool], None] | None) -> Iterator[tuple[Input, dict[str, Any]]]:
     for index, item in enumerate(todo):
         if last is not None and index == len(todo) - 1:
-            last()
+            last(True)
         yield item, analyse_bundle(item.location, options, done)
 
 
 def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, Any],
            done: Collection[str], timeout: float | None = None,
-           last: Callable[[], None] | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
+           last: Callable[[bool], None] | None = None) -> Iterator[tuple[Input, dict[str, Any]]]:
     """Results as workers send them. The parent is one thread waiting on the workers' pipes: a
     process pool's feeder and manager threads cost the parent more CPU than the database writes,
     and on two cores that CPU comes out of the workers' share.
@@ -439,7 +441,8 @@ def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, 
     """
     from multiprocessing.connection import wait as wait_any
 
-    queue = deque(todo)
+    # Largest first: a big bundle started last would leave the other workers idle until it ends.
+    queue = deque(sorted(todo, key=lambda item: item.size, reverse=True))
     suspects: deque[Input] = deque()
     alone: _Worker | None = None  # the worker retrying a suspect, with nothing else in flight anywhere
     try:
@@ -454,9 +457,12 @@ def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, 
                 for worker in workers:
                     while queue and len(worker.sent) < depth:
                         worker.send(queue.popleft())
-                if not queue and last is not None:
-                    last()  # once: a worker's death requeues bundles, but the last ones are already out
-                    last = None
+            if last is not None and not queue and not suspects and (
+                    len(workers) == 1 or any(not w.sent for w in workers)):
+                # The last bundles are out and a worker has nothing left: its core is free for the
+                # caller's end-of-run work while the others finish. Once, even if a death requeues.
+                last(False)
+                last = None
             busy = [w for w in workers if w.sent]
             if not busy:
                 return

@@ -178,6 +178,7 @@ class _Checkpointer:
     def __init__(self, path: str, interval: float) -> None:
         self._stop = threading.Event()
         self._now = threading.Event()
+        self._mode = "PASSIVE"  # of the checkpoint asked for with now()
         self._thread = threading.Thread(target=self._loop, args=(path, interval), name="logparse-checkpoint",
                                         daemon=True)
         self._thread.start()
@@ -191,17 +192,16 @@ class _Checkpointer:
                 self._now.clear()
                 if self._stop.is_set():
                     break
-                # PASSIVE: copies what no reader still needs, never waits for the writer. Asked for
-                # near the end, TRUNCATE waits for the writer's commit in hand, then empties the WAL:
-                # deleting a WAL of tens of MB at close took ~18 ms more than an empty one.
-                conn.execute(f"PRAGMA wal_checkpoint({'TRUNCATE' if asked else 'PASSIVE'})")
+                # PASSIVE: copies what no reader still needs, never waits for the writer.
+                conn.execute(f"PRAGMA wal_checkpoint({self._mode if asked else 'PASSIVE'})")
         except sqlite3.Error:
             pass  # the final checkpoint at close copies whatever is left
         finally:
             conn.close()
 
-    def now(self) -> None:
-        """Checkpoint at once, the whole WAL, instead of what the next interval finds."""
+    def now(self, mode: str = "PASSIVE") -> None:
+        """Checkpoint at once instead of at the next interval (``TRUNCATE``: and empty the WAL)."""
+        self._mode = mode
         self._now.set()
 
     def stop(self) -> None:
@@ -262,13 +262,19 @@ class Store:
                 continue  # another machine's run, or its process is still there (or a new one has its pid)
             self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
 
-    def last_bundles(self) -> None:
+    def last_bundles(self, idle: bool = False) -> None:
         """The run's last bundles are in flight: build the template index and copy the WAL back now,
-        while they are triaged, so that finishing the run has only their own pages left to write."""
+        while they are triaged, so that finishing the run has only their own pages left to write.
+
+        ``idle``: this process writes nothing for a while (it triages the last bundle itself). The
+        checkpoint then also empties the WAL, which deleting at close cost ~18 ms (the kernel waits
+        for its pages in write-back); emptying it holds the write lock, so when a worker's result may
+        come any moment it is left to the close instead.
+        """
         with _transaction(self.conn):
             self.conn.execute(_TEMPLATE_INDEX)
         if self._checkpointer is not None:
-            self._checkpointer.now()
+            self._checkpointer.now("TRUNCATE" if idle else "PASSIVE")
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
         self.stop_checkpoints()
