@@ -611,7 +611,7 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
             else:
                 todo.append(item)
         run_id = store.begin_run(engine, jobs if engine == "local" else None, len(found),
-                                 {**options, "retry_errors": retry_errors})
+                                 {**options, "retry_errors": retry_errors}, adding=len(todo))
         status = "interrupted"
         try:
             results = (local_results(todo, options, done, jobs, timeout, store.last_bundles) if engine == "local"

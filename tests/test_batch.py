@@ -305,6 +305,25 @@ def test_last_bundles_builds_the_index_and_copies_the_wal_back(tmp_path: Path, i
     assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.parametrize(("adding", "kept"), [(1, True), (2, False), (None, False)])
+def test_a_small_run_on_a_large_database_keeps_the_template_index(tmp_path: Path, adding: int | None,
+                                                                  kept: bool) -> None:
+    db = tmp_path / "i.sqlite"
+    store = Store(db)
+    run_id = store.begin_run("local", 1, 16, {}, adding=16)
+    for n in range(16):
+        store.write({"digest": f"d{n}", "location": f"b{n}", "status": "ok",
+                     "templates": [{"level": "INFO", "template": f"t {n}", "count": 1, "example_path": None,
+                                    "example_line": None, "example_text": "x"}]}, run_id)
+    store.finish_run(run_id, "complete", {"triaged": 16})
+    index = "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='templates_template'"
+    assert _rows(db, index) == [(1,)]
+    # 16 stored: one more bundle is cheaper to index as it comes than a rebuild; two are not.
+    store.begin_run("local", 1, 16, {}, adding=adding)
+    assert _rows(db, index) == [(1 if kept else 0,)]
+    store.close()
+
+
 # -- re-runs, resume, failures -------------------------------------------------------------------------
 def test_rerun_triages_nothing(fleet: Path, tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"
