@@ -407,8 +407,9 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
 
     # Bundles are mostly compressed: four times their size is a low guess of their text.
     expect_bytes(4 * sum(item.size for item in todo))
-    # No fork (Windows): one process. A timeout needs a process to stop, even for one bundle.
-    if not hasattr(os, "fork") or (timeout is None and (jobs <= 1 or len(todo) <= 1)):
+    # No fork (Windows): one process. A timeout needs a process to stop, even for one bundle,
+    # but nothing to do needs none (a re-run that finds everything done).
+    if not todo or not hasattr(os, "fork") or (timeout is None and (jobs <= 1 or len(todo) <= 1)):
         return _in_process(todo, options, done, last)
     # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per bundle.
     # Every worker is forked now, before the caller starts threads (a progress bar) that a fork would

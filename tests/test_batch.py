@@ -337,6 +337,19 @@ def test_rerun_triages_nothing(fleet: Path, tmp_path: Path) -> None:
                                                                         (2, "complete", 0, 30)]
 
 
+def test_a_rerun_with_nothing_to_do_starts_no_worker(fleet: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "n.sqlite"
+    batch.run_batch([f"{fleet}/generated"], db, jobs=1)
+
+    def no_fork(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a worker was started with nothing to triage")
+
+    monkeypatch.setattr(batch._Worker, "__init__", no_fork)
+    again = batch.run_batch([f"{fleet}/generated"], db, jobs=2, timeout=60)
+    assert (again.triaged, again.failed, again.skipped) == (0, 0, 8)
+
+
 def test_killed_batch_resumes_without_redoing(fleet: Path, tmp_path: Path) -> None:
     db = tmp_path / "k.sqlite"
     cmd = [sys.executable, "-m", "logparse", "batch", str(fleet), "--db", str(db), "--jobs", "1", "--quiet"]
