@@ -196,7 +196,8 @@ class _Checkpointer:
                 self._now.clear()
                 if self._stop.is_set():
                     break
-                # PASSIVE: copies what no reader still needs, never waits for the writer.
+                # On the interval PASSIVE: copies what no reader still needs, never waits for the
+                # writer. Asked for by now(), the mode it names (Store.last_bundles says which).
                 conn.execute(f"PRAGMA wal_checkpoint({self._mode if asked else 'PASSIVE'})")
         except sqlite3.Error:
             pass  # the final checkpoint at close copies whatever is left
