@@ -375,7 +375,8 @@ class _Run:
         from logparse.fuzzy import match
 
         folded = text.casefold()
-        for result in match(text, self.catalogue, lang=self.options.lang):
+        # --error is the failed backup job's own error text; a ticket member may quote anything.
+        for result in match(text, self.catalogue, lang=self.options.lang, backup=source == "--error"):
             if result.confidence < 0.3:
                 continue
             line = folded.count("\n", 0, result.span[0]) + 1 if result.span[1] else 1

@@ -126,6 +126,84 @@ def test_generic_platform_code_needs_backup_context() -> None:
     assert "ResourceNotFound" in confident(backup)
 
 
+@pytest.mark.parametrize("text", [
+    "Error Code: ExtensionSnapsho\ntFailedNoNetwork\n",  # cut mid-word by a terminal
+    "Error Code: UserErrorCrossSubscription\nRestoreNotSuppportedForOLR",  # cut at a hump
+    "> the job says ExtensionSnapshotFai\n> ledNoNetwork, any idea?",  # inside a quoted e-mail
+    "job failed: ExtensionSnapshot FailedNoNetwork",  # typed in two CamelCase halves
+])
+def test_code_cut_by_a_wrap_or_a_space_is_the_code(text: str) -> None:
+    top = match(text)[0]
+    assert top.matched == "code" and top.confidence >= 0.95
+    assert top.id in ("ExtensionSnapshotFailedNoNetwork", "UserErrorCrossSubscriptionRestoreNotSuppportedForOLR")
+    # No unknown code made of the first half ("ExtensionSnapsho").
+    assert all(r.kind != "unknown-code" for r in match(text))
+
+
+def test_wrapped_code_span_covers_the_pasted_lines() -> None:
+    text = "Job 42\nError Code: ExtensionSnapsho\ntFailedNoNetwork\nsee above"
+    top = match(text)[0]
+    assert text[top.span[0]:top.span[1]] == "ExtensionSnapsho\ntFailedNoNetwork"
+
+
+@pytest.mark.parametrize("text", [
+    "the deployment hit an internal\nerror while publishing",  # prose words that spell InternalError
+    "Backup Operation Failed",  # a title, not BackUpOperationFailed
+    "we see Bad Request from the gateway",
+])
+def test_words_that_happen_to_spell_a_code_stay_words(text: str) -> None:
+    assert all(r.matched not in ("code", "joined-code") or r.confidence < 0.5 for r in match(text))
+
+
+def test_message_wrapped_mid_word_is_read_whole() -> None:
+    text = "Restore Point creation failed due to an internal execu\ntion error while creating VM snapshot."
+    top = match(text)[0]
+    assert (top.id, top.matched) == ("VMRestorePointInternalError", "message")
+    assert top.confidence >= 0.9
+    assert "InternalError" not in confident(text)  # "internal execu tion error" is no split code
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("usererrorguestagenstatusunavailable", "UserErrorGuestAgentStatusUnavailable"),
+    ("our backup failed with usererrorvmprovisioningstatefaild again", "UserErrorVmProvisioningStateFailed"),
+    ("EXTENSIONSNAPSHOTFAILEDNONETWOR", "ExtensionSnapshotFailedNoNetwork"),
+])
+def test_code_in_one_case_with_a_slip_is_still_the_code(text: str, expected: str) -> None:
+    top = match(text)[0]
+    assert (top.id, top.matched) == (expected, "fuzzy-code")
+    assert 0.75 <= top.confidence < match(expected)[0].confidence
+
+
+def test_one_case_code_with_letters_added_is_not_the_code() -> None:
+    # A newer code that extends a known one, written in lower case: not a typo of it.
+    assert "UserErrorGuestAgentStatusUnavailable" not in confident("usererrorguestagentstatusunavailablefornewvm")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Snaphsot operation failed due to no network", "ExtensionSnapshotFailedNoNetwork"),  # the README example
+    ("Error Message: The snapshot operation failed with the Volume Shadow Copy Service (VSS) operation error",
+     "ExtensionSnapshotBitlockerError"),
+    ("由于虚拟机上没有网络连接", "ExtensionSnapshotFailedNoNetwork"),
+])
+def test_message_cut_short_names_its_entry(text: str, expected: str) -> None:
+    top = match(text)[0]
+    assert (top.id, top.matched) == (expected, "message")
+    assert top.confidence >= 0.5
+
+
+@pytest.mark.parametrize("text", ["Snapshot operation failed due to", "Snapshot operation failed", "VM Agent unable"])
+def test_a_start_several_messages_share_names_none(text: str) -> None:
+    assert not confident(text)
+
+
+def test_backup_job_error_text_gives_a_platform_code_its_backup_meaning() -> None:
+    block = ("Error Code\tResourceNotFound\nError Message\tCould not perform the operation as VM no longer exists.\n"
+             "Recommended Action\tRetry the operation.\n")
+    assert "ResourceNotFound" not in confident(block)  # alone, it could be any service's
+    top = match(block, backup=True)[0]
+    assert top.id == "ResourceNotFound" and top.confidence >= 0.9
+
+
 def test_family_code_with_member_message_names_the_member() -> None:
     text = ("VMRestorePointClientError Restore Point creation failed due to COM+ error. "
             "Please restart windows service COMSysApp")

@@ -98,6 +98,25 @@ def test_error_text_alone_and_a_ticket_file(tmp_path: Path) -> None:
     assert evidence.line == 4
 
 
+def test_error_text_is_the_backup_jobs_so_a_platform_code_counts(tmp_path: Path) -> None:
+    # --error is the failed backup job's own text: ResourceNotFound in it is the job's error, even
+    # though the block never says "backup" (``logparse match`` alone only hints at it).
+    write_tree(tmp_path, HEALTHY)
+    block = ("Error Code\tResourceNotFound\nError Message\tCould not perform the operation as VM no longer "
+             "exists.\nRecommended Action\tRetry the operation.\n")
+    finding = next(f for f in logparse.triage(str(tmp_path), error_text=block).findings if f.id == "ResourceNotFound")
+    assert finding.confidence >= 0.9
+
+
+def test_error_text_with_a_wrapped_code_points_at_its_first_line(tmp_path: Path) -> None:
+    write_tree(tmp_path, HEALTHY)
+    text = "Job 7f3a failed\nError Code: ExtensionSnapsho\ntFailedNoNetwork\n"
+    finding = next(f for f in logparse.triage(str(tmp_path), error_text=text).findings
+                   if f.id == "ExtensionSnapshotFailedNoNetwork")
+    assert finding.confidence >= 0.95
+    assert (finding.evidence[0].line, finding.evidence[0].text) == (2, "Error Code: ExtensionSnapsho")
+
+
 def test_unknown_code_in_a_ticket_surfaces(tmp_path: Path) -> None:
     ticket = tmp_path / "case.ticket.txt"
     ticket.write_text("Error Code | UserErrorBrandNewFailureMode\nError Message | Something new happened\n")

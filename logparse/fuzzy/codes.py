@@ -18,6 +18,7 @@ from logparse.fuzzy.index import BACKUP_CODE_SHAPE, Index, camel_words
 from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 
 EXACT, JOINED, INT_CODE, SIGNATURE, FAMILY, UNKNOWN_AT_POSITION = 0.97, 0.9, 0.9, 0.85, 0.6, 0.75
+_ONE_CASE_MIN = 16
 
 # Where a code stands, searched in the case-folded text: portal/PowerShell labels (EN, zh-CN;
 # the value may follow a CLI integer as in "400094, BCMV2VMNotFound" or sit on the next line)
@@ -54,7 +55,7 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
             if not query.is_about(found.span()) and not (query.backup_context and stands):
                 conf = WEAK
         out.extend(Evidence(e, conf, how, lang, found.span(), original) for e, how in index.codes[code])
-    candidates = {w for w in query.long_words() if not w.islower() and _looks_like_code(w)}
+    candidates = {w for w in query.long_words() if _looks_like_code(w) or _one_case_code(w)}
     candidates.update(positioned.values())
     for token in candidates:
         folded_token = token.casefold()
@@ -134,6 +135,11 @@ def _looks_like_code(token: str) -> bool:
     return sum(1 for ch in token[1:] if ch.isupper()) >= 2 and not token.isupper()
 
 
+def _one_case_code(token: str) -> bool:
+    """A code typed all in lower or upper case: too long (16 letters) to be an English word."""
+    return len(token) >= _ONE_CASE_MIN and (token.islower() or token.isupper()) and token.isalnum()
+
+
 def fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, float]]:
     """Catalogue codes ``token`` is a typo, truncation or re-spelling of, with a confidence."""
     key = (token, at_position)
@@ -154,8 +160,12 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
     name, distance, _ = best[0]
     if _whole_word_difference(camel_words(token), index.code_words[name]):
         return []  # a different (maybe newer) code, not a typo: V2 added, a prefix dropped
-    # Edit distance relative to length: one slip in a 30-letter code is near-certain.
-    conf = 0.93 - 2.2 * distance / max(len(name), 1) + (0.03 if at_position else 0.0)
+    one_case = _one_case_code(token)
+    if one_case and name in folded:
+        return []  # the code with letters added: a newer code, as above (no humps to tell by)
+    # Edit distance relative to length: one slip in a 30-letter code is near-certain; in one
+    # case the word boundaries that would confirm it are gone.
+    conf = 0.93 - 2.2 * distance / max(len(name), 1) + (0.03 if at_position else 0.0) - (0.03 if one_case else 0.0)
     owners = {e for e, _ in index.codes[name]}
     if any(d - distance <= 1 and {e for e, _ in index.codes[n]} != owners for n, d, _ in best[1:]):
         conf = min(conf, 0.4)  # the slip lies between two entries' codes: say so rather than guess

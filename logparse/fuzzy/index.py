@@ -34,6 +34,7 @@ _EVERYDAY = frozenset(
 # Share of a wording's weight that must appear verbatim before it is considered: typos are
 # forgiven in a few words, not in most.
 MIN_VERBATIM = 0.5
+HEAD_WORDS = 3  # a wording's first words (Chinese: bigrams) that find it from a cut-short paste
 _ADVICE_STRENGTH = 0.6  # a message's later sentences (see _own_sentences)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|(?<=[。！？])")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -99,6 +100,8 @@ class Index:
     # more than half the weight, so a wording with none of them present cannot reach half.
     key_postings: dict[str, list[int]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
+    head_postings: dict[str, list[int]] = field(default_factory=dict)  # first words -> wordings
+    message_words: frozenset[str] = frozenset()  # every word of the wordings (stop words too), for rejoin
     least_coverage: list[float] = field(default_factory=list)  # per wording, set by fuzzy.messages
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
     anchored: dict[str, list[Probe]] = field(default_factory=dict)  # anchor word -> its signatures
@@ -128,6 +131,14 @@ def tokens(folded: str) -> list[tuple[str, int]]:
         else:
             expanded.extend((run[i : i + 2], start + i) for i in range(len(run) - 1))
     return expanded
+
+
+def head_keys(flattened: str, cjk: bool) -> set[str]:
+    """The first words (Chinese: bigrams) of a flattened text, by which a cut-short paste finds its wording."""
+    if cjk:
+        head = flattened[:HEAD_WORDS + 1]
+        return {head[i:i + 2] for i in range(len(head) - 1)}
+    return set(flattened.split()[:HEAD_WORDS])
 
 
 def camel_words(code: str) -> tuple[str, ...]:
@@ -246,4 +257,11 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
         index.wordings.append(Wording(entry_id, how, lang, flat(folded, cjk), weights, sum(weights.values()),
                                       frozenset(weights), int(count * 1.4) + 4, cjk, strength, long_words))
     index.key_postings = dict(postings)
+    heads: dict[str, list[int]] = defaultdict(list)
+    for wid, wording in enumerate(index.wordings):
+        for key in head_keys(wording.flat, wording.cjk):
+            heads[key].append(wid)
+    index.head_postings = dict(heads)
     index.vocabulary = frozenset(postings)
+    index.message_words = frozenset(t for _, _, _, folded, _, _, _ in prepared for t, _ in tokens(folded)
+                                    if t[0] <= "z")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from logparse.catalogue import Catalogue, load_catalogue
-from logparse.fuzzy.codes import code_evidence, signature_evidence
+from logparse.fuzzy.codes import code_evidence, fuzzy_code, signature_evidence
 from logparse.fuzzy.index import Index, build_index
 from logparse.fuzzy.messages import message_evidence, prepare
 from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
+from logparse.fuzzy.rejoin import origin_span, rejoin
 
 _NAMES_MEMBER = ("message", "alias", "signature")  # evidence that tells family members apart
 _UNKNOWN_TITLE = {"en": "Unknown error code (not in the catalogue)", "zh-CN": "未知错误代码（不在目录中）"}
@@ -41,7 +42,7 @@ class MatchResult:
 
 
 def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
-          lang: str = "en") -> list[MatchResult]:
+          lang: str = "en", backup: bool = False) -> list[MatchResult]:
     """Rank the catalogue entries (and unknown codes) that ``text`` points to.
 
     Args:
@@ -49,16 +50,23 @@ def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
         catalogue: defaults to the built-in one (``load_catalogue()``).
         top: keep only the best N results.
         lang: language of the returned titles (``en`` or ``zh-CN``; English when missing).
+        backup: the caller knows the text is a backup job's error (``triage --error``), so a
+            platform code in it (``ResourceNotFound``) is that job's, as if the text said "backup".
 
     Returns:
         Results with confidence >= 0.3, best first; those at >= 0.5 are meant to be acted on.
     """
     index = _index_for(catalogue if catalogue is not None else load_catalogue())
-    query = Query(text)
+    # Spans are of the text as pasted: a wrapped code is matched whole, its span covers both lines.
+    joined, origin = rejoin(text, index.codes, index.code_prefixes, index.message_words,
+                            lambda token: bool(fuzzy_code(index, token, False)))
+    query = Query(joined, backup)
     evidence = code_evidence(index, query) + signature_evidence(index, query)
     named = {e.entry for e in evidence if e.matched != "unknown-code" and e.confidence >= 0.5}
     evidence += message_evidence(index, query, named)
     results = _combine(index, evidence, lang, query)
+    if origin is not None:
+        results = [replace(r, span=origin_span(origin, r.span)) for r in results]
     return results[:top] if top is not None else results
 
 

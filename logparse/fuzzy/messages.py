@@ -10,13 +10,20 @@ information are capped, because other products print similar text.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from logparse.fuzzy.index import MIN_VERBATIM, Index, Wording, flat
+from logparse.fuzzy.index import CJK, MIN_VERBATIM, Index, Wording, flat, head_keys
 from logparse.fuzzy.query import REPORT_FLOOR, Evidence, Query
+
+# A cut-short paste: lines read (the first 200), their length in characters once flattened,
+# the least character ratio to a wording's start, and what a cut wording is worth against a whole one.
+_CUT_LINES, _CUT_MIN, _CUT_MAX, _CUT_RATIO, _CUT = 200, 16, 400, 0.85, 0.9
+# A portal or PowerShell label before the message on its line.
+_LABEL = re.compile(r"[\W_]*(?:(?:error ?)?message|错误消息|错误信息)?[\W_]*")
 
 
 def prepare(index: Index) -> None:
@@ -44,8 +51,12 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
         if got < least[wid] and got + _room(wording, missing) < least[wid]:
             continue
         candidates.append((wording, found_words, missing))
-    if not candidates:
-        return []
+    found = _window_evidence(query, candidates) if candidates else []
+    return _explain_away(found + _cut_evidence(index, query), named)
+
+
+def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str], frozenset[str]]]) -> list[Evidence]:
+    """The densest window of the text per candidate wording, aligned character by character."""
     folded = query.folded
     words, starts = query.tokens
     wanted = set().union(*(found_words for _, found_words, _ in candidates))
@@ -73,7 +84,62 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
         if conf >= REPORT_FLOOR:
             found.append(Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end),
                                   folded[start:end]))
-    return _explain_away(found, named)
+    return found
+
+
+def _cut_evidence(index: Index, query: Query) -> list[Evidence]:
+    """Wordings cut short where a line of the text ends: a paste that stops mid-message.
+
+    The line must read as the start of the wording (typos forgiven by the character ratio);
+    what it is worth is what that start says: the weight of the wording's words it holds, so
+    "Snapshot operation failed due to no network" counts and "Snapshot operation failed" does
+    not. A start that two entries share names neither.
+    """
+    out: list[Evidence] = []
+    offset = 0
+    for number, line in enumerate(query.folded.split("\n")):
+        start, offset = offset, offset + len(line) + 1
+        if number >= _CUT_LINES:
+            break
+        body_at = _LABEL.match(line).end()  # type: ignore[union-attr]  # matches the empty string
+        body = line[body_at:]
+        cjk = CJK.search(body) is not None
+        pasted = flat(body, cjk)
+        if not _CUT_MIN <= len(pasted) <= _CUT_MAX:
+            continue
+        seen: set[int] = set()
+        scored: list[tuple[float, float, Wording]] = []
+        for key in head_keys(pasted, cjk):
+            for wid in index.head_postings.get(key, ()):
+                wording = index.wordings[wid]
+                if wid in seen or wording.cjk != cjk or len(wording.flat) < len(pasted) + 4:
+                    continue
+                seen.add(wid)
+                ratio, cut = max((fuzz.ratio(pasted, wording.flat[:c]), c)
+                                 for c in range(len(pasted) - 3, len(pasted) + 4))
+                if ratio >= 100 * _CUT_RATIO:
+                    scored.append((ratio / 100, _head_weight(wording, cut), wording))
+        if not scored:
+            continue
+        ratio, weight, wording = max(scored, key=lambda s: s[0])
+        if len({w.entry for r, _, w in scored if r >= ratio - 0.03}) > 1:
+            continue  # a start that several entries' wordings share names none of them
+        conf = min(0.95, 0.5 + (ratio - 0.75) * 2.25) * _CUT * wording.strength
+        conf *= min(1.0, 0.45 + weight / (100.0 if cjk else 50.0))
+        if conf >= REPORT_FLOOR:
+            out.append(Evidence(wording.entry, conf, wording.matched, wording.lang,
+                                (start + body_at, start + len(line)), body))
+    return out
+
+
+def _head_weight(wording: Wording, cut: int) -> float:
+    """Weight of the wording's words (Chinese bigrams) wholly inside its first ``cut`` characters."""
+    head = wording.flat[:cut]
+    if wording.cjk:
+        grams = {head[i:i + 2] for i in range(len(head) - 1)}
+    else:
+        grams = set(head.split()) if cut >= len(wording.flat) or wording.flat[cut] == " " else set(head.split()[:-1])
+    return sum(wording.weights.get(g, 0.0) for g in grams)
 
 
 def confidence(ratio: float, coverage: float, wording: Wording) -> float:

@@ -56,7 +56,7 @@ def query_text(data: bytes | str) -> str:
 class Query:
     """The text folded, split into words and word sets, each form computed once."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, backup: bool = False) -> None:
         self.text = text
         self.folded = text.lower() if text.isascii() else fold(text)  # NFKC changes no ASCII
         # Split keeping the words: [gap, word, gap, word, ..., gap]. The words are ASCII words
@@ -69,7 +69,7 @@ class Query:
         if self.cjk:  # Chinese wordings are indexed by character bigrams
             self.wordset.update(w[i : i + 2] for w in self.words if w[0] > "z" for i in range(len(w) - 1))
         self._tokens: tuple[list[str], list[int]] | None = None
-        self._context: bool | None = None
+        self._context: bool | None = True if backup else None
 
     @property
     def same_offsets(self) -> bool:
