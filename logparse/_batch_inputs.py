@@ -69,7 +69,9 @@ def _expand_one(text: str, warnings: list[str], *, listed: bool) -> Iterator[Inp
 def _expand_list(path: str, warnings: list[str]) -> Iterator[Input]:
     """A list file: one input per line (blank lines and ``#`` comments skipped), relative to the cwd."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: Notepad's BOM is no part of the first path; surrogateescape: a path that
+        # is not UTF-8 (Latin-1 names) still names its file.
+        with open(path, encoding="utf-8-sig", errors="surrogateescape") as handle:
             lines = handle.read().splitlines()
     except OSError as exc:
         raise LogparseError(f"@{path}: cannot read the list ({exc.strerror or exc})") from exc
@@ -86,6 +88,9 @@ def _expand_path(path: str, warnings: list[str], *, top: bool, depth: int = 0) -
         warnings.append(f"{path}: {exc.strerror or exc}")
         return
     if not stat.S_ISDIR(st.st_mode):
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would be read for ever
+            warnings.append(f"{path}: not a regular file or a directory, skipped")
+            return
         yield Input(path, st.st_size, f"{st.st_size}:{st.st_mtime_ns}")
         return
     if _is_tree(path):
@@ -166,6 +171,12 @@ def _expand_url(url: str, warnings: list[str]) -> Iterator[Input]:
         raise LogparseError(f"{url}: reading URLs needs fsspec: pip install 'logparse[dask]'") from exc
     try:
         fs, path = fsspec.core.url_to_fs(url)
+    except ImportError as exc:  # the protocol's own package (s3fs, adlfs, aiohttp) is missing
+        raise LogparseError(f"{url}: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        warnings.append(f"{url}: {exc}")
+        return
+    try:
         if glob.has_magic(path):
             infos: list[dict[str, Any]] = list(fs.glob(path, detail=True).values())
         else:

@@ -532,12 +532,19 @@ def dask_results(todo: Sequence[Input], options: Mapping[str, Any], done: Collec
     own = not isinstance(scheduler, Client)
     if not own:
         client = scheduler
-    elif isinstance(scheduler, str) and scheduler.endswith(".json") and os.path.isfile(scheduler):
-        client = Client(scheduler_file=scheduler)
-    elif scheduler:
-        client = Client(scheduler)
-    else:
+    elif not scheduler:
         raise LogparseError("the dask engine needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    else:
+        if isinstance(scheduler, str) and scheduler.endswith(".json") and not os.path.isfile(scheduler):
+            # distributed would wait for the file to appear, for ever
+            raise LogparseError(f"{scheduler}: no such dask scheduler file")
+        try:
+            if isinstance(scheduler, str) and scheduler.endswith(".json"):
+                client = Client(scheduler_file=scheduler)
+            else:
+                client = Client(scheduler)
+        except Exception as exc:  # noqa: BLE001 - timeouts, bad addresses, bad files: distributed raises many kinds
+            raise LogparseError(f"cannot connect to the dask scheduler {scheduler}: {_describe(exc)}") from exc
     return _dask_drain(client, own, as_completed, todo, options, done)
 
 
@@ -585,6 +592,8 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
     """
     if engine not in ENGINES:
         raise LogparseError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    if engine == "dask" and not scheduler:  # before the database records a run that cannot start
+        raise LogparseError("the dask engine needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     started = time.perf_counter()
     found, warnings = expand(inputs)
     if not found:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from logparse import formats
@@ -192,7 +194,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     t.add_argument("--until", type=_since, help="ignore log evidence after this time")
     t.add_argument("--fail-on", type=_fail_level, metavar="LEVEL",
                    help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence")
-    t.add_argument("--min-confidence", type=float, default=0.5, help="findings shown (default 0.5)")
+    t.add_argument("--min-confidence", type=_share, default=0.5, help="findings shown (default 0.5)")
     t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
     t.add_argument("--jobs", type=_positive_int, default=cores,
                    help="2 or more: past the first 8 MB, scan in N-1 worker processes while this one reads "
@@ -302,6 +304,17 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _share(value: str) -> float:
+    """A confidence threshold: a number from 0 to 1 (nan or inf would reach the JSON as invalid tokens)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0.0 <= number <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {value!r}")
+    return number
+
+
 def _positive_int(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {value!r}")
@@ -365,11 +378,13 @@ def _add_catalogue_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from logparse.batch import BarProgress, run_batch
 
+    _check_db_path(args.db)
     progress = None if args.quiet or not sys.stderr.isatty() else BarProgress()
     try:
-        report = run_batch(args.inputs, args.db, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
-                           lang=args.lang, catalogue=args.catalogue, retry_errors=args.retry_errors,
-                           progress=progress, timeout=args.timeout)
+        with _database_errors(args.db):
+            report = run_batch(args.inputs, args.db, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
+                               lang=args.lang, catalogue=args.catalogue, retry_errors=args.retry_errors,
+                               progress=progress, timeout=args.timeout)
     finally:
         if progress is not None:
             progress.stop()
@@ -387,9 +402,29 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
     style = args.format or ("table" if sys.stdout.isatty() else "json")
     top = args.top if args.top is not None else (20 if style in ("table", "html") else 0)
-    summary = summarize(args.db, threshold=args.min_confidence, top=top or None)
+    _check_db_path(args.db)
+    with _database_errors(args.db):
+        summary = summarize(args.db, threshold=args.min_confidence, top=top or None)
     RENDERERS[style](summary, sys.stdout)
     return EXIT_OK
+
+
+def _check_db_path(db: str) -> None:
+    # SQLite takes "" and ":memory:" as databases that vanish at exit: a batch would report
+    # success and keep nothing.
+    if db.strip() in ("", ":memory:") or db.startswith("file:"):
+        raise LogparseError(f"--db {db!r}: give the path of a database file")
+
+
+@contextlib.contextmanager
+def _database_errors(db: str) -> Iterator[None]:
+    """SQLite failing mid-run (locked past the busy timeout, disk full, a damaged file) as one line."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise LogparseError(f"{db}: database error: {exc}") from exc
 
 
 def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) -> None:
@@ -406,7 +441,8 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) ->
         formatter_class=raw,
     )
     b.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="bundle, directory of bundles, glob, fsspec URL, or @FILE listing one input per line")
+                   help="bundle, directory of bundles, glob, fsspec URL, or @FILE listing one input per line "
+                        "(relative lines are relative to the current directory, as in tar -T)")
     b.add_argument("--db", default="results.sqlite", help="SQLite database to create or resume "
                                                           "(default results.sqlite)")
     b.add_argument("--jobs", type=_positive_int, default=cores,
@@ -434,7 +470,7 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     s.add_argument("db", metavar="DB", help="the SQLite database of logparse batch")
     s.add_argument("--format", choices=("table", "json", "csv", "html"),
                    help="output style (default: table on a terminal, json otherwise)")
-    s.add_argument("--min-confidence", type=float, default=0.5, help="findings counted (default 0.5)")
+    s.add_argument("--min-confidence", type=_share, default=0.5, help="findings counted (default 0.5)")
     s.add_argument("--top", type=int, metavar="N",
                    help="rows per section, 0 for all (default 20 for table and html, all for json and csv)")
     s.set_defaults(func=_cmd_summary)

@@ -131,30 +131,66 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
     """
     if not create and not Path(path).is_file():
         raise LogparseError(f"{path}: no such database")
+    if create and Path(path).is_dir():
+        raise LogparseError(f"{path}: is a directory; --db names the database file")
+    if create and not Path(path).parent.is_dir():
+        raise LogparseError(f"{path}: the directory {Path(path).parent} does not exist")
     try:
+        # Read what the file is before changing anything in it: another program's database
+        # must not come out of a refused run in WAL mode, nor an empty file with a header.
         conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync each.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
-        # A checkpoint (WAL pages copied back, with an fsync) every 1,000 pages came every few
-        # bundles and doubled the cost of a commit; every 10,000 (~40 MB of WAL) it is rare.
-        conn.execute("PRAGMA wal_autocheckpoint=10000")
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "schema_version" not in tables:
+            conn.close()
+            raise LogparseError(f"{path}: not a logparse batch database (no schema_version table)")
+        if not tables and not create:
+            conn.close()
+            raise LogparseError(f"{path}: not a logparse batch database (empty)")
+        if create:  # a writer's settings; WAL stays with the file, a reader needs none of them
+            _writer_settings(conn)
+        conn.execute("PRAGMA busy_timeout=10000")
     except sqlite3.DatabaseError as exc:
         raise LogparseError(f"{path}: not a SQLite database ({exc})") from exc
-    if not tables and create:
-        conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} INSERT INTO schema_version VALUES ({SCHEMA_VERSION}); COMMIT;")
-        return conn
-    if "schema_version" not in tables:
-        conn.close()
-        raise LogparseError(f"{path}: not a logparse batch database (no schema_version table)")
+    if not tables:
+        # Two runs may start on one new file at once: whichever gets the lock second finds the
+        # schema made (IF NOT EXISTS) and the version row there.
+        conn.executescript(f"BEGIN IMMEDIATE; {_if_not_exists(_SCHEMA)} INSERT INTO schema_version "
+                           f"SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
     row = conn.execute("SELECT version FROM schema_version").fetchone()
     if row is None or row[0] != SCHEMA_VERSION:
         conn.close()
         found = row[0] if row else "none"
         raise LogparseError(f"{path}: schema version {found}, this logparse reads version {SCHEMA_VERSION}")
     return conn
+
+
+def _writer_settings(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync each.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    # A checkpoint (WAL pages copied back, with an fsync) every 1,000 pages came every few
+    # bundles and doubled the cost of a commit; every 10,000 (~40 MB of WAL) it is rare.
+    conn.execute("PRAGMA wal_autocheckpoint=10000")
+
+
+def _if_not_exists(schema: str) -> str:
+    return schema.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ").replace(
+        "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ")
+
+
+def _printable(value: Any) -> Any:
+    """``value`` with every string made storable: bytes that are not UTF-8 in a file name (kept by
+    Python as lone surrogates, which SQLite refuses) become ``\\xNN``."""
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that is no escaped byte
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
 
 
 class _transaction:
@@ -293,11 +329,14 @@ class Store:
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
         self.stop_checkpoints()
+        if self.conn.in_transaction:  # Ctrl-C came between a BEGIN and its end
+            self.conn.execute("ROLLBACK")
         with _transaction(self.conn):
             self.conn.execute(_TEMPLATE_INDEX)
             self.conn.execute(
                 "UPDATE runs SET finished_at=?, status=?, triaged=?, skipped=?, failed=? WHERE id=?",
-                (now(), status, counts.get("triaged", 0), counts.get("skipped", 0), counts.get("failed", 0), run_id))
+                (now(), status, counts.get("triaged", 0), counts.get("skipped", 0) + counts.get("duplicate", 0),
+                 counts.get("failed", 0), run_id))
 
     def done(self, *, retry_errors: bool = False) -> set[str]:
         """Digests that need no new triage (failed ones too, unless ``retry_errors``)."""
@@ -318,6 +357,12 @@ class Store:
             What happened: ``triaged``, ``failed``, ``skipped`` (done before) or ``duplicate``
             (same content as a bundle triaged under another location).
         """
+        try:
+            return self._write(result, run_id, stamp)
+        except UnicodeEncodeError:  # rolled back: the same result again, its names escaped
+            return self._write(_printable(result), run_id, _printable(stamp))
+
+    def _write(self, result: dict[str, Any], run_id: int, stamp: str | None) -> str:
         digest: str = result["digest"]
         location: str = result["location"]
         with _transaction(self.conn) as conn:

@@ -782,3 +782,142 @@ def test_cli_batch_and_summary(fleet: Path, tmp_path: Path, capsys: pytest.Captu
     assert "no such database" in capsys.readouterr().err
     assert cli.main(["batch", str(tmp_path / "nothing*"), "--db", str(db)]) == 2
     assert "no bundles found" in capsys.readouterr().err
+
+
+# -- hostile names, hostile databases ------------------------------------------------------------------------------
+def test_a_name_that_is_not_utf8_is_stored_escaped_and_stops_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    healthy = packing.pack(tree("linux_healthy"), "tar.gz")
+    bad = os.fsencode(folder) + b"/bad\xffname.tar.gz"
+    with open(bad, "wb") as handle:
+        handle.write(healthy)
+    (folder / "zz_after.tar.gz").write_bytes(packing.pack(tree("linux_nonetwork_snapshot"), "tar.gz"))
+    member = {"var/log/caf\udce9/waagent.log": tree("linux_healthy")["var/log/waagent.log"]}
+    (folder / "member.tar").write_bytes(packing.pack(member, "tar"))
+    db = tmp_path / "b.sqlite"
+    for _ in range(2):  # and a re-run finds them done
+        report = batch.run_batch([str(folder)], db, jobs=1)
+        assert report.failed == 0
+    assert report.skipped == 3
+    locations = {loc for (loc,) in _rows(db, "SELECT location FROM bundles")}
+    assert f"{folder}/bad\\xffname.tar.gz" in locations and f"{folder}/zz_after.tar.gz" in locations
+    assert _rows(db, "SELECT count(*) FROM files WHERE path LIKE '%caf\\xe9%'") == [(1,)]
+    assert "ExtensionSnapshotFailedNoNetwork" in set().union(*_findings(db).values())
+
+
+def test_summary_table_prints_log_text_as_text(tmp_path: Path) -> None:
+    db = tmp_path / "b.sqlite"
+    store = Store(db)
+    run = store.begin_run("local", 1, 1, {})
+    store.write(batch._failure("/b/[bold]red[/x].zip", "d1", "failed with args [/quiet] and [/norestart]", 0.0), run)
+    store.close()
+    out = io.StringIO()
+    render_table(summarize(db), out, width=200)
+    assert "[bold]red[/x].zip" in out.getvalue() and "[/quiet] and [/norestart]" in out.getvalue()
+
+
+def test_a_failing_database_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    half = tmp_path / "half.sqlite"  # has a schema_version of 1 and nothing else
+    conn = sqlite3.connect(half)
+    conn.executescript("CREATE TABLE schema_version (version INT); INSERT INTO schema_version VALUES (1);")
+    conn.close()
+    assert cli.main(["summary", str(half), "--format", "json"]) == 2
+    assert cli.main(["batch", str(tmp_path), "--db", str(half), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith(f"logparse: error: {half}: database error: ") for line in err)
+
+
+@pytest.mark.parametrize("db", ["", ":memory:", "file::memory:"])
+def test_a_database_that_would_vanish_is_refused(tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["batch", str(tmp_path), "--db", db, "--quiet"]) == 2
+    assert "give the path of a database file" in capsys.readouterr().err
+
+
+def test_a_refused_database_is_left_as_it_was(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    before = other.read_bytes()
+    for db in (other, empty):
+        with pytest.raises(LogparseError, match="not a logparse batch database"):
+            summarize(db)
+    with pytest.raises(LogparseError, match="not a logparse batch database"):
+        Store(other)
+    assert other.read_bytes() == before and empty.stat().st_size == 0
+    assert sqlite3.connect(other).execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+def test_database_paths_that_cannot_be_made_say_why(tmp_path: Path) -> None:
+    with pytest.raises(LogparseError, match="does not exist"):
+        Store(tmp_path / "nodir" / "x.sqlite")
+    with pytest.raises(LogparseError, match="is a directory"):
+        Store(tmp_path)
+
+
+def test_two_runs_creating_one_database_both_find_the_schema(tmp_path: Path) -> None:
+    db = tmp_path / "b.sqlite"
+    first, second = sqlite3.connect(db, isolation_level=None), sqlite3.connect(db, isolation_level=None)
+    # The second saw an empty file before the first made the schema; it must not fail making it again.
+    assert second.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    first.close()
+    Store(db).close()
+    from logparse import store
+
+    script = (f"BEGIN IMMEDIATE; {store._if_not_exists(store._SCHEMA)} INSERT INTO schema_version "
+              f"SELECT {store.SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
+    second.executescript(script)
+    assert second.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+    second.close()
+
+
+def test_a_list_file_in_latin1_with_a_bom_names_its_files(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/caf\xe9.tar.gz"
+    with open(name, "wb") as handle:
+        handle.write(packing.pack(tree("linux_healthy"), "tar.gz"))
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"\xef\xbb\xbf" + name + b"\n")
+    found, warnings = expand([f"@{listing}"])
+    assert [os.fsencode(item.location) for item in found] == [name] and not warnings
+
+
+def test_a_fifo_is_skipped_not_read_for_ever(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.tar.gz"
+    os.mkfifo(fifo)
+    found, warnings = expand([str(fifo)])
+    assert not found and warnings == [f"{fifo}: not a regular file or a directory, skipped"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-0.1", "1.5", "x"])
+def test_min_confidence_is_a_share(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["summary", str(tmp_path / "b.sqlite"), "--min-confidence", value])
+    assert stop.value.code == 2 and "expected a number from 0 to 1" in capsys.readouterr().err
+
+
+def test_a_url_whose_filesystem_is_missing_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fsspec = pytest.importorskip("fsspec", reason="fsspec is not installed")
+
+    def missing(url: str, **_: Any) -> Any:
+        raise ImportError("Install s3fs to access S3")
+
+    monkeypatch.setattr(fsspec.core, "url_to_fs", missing)
+    with pytest.raises(LogparseError, match="s3://bucket/x.tar.gz: Install s3fs"):
+        expand(["s3://bucket/x.tar.gz"])
+
+
+def test_a_dask_scheduler_that_cannot_be_reached_is_one_line(fleet: Path, tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    db = tmp_path / "x.sqlite"
+    with pytest.raises(LogparseError, match="no such dask scheduler file"):
+        batch.run_batch([f"{fleet}/corrupt"], db, engine="dask", scheduler=str(tmp_path / "nosuch.json"))
+    (tmp_path / "empty.json").write_text("{}")
+    with pytest.raises(LogparseError, match="cannot connect to the dask scheduler"):
+        batch.run_batch([f"{fleet}/corrupt"], db, engine="dask", scheduler=str(tmp_path / "empty.json"))
+    with pytest.raises(LogparseError, match="--scheduler"):
+        batch.run_batch([f"{fleet}/corrupt"], db, engine="dask")
+    assert _rows(db, "SELECT status FROM runs") == [("interrupted",)] * 2  # the third never began
