@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import struct
 from typing import Any, BinaryIO, cast
@@ -168,11 +169,20 @@ class Peekable(RawReader):
         super().__init__()
         self._inner = inner
         self._head = b""
+        # The error that cut a read short, raised once the bytes read before it are consumed:
+        # a truncated .gz still gives the lines it held.
+        self._error: BaseException | None = None
 
     def peek(self, size: int = 1) -> bytes:
         """At least ``size`` bytes ahead unless the member ends first; nothing is consumed."""
-        while len(self._head) < max(size, 1):
-            more = read_some(self._inner, max(size, 1) - len(self._head))
+        while len(self._head) < max(size, 1) and self._error is None:
+            try:
+                more = read_some(self._inner, max(size, 1) - len(self._head))
+            except Exception as exc:  # noqa: BLE001 - kept for the read after the bytes before it
+                if not self._head:
+                    raise
+                self._error = exc
+                break
             if not more:
                 break
             self._head += more
@@ -182,6 +192,8 @@ class Peekable(RawReader):
         if self._head:
             out, self._head = self._head[:size], self._head[size:]
             return out
+        if self._error is not None:
+            raise self._error
         return read_some(self._inner, size)
 
     def read(self, size: int | None = -1) -> bytes:
@@ -190,7 +202,13 @@ class Peekable(RawReader):
         parts: list[bytes] = []
         got = 0
         while got < size:
-            data = self._pull(size - got)
+            try:
+                data = self._pull(size - got)
+            except Exception as exc:  # noqa: BLE001 - as in peek
+                if not parts:
+                    raise
+                self._error = exc
+                break
             if not data:
                 break
             parts.append(data)
@@ -266,6 +284,9 @@ class Guard(RawReader):
             if str(exc).startswith(f"{self.name}: "):  # an inner layer of this same stream
                 self._error = exc
                 raise
+            if isinstance(exc, TrailingData):  # keeps its kind: the text before it is whole
+                self._error = TrailingData(f"{self.name}: {exc}")
+                raise self._error from exc
             raise self._fail(describe(exc)) from exc
         except Exception as exc:  # zlib, isal, lzma, zstd, tar, zipfile: one contract for all
             raise self._fail(describe(exc)) from exc
@@ -285,21 +306,66 @@ class Guard(RawReader):
         return data
 
 
+def utf16_of(head: bytes) -> str | None:
+    """The UTF-16 codec a text starts in (by its BOM, or ASCII with every other byte NUL), else None."""
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    sample = head[:512] if len(head) >= 64 else b""
+    if sample and sample[1::2].count(0) > 0.9 * (len(sample) // 2) and 0 not in sample[0:64:2]:
+        return "utf-16-le"  # Windows tools that write UTF-16 without a BOM
+    return None
+
+
+class Utf16(RawReader):
+    """A UTF-16 text as UTF-8 (BOM dropped, undecodable units replaced): the scanners read UTF-8."""
+
+    def __init__(self, inner: BinaryIO, codec: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder(codec)("replace")
+        self._first = True
+        self._ended = False
+
+    def _pull(self, size: int) -> bytes:
+        while not self._ended:
+            raw = read_some(self._inner, max(2, size))
+            self._ended = not raw
+            text = self._decoder.decode(raw, final=self._ended)
+            if self._first and text:
+                text, self._first = text.removeprefix("\ufeff"), False
+            if text:
+                return text.encode("utf-8", "surrogatepass")
+        return b""
+
+
+class TrailingData(SourceError):
+    """Bytes after the last compressed stream that start no other: the data before them is whole."""
+
+
 class _Incremental(RawReader):
     """Decompress with a bz2/lzma/igzip decompressor object, also across concatenated streams."""
 
-    def __init__(self, raw: BinaryIO, factory: Any) -> None:
+    def __init__(self, raw: BinaryIO, factory: Any, magic: bytes) -> None:
         super().__init__()
         self._raw = raw
         self._factory = factory
+        self._magic = magic
         self._dec = factory()
 
     def _pull(self, size: int) -> bytes:
         while True:
             if self._dec.eof:
                 rest = self._dec.unused_data or read_some(self._raw, CHUNK)
+                while 0 < len(rest) < len(self._magic) and (more := read_some(self._raw, CHUNK)):
+                    rest += more
                 if not rest.strip(b"\0"):  # end of input, or stream padding
                     return b""
+                if not rest.startswith(self._magic):
+                    # As gzip -d: a download or copy that appended junk keeps the text before it.
+                    raise TrailingData(f"{len(rest)}+ bytes after the compressed data ignored "
+                                       "(no other stream starts there)")
                 self._dec = self._factory()
                 data = self._dec.decompress(rest, size)
             elif self._dec.needs_input:
@@ -396,7 +462,7 @@ def decoder(kind: str, raw: BinaryIO) -> BinaryIO:
                 def make_gzip() -> Any:
                     return igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
 
-                return cast(BinaryIO, _Incremental(raw, make_gzip))
+                return cast(BinaryIO, _Incremental(raw, make_gzip, b"\x1f\x8b"))
         import gzip
 
         return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
@@ -405,14 +471,14 @@ def decoder(kind: str, raw: BinaryIO) -> BinaryIO:
     if kind == "bz2":
         import bz2
 
-        return cast(BinaryIO, _Incremental(raw, bz2.BZ2Decompressor))
+        return cast(BinaryIO, _Incremental(raw, bz2.BZ2Decompressor, b"BZh"))
     if kind == "xz":
         import lzma
 
         def make() -> Any:
             return lzma.LZMADecompressor(memlimit=XZ_MEMLIMIT)
 
-        return cast(BinaryIO, _Incremental(raw, make))
+        return cast(BinaryIO, _Incremental(raw, make, b"\xfd7zXZ\x00"))
     raise ValueError(f"unknown compression {kind!r}")
 
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from logparse import _chunkpool, formats
 from logparse import _streams as bs
@@ -94,6 +94,10 @@ class _Run:
         self.result.files.append(report)
         try:
             head = _peek(stream)
+            codec = bs.utf16_of(head)
+            if codec is not None:  # Windows agent logs are often UTF-16: read as the UTF-8 they hold
+                stream = cast(BinaryIO, bs.Peekable(cast(BinaryIO, bs.Utf16(stream, codec))))
+                head = _peek(stream)
             if given or self.state.wanted(info.path, head):
                 replay = self._state(info, stream, report, given)
                 if replay is None:
@@ -102,6 +106,11 @@ class _Run:
             text_head = head.decode("utf-8", "backslashreplace").split("\n")[:50]
             detection = formats.detect(info.path, text_head)
             fmt = detection.format
+            if fmt is not None and _garbled(head):
+                # Named like a log (var/log/waagent.log) but not text: "no finding" would read as healthy.
+                report.status, report.reason = "skipped", f"binary data, not a {fmt} log"
+                self.result.warnings.append(f"{info.path}: {report.reason}")
+                return
             if fmt is None:
                 if _binary(head):
                     report.status, report.reason = "skipped", "binary data"
@@ -117,9 +126,14 @@ class _Run:
             else:
                 self._scan(info, stream, fmt, report)
         except SourceError as exc:
-            report.status = "failed"
-            report.reason = str(exc)
             self.result.warnings.append(str(exc))
+            report.reason = str(exc)
+            if isinstance(exc, bs.TrailingData):
+                return  # read whole; the junk after it is named
+            if report.lines:  # what was read before the cut is analysed, its findings stand
+                report.truncated = True
+            else:
+                report.status = "failed"
 
     def _state(self, info: MemberInfo, stream: BinaryIO, report: FileReport, given: bool) -> BinaryIO | None:
         """A state document (Azure JSON, agent status file) as evidence; else the member, unread, back."""
@@ -179,6 +193,7 @@ class _Run:
                 self._shape(info.path, number, shape_key, shape)
             self._examples()
             number += scanned.newlines + (0 if chunk.endswith(b"\n") else 1)
+            report.lines = number - 1  # so far: a stream cut later keeps the count of what it gave
             if self.options.progress is not None:
                 self.options.progress(len(chunk))
             del chunk, scanned  # before the next read (see byte_chunks)
@@ -232,16 +247,27 @@ class _Run:
 
     def _whole(self, info: MemberInfo, stream: BinaryIO, fmt: str, report: FileReport) -> None:
         data = stream.read(WHOLE_FILE_CAP + 1)
+        cut: SourceError | None = None
         if len(data) > WHOLE_FILE_CAP:
             report.truncated = True
             report.reason = f"only the first {WHOLE_FILE_CAP} bytes read"
             data = data[:WHOLE_FILE_CAP]
+        else:
+            try:
+                stream.read(1)  # the end, or the error that cut the read short (raised after this text)
+            except SourceError as exc:
+                cut = exc
         self.bytes += len(data)
         text = data.decode("utf-8-sig", "backslashreplace").replace("\r\n", "\n")
         report.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         if fmt == "waagent_conf":
             self._conf(info.path, text)
-            return
+        else:
+            self._ticket(info, text)
+        if cut is not None:
+            raise cut
+
+    def _ticket(self, info: MemberInfo, text: str) -> None:
         self.error_text(text, info.path, "ticket")
         # Pasted log lines in a ticket count as log evidence too.
         job = (self.catalogue.digest, TEXT, self.options.engine, self._windowed)
@@ -477,6 +503,19 @@ def _binary(head: bytes) -> bool:
         return True
     sample = head[:8192].decode("utf-8", "replace")
     return sample.count("\ufffd") > len(sample) // 10
+
+
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13, 27}  # what text has no use for (tab, newlines, ESC kept)
+
+
+def _garbled(head: bytes) -> bool:
+    """Mostly not text once NUL padding is left out (a crash leaves NUL blocks in real logs)."""
+    sample = head[:8192].replace(b"\x00", b"")
+    if len(sample) < 64:
+        return False
+    text = sample.decode("utf-8", "replace")
+    bad = text.count("\ufffd") + sum(1 for ch in text if ord(ch) in _CONTROL)
+    return bad > 0.3 * len(text)
 
 
 def _peek(stream: BinaryIO) -> bytes:

@@ -366,7 +366,12 @@ def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
     carry = b""
     read = getattr(stream, "read1", stream.read)
     while True:
-        block = read(size)
+        try:
+            block = read(size)
+        except Exception:
+            if carry:  # the line the stream broke in: what it held is scanned before the error
+                yield carry
+            raise
         if not block:
             break
         cut = block.rfind(b"\n") + 1

@@ -205,6 +205,70 @@ def test_bomb_truncation_bad_crc_random_and_empty(tmp_path: Path) -> None:
     assert b"Traceback" not in proc.stderr and proc.returncode in (0, 2)
 
 
+def test_a_cut_compressed_log_keeps_what_it_held(tmp_path: Path) -> None:
+    # A rotated log cut short (a copy that stopped): the lines before the cut are evidence.
+    import gzip
+
+    packed = gzip.compress(WAAGENT)
+    cut = tmp_path / "var" / "log" / "waagent.log.1.gz"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes(packed[: int(len(packed) * 0.95)])
+    whole = logparse.triage(str(tmp_path / "var" / "log" / "waagent.log.1.gz"))  # alone: no "nothing readable"
+    for result in (whole, logparse.triage(str(tmp_path))):
+        assert "no-network-wireserver" in _ids(result)
+        report = next(f for f in result.files if f.path.endswith("waagent.log.1.gz"))
+        assert (report.status, report.truncated) == ("analyzed", True)
+        assert "truncated" in (report.reason or "") and 0 < report.lines < WAAGENT.count(b"\n")
+
+
+def test_junk_after_a_compressed_log_is_named_not_fatal(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "var" / "log").mkdir(parents=True)
+    (tmp_path / "var" / "log" / "waagent.log.1.gz").write_bytes(gzip.compress(WAAGENT) + b"<html>404</html>")
+    result = logparse.triage(str(tmp_path))
+    report = next(f for f in result.files if f.path.endswith("waagent.log.1.gz"))
+    assert (report.status, report.truncated, report.lines) == ("analyzed", False, WAAGENT.count(b"\n"))
+    assert "after the compressed data ignored" in (report.reason or "")
+    assert "no-network-wireserver" in _ids(result) and any("ignored" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-16-le-no-bom"])
+def test_a_utf16_agent_log_gives_what_its_utf8_copy_gives(tmp_path: Path, codec: str) -> None:
+    bundle = FIXTURES / "bundles" / "windows_dhcp_disabled"
+    plain = logparse.triage(str(bundle))
+    log = "WindowsAzure/Logs/WaAppAgent.log"
+    text = (bundle / log).read_text(encoding="utf-8")
+    if codec == "utf-16-be":
+        data = "\ufeff".encode("utf-16-be") + text.encode("utf-16-be")
+    else:
+        data = text.encode("utf-16-le" if codec.endswith("no-bom") else "utf-16")
+    tree = {str(p.relative_to(bundle)): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    tree[log] = data
+    write_tree(tmp_path, tree)
+    wide = logparse.triage(str(tmp_path))
+
+    def evidence(result: logparse.TriageResult) -> list[tuple[str, int, str]]:
+        return sorted((e.path, e.line, e.text) for f in result.findings if f.id == "dhcp-disabled" for e in f.evidence)
+
+    assert _ids(wide) == _ids(plain) and "dhcp-disabled" in _ids(wide)
+    assert evidence(wide) == evidence(plain)
+    assert next(f.lines for f in wide.files if f.path == log) == next(f.lines for f in plain.files if f.path == log)
+
+
+def test_binary_data_named_like_a_log_is_not_an_all_clear(tmp_path: Path) -> None:
+    noise = random.Random(5).randbytes(200_000)
+    write_tree(tmp_path, {"var/log/waagent.log": noise, "var/log/waagent.log.1": WAAGENT})
+    result = logparse.triage(str(tmp_path))
+    report = next(f for f in result.files if f.path == "var/log/waagent.log")
+    assert (report.status, report.reason) == ("skipped", "binary data, not a waagent log")
+    assert "no-network-wireserver" in _ids(result)  # the readable rotation still counts
+    # A real log with a NUL block (left by a crash) is still read.
+    padded = WAAGENT[:2000] + b"\x00" * 6000 + WAAGENT[2000:]
+    write_tree(tmp_path / "padded", {"var/log/waagent.log": padded})
+    assert next(f for f in logparse.triage(str(tmp_path / "padded")).files).status == "analyzed"
+
+
 @pytest.mark.parametrize("size", [4 << 10, 64 << 10, 1 << 20])
 def test_chunk_size_changes_no_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
     # Chunks are how the scan reads, not what it finds: template examples are a file's first lines
