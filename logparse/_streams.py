@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import struct
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast
 
 from logparse.errors import SourceError
 
@@ -216,6 +216,13 @@ class Peekable(RawReader):
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+class Meter(Protocol):
+    """Compressed bytes consumed so far: what a ratio divides by."""
+
+    @property
+    def count(self) -> int: ...
+
+
 class Counting(RawReader):
     """Counts the bytes read through it: the compressed side of a ratio."""
 
@@ -228,6 +235,18 @@ class Counting(RawReader):
         data = read_some(self._inner, size)
         self.count += len(data)
         return data
+
+
+class Since:
+    """What a ``Counting`` has seen since this was made: one tar member's share of its archive."""
+
+    def __init__(self, counting: Meter) -> None:
+        self._counting = counting
+        self._base = counting.count
+
+    @property
+    def count(self) -> int:
+        return self._counting.count - self._base
 
 
 class Budget:
@@ -254,7 +273,7 @@ class Guard(RawReader):
         *,
         max_bytes: int,
         cap_reason: str,
-        compressed: Counting | None = None,
+        compressed: Meter | None = None,
         max_ratio: float = 0.0,
         ratio_grace: int = 0,
         budget: Budget | None = None,
@@ -270,6 +289,11 @@ class Guard(RawReader):
         self._budget = budget
         self.count = 0
         self._error: SourceError | None = None
+
+    def members_judge_ratio(self) -> None:
+        """The tar read from this stream judges the ratio member by member from now on: one
+        repetitive log is that member's problem, not the end of every member after it."""
+        self._compressed = None
 
     def _fail(self, reason: str) -> SourceError:
         self._error = SourceError(f"{self.name}: {reason}")

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
-from logparse._streams import CHUNK, RawReader, read_some
+from logparse._streams import CHUNK, Meter, RawReader, read_some
 
 BLOCK = 512
 REGULAR = (b"0", b"\0", b"7", b"S")  # tarfile.REGULAR_TYPES: contiguous and sparse files count
@@ -83,9 +83,13 @@ class TarScan:
     underlying stream pass through unchanged.
     """
 
-    def __init__(self, stream: BinaryIO, max_extended: int) -> None:
+    def __init__(self, stream: BinaryIO, max_extended: int,
+                 skip_check: tuple[Meter, float, int] | None = None) -> None:
         self._inner = stream
         self._max_extended = max_extended
+        # (compressed bytes meter, max ratio, grace): data skipped unread must not be a bomb
+        # either, now that the stream below judges no ratio.
+        self._skip_check = skip_check
         self.stop: str | None = None
         self._buf = b""
         self._off = 0
@@ -218,6 +222,8 @@ class TarScan:
         return data
 
     def _skip(self, size: int) -> None:
+        meter, ratio, grace = self._skip_check or (None, 0.0, 0)
+        base, skipped = (meter.count if meter is not None else 0), 0
         while size > 0:
             if self._off < len(self._buf):
                 step = min(size, len(self._buf) - self._off)
@@ -228,6 +234,9 @@ class TarScan:
                     raise TarError("unexpected end of data")
             self._pos += step
             size -= step
+            skipped += step
+            if meter is not None and skipped > grace and skipped > ratio * max(meter.count - base, 1):
+                raise TarError(f"compression ratio above {ratio:g} in member data skipped unread")
 
     def _data(self, member: _Member, size: int) -> bytes:
         """Up to ``size`` bytes of the current member: the rest of the header buffer, then whole

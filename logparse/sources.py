@@ -224,7 +224,8 @@ class Bundle:
             self.warnings.append(f"{label}: more than {self.limits.max_members} members; the rest are unread")
         return not self._stopped
 
-    def _member(self, path: str, stream: BinaryIO, *, size: int | None, container: str) -> Item:
+    def _member(self, path: str, stream: BinaryIO, *, size: int | None, container: str,
+                meter: bs.Meter | None = None) -> Item:
         path, truncated = collector_truncation(path, size)
         guard = bs.Guard(
             stream,
@@ -232,6 +233,9 @@ class Bundle:
             max_bytes=self.limits.max_member_bytes,
             cap_reason=f"exceeds per-member cap of {self.limits.max_member_bytes} bytes",
             budget=self._budget,
+            compressed=meter,
+            max_ratio=self.limits.max_ratio,
+            ratio_grace=self.limits.ratio_grace_bytes,
         )
         info = MemberInfo(path, size, truncated is not None, truncated, rotation_key(path), container)
         return info, cast(BinaryIO, bs.Peekable(cast(BinaryIO, guard)))
@@ -248,6 +252,7 @@ class Bundle:
         container: str,
         level: int,
         seekable: bool = False,
+        meter: bs.Meter | None = None,
     ) -> Iterator[Item]:
         """Yield ``stream`` as a member, or the members of the archive it holds.
 
@@ -259,6 +264,7 @@ class Bundle:
             head, error = bs.read_head(stream)
             stream = cast(BinaryIO, bs.Replay(head, stream, error))
             seekable = False
+        outer: tuple[bs.Guard, bs.Counting] | None = None
         for layer in range(MAX_LAYERS + 1):
             kind = bs.compression_of(head)
             if kind is None:
@@ -276,6 +282,7 @@ class Bundle:
                 max_ratio=self.limits.max_ratio,
                 ratio_grace=self.limits.ratio_grace_bytes,
             )
+            outer = (decoded, counted)
             head, error = bs.read_head(cast(BinaryIO, decoded))
             stream = cast(BinaryIO, bs.Replay(head, cast(BinaryIO, decoded), error))
             seekable, size = False, None
@@ -283,7 +290,7 @@ class Bundle:
                 container = "stdin" if container == "stdin" else kind
         archive = bs.archive_of(head)
         if archive is None:
-            yield self._member(path, stream, size=size, container=container)
+            yield self._member(path, stream, size=size, container=container, meter=meter)
             return
         if level > self.limits.max_depth:
             yield Skipped(path, f"nested archive deeper than {self.limits.max_depth} levels")
@@ -291,7 +298,9 @@ class Bundle:
         prefix = f"{path}!/" if level else ""
         label = path if level else self.name
         if archive == "tar":
-            yield from self._tar(stream, prefix, level + 1, label)
+            if outer is not None:
+                outer[0].members_judge_ratio()
+            yield from self._tar(stream, prefix, level + 1, label, outer[1] if outer is not None else meter)
             return
         if seekable:
             yield from self._zip(stream, prefix, level + 1, label)
@@ -368,11 +377,20 @@ class Bundle:
                 path, stream, head, size=size, container="dir", level=1, seekable=seekable
             )
 
-    def _tar(self, stream: BinaryIO, prefix: str, level: int, label: str) -> Iterator[Item]:
-        """Tar members in archive order, read in one pass, so stdin works."""
+    def _tar(self, stream: BinaryIO, prefix: str, level: int, label: str,
+             meter: bs.Meter | None = None) -> Iterator[Item]:
+        """Tar members in archive order, read in one pass, so stdin works.
+
+        ``meter`` counts the compressed bytes of a compressed tar: each member's ratio is then
+        judged on its own share, and a member over the ratio fails alone; data skipped past is
+        judged too, so a bomb ends the archive early as before.
+        """
         from logparse._tarscan import TarScan
 
-        scan = TarScan(stream, MAX_TAR_EXTENDED_HEADER)
+        skip_check = None
+        if meter is not None:
+            skip_check = (bs.Since(meter), self.limits.max_ratio, self.limits.ratio_grace_bytes)
+        scan = TarScan(stream, MAX_TAR_EXTENDED_HEADER, skip_check)
         last: str | None = None
         started = False
         while True:
@@ -409,7 +427,8 @@ class Bundle:
             if reason is not None:
                 yield Skipped(shown, reason)
                 continue
-            yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level)
+            yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level,
+                                    meter=bs.Since(meter) if meter is not None else None)
 
     def _cut(self, label: str, last: str | None, exc: BaseException | str) -> None:
         reason = (exc if isinstance(exc, str) else bs.describe(exc)).removeprefix(f"{label}: ")

@@ -532,6 +532,18 @@ def test_tar_gz_bomb_stops_the_archive_with_a_warning(tmp_path: Path) -> None:
     assert "later members unread" in warnings[0]
 
 
+def test_one_very_repetitive_log_in_a_tar_gz_fails_alone(tmp_path: Path) -> None:
+    # A log of one line repeated (20 MB, ~1000:1) trips the ratio; the members after it are read.
+    line = b"2024-05-05T14:06:12.330100Z INFO ExtHandler ExtHandler heartbeat ok\n"
+    tree = {"var/log/syslog": line * 300_000, "var/log/waagent.log": b"ok\n"}
+    path = tmp_path / "bundle.tar.gz"
+    path.write_bytes(packing.pack(tree, "tar.gz"))
+    members, _, warnings = collect(path)
+    assert [info.path for info, _ in members] == ["var/log/syslog", "var/log/waagent.log"]
+    assert "compression ratio above 200" in members[0][1] and members[1][1] == b"ok\n"
+    assert not warnings
+
+
 def test_zip_bomb_member_is_skipped_by_its_header() -> None:
     blob = packing.zip_bytes({"zeros.log": bytes(20 * 1024 * 1024), "ok.log": b"ok\n"})
     members, skipped, _ = collect(io.BytesIO(blob))
