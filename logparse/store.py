@@ -391,10 +391,22 @@ class Store:
         for table in _CHILDREN:
             conn.execute(f"DELETE FROM {table} WHERE digest=?", (digest,))  # noqa: S608 - fixed names
 
-    @staticmethod
-    def _source(conn: sqlite3.Connection, result: dict[str, Any], run_id: int, stamp: str | None) -> None:
+    @classmethod
+    def _source(cls, conn: sqlite3.Connection, result: dict[str, Any], run_id: int, stamp: str | None) -> None:
+        before = conn.execute("SELECT digest FROM sources WHERE location=?", (result["location"],)).fetchone()
         conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?)",
                      (result["location"], result["digest"], result.get("size"), stamp, run_id))
+        if before is None or before[0] == result["digest"]:
+            return
+        # The location holds other content now (a failed download fetched again, a bundle
+        # collected anew): the old content stays under a location that still holds it, or
+        # leaves the fleet view.
+        other = conn.execute("SELECT min(location) FROM sources WHERE digest=?", (before[0],)).fetchone()[0]
+        if other is None:
+            cls._delete(conn, before[0])
+        else:
+            conn.execute("UPDATE bundles SET location=? WHERE digest=? AND location=?",
+                         (other, before[0], result["location"]))
 
     @staticmethod
     def _bundle(conn: sqlite3.Connection, r: dict[str, Any], run_id: int) -> None:

@@ -921,3 +921,26 @@ def test_a_dask_scheduler_that_cannot_be_reached_is_one_line(fleet: Path, tmp_pa
     with pytest.raises(LogparseError, match="--scheduler"):
         batch.run_batch([f"{fleet}/corrupt"], db, engine="dask")
     assert _rows(db, "SELECT status FROM runs") == [("interrupted",)] * 2  # the third never began
+
+
+def test_a_location_with_new_content_replaces_its_old_bundle(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    target = folder / "a.tar.gz"
+    target.write_bytes(b"")  # a download that failed
+    db = tmp_path / "b.sqlite"
+    assert batch.run_batch([str(folder)], db).failed == 1
+    target.write_bytes(packing.pack(tree("linux_nonetwork_snapshot"), "tar.gz"))
+    batch.run_batch([str(folder)], db)
+    assert _rows(db, "SELECT status FROM bundles") == [("ok",)]
+    s = summarize(db)
+    assert (s.overview["bundles"], s.overview["failed"], s.overview["locations"]) == (1, 0, 1)
+    copy = folder / "b.tar.gz"  # the same content under a second name keeps it when the first changes
+    copy.write_bytes(target.read_bytes())
+    batch.run_batch([str(folder)], db)
+    target.write_bytes(packing.pack(tree("linux_healthy"), "tar.gz"))
+    batch.run_batch([str(folder)], db)
+    assert sorted(status for (status,) in _rows(db, "SELECT status FROM bundles")) == ["ok", "ok"]
+    held = {Path(loc).name: digest for loc, digest in _rows(db, "SELECT location, digest FROM sources")}
+    assert set(held) == {"a.tar.gz", "b.tar.gz"} and held["a.tar.gz"] != held["b.tar.gz"]
+    assert {(Path(loc).name, d) for loc, d in _rows(db, "SELECT location, digest FROM bundles")} == set(held.items())
