@@ -48,6 +48,10 @@ MiB = 1024**2
 GiB = 1024**3
 # Compression layers peeled off one stream (tar.gz.gz exists; a gzip quine must not loop forever).
 MAX_LAYERS = 3
+# Names that promise an archive. A single "waagent.log.2.gz" holding plain text stays a log:
+# rotation tools misname files that way.
+_PACKED_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tbz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".tar.zst",
+                    ".tzst", ".zip")
 # Larger GNU long-name or pax headers are refused (each is read whole into memory).
 MAX_TAR_EXTENDED_HEADER = 1 * MiB
 
@@ -142,6 +146,12 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
     if not head and error is None:
         bundle.close()
         raise SourceError(f"{text}: empty input")
+    if bs.compression_of(head) is None and bs.archive_of(head) is None and text.lower().endswith(_PACKED_SUFFIXES):
+        # A failed download saved under the bundle's name (an HTML error page, a proxy notice):
+        # read as a text file it would pass for a bundle with nothing wrong.
+        bundle.close()
+        shown = head[:40].decode("utf-8", "replace").split("\n")[0]
+        raise SourceError(f"{text}: named like an archive but is not one (starts {shown!r})")
     seekable = stat.S_ISREG(st.st_mode) and error is None
     stream: BinaryIO
     if seekable:

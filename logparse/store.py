@@ -396,6 +396,10 @@ class Store:
         before = conn.execute("SELECT digest FROM sources WHERE location=?", (result["location"],)).fetchone()
         conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?)",
                      (result["location"], result["digest"], result.get("size"), stamp, run_id))
+        # Content found under several names is one bundle, named by the first of them in sort
+        # order: whichever worker finished first, --jobs 1, 2 or a Dask run store the same row.
+        conn.execute("UPDATE bundles SET location=(SELECT min(location) FROM sources WHERE digest=?1) "
+                     "WHERE digest=?1", (result["digest"],))
         if before is None or before[0] == result["digest"]:
             return
         # The location holds other content now (a failed download fetched again, a bundle

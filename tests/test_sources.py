@@ -261,6 +261,15 @@ def test_single_gz_and_zst_files(tmp_path: Path) -> None:
     assert (info.container, data) == ("file", b"plain\n")
 
 
+@pytest.mark.parametrize("name", ["bundle.tar.gz", "bundle.zip", "bundle.tgz", "bundle.tar"])
+def test_a_page_saved_under_an_archive_name_is_no_bundle(tmp_path: Path, name: str) -> None:
+    # A failed download (an HTML error page) read as a text file passed for a healthy bundle.
+    path = tmp_path / name
+    path.write_bytes(b"<html><body>403 Forbidden</body></html>\n")
+    with pytest.raises(SourceError, match="named like an archive but is not one"):
+        collect(path)
+
+
 def test_plain_and_compressed_stdin_streams() -> None:
     for data in (b"plain\n", packing.compress(b"plain\n", "gz"), packing.compress(b"plain\n", "zst")):
         [(info, got)], _, warnings = collect(io.BufferedReader(_Pipe(data)))
