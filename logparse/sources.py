@@ -449,6 +449,8 @@ class Bundle:
         """Zip members sorted so rotations come oldest first; a zip without directory is walked."""
         import zipfile
 
+        from logparse._zipscan import SharedData
+
         try:
             archive = zipfile.ZipFile(handle)
         except Exception as exc:
@@ -463,10 +465,12 @@ class Bundle:
                     continue
                 members.append((info.filename, info))
             members.sort(key=lambda item: order(collector_truncation(normalise(item[0])[0] or item[0])[0]))
+            # Entries that reuse or overlap another's data (a zip bomb's amplification) are read once.
+            shared = SharedData(handle, [info for _, info in members], prefix, label)
             for name, info in members:
                 path, reason = normalise(name)
                 shown = prefix + (path or name)
-                reason = reason or self._zip_reason(info)
+                reason = reason or self._zip_reason(info) or shared.claim(info)
                 if reason is not None:
                     yield Skipped(shown, reason)
                     continue
@@ -479,6 +483,7 @@ class Bundle:
                     yield from self._expand(
                         shown, cast(BinaryIO, member), size=info.file_size, container="zip", level=level
                     )
+            self.warnings.extend(shared.warnings)
 
     def _zip_reason(self, info: Any) -> str | None:
         mode = info.external_attr >> 16 if info.create_system == 3 else 0  # 3: unix attributes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,49 @@ from typing import Any
 from logparse.findings import Finding, TriageResult
 
 LOCAL_NOTE = "times are UTC; 'local' marks a source that only wrote local time, shown as written"
+
+
+def _picture(code: int) -> str:
+    # C0 and DEL have Unicode control pictures (one column, and unlike a backslash escape they
+    # cannot be mistaken for text such as a Windows path); C1 has none, so it is spelled out.
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else f"\\x{code:02x}"
+
+
+_CONTROLS = {code: _picture(code) for code in (*range(0x20), *range(0x7F, 0xA0))}
+_TABLES: dict[str, dict[int, str]] = {}
+
+
+def visible(text: str, keep: str = "\t") -> str:
+    """``text`` with every C0/C1 control character except those in ``keep`` shown as a visible symbol.
+
+    Paths and lines come from the bundle: a raw ESC (or CSI, CR, BS) in a report printed to a
+    terminal would let the bundle recolour, retitle, clear or overwrite what the reader sees.
+    """
+    table = _TABLES.get(keep)
+    if table is None:
+        table = _TABLES[keep] = {code: shown for code, shown in _CONTROLS.items() if chr(code) not in keep}
+    return text.translate(table)
+
+
+# JSON must escape only C0: with ensure_ascii=False, DEL and C1 (CSI is 0x9b) would reach a terminal
+# raw. Outside strings JSON is ASCII, so a \u escape of these is the same document, value for value.
+_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
+def json_text(document: str) -> str:
+    """Serialised JSON with DEL and C1 control characters written as ``\\u`` escapes (the same values)."""
+    return document.translate(_JSON_CONTROLS)
+
+
+def html_text(text: str) -> str:
+    """``text`` escaped for HTML (attribute values too), control characters but tab and newline shown.
+
+    Control characters are invalid in HTML and XML (the inline SVG), and the page may well be
+    printed to a terminal.
+    """
+    return html.escape(visible(text, "\t\n"))
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,12 @@ links, which are plain navigations.
 
 from __future__ import annotations
 
-from html import escape
 from typing import TextIO
 
 from logparse import __version__
 from logparse.findings import Finding, TriageResult
 from logparse.render import svg_timeline
-from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings
+from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, html_text, likely_causes, shown_findings
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_EVENT_ROWS = 500
@@ -72,8 +71,8 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-        f"<h1>{escape(title)}</h1>",
+        f"<title>{html_text(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+        f"<h1>{html_text(title)}</h1>",
         '<nav><a href="#findings">Findings</a><a href="#timeline">Timeline</a><a href="#files">Files</a>'
         '<a href="#unrecognized">Unrecognised errors</a></nav>',
         *_summary(result, shown, options),
@@ -89,7 +88,7 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
     parts += ["</section>", *_timeline(result, drawn), *_files(result), *_unrecognized(result)]
     if result.warnings:
         parts += ['<section id="warnings"><h2>Warnings</h2><ul>',
-                  *(f"<li>{escape(w)}</li>" for w in result.warnings), "</ul></section>"]
+                  *(f"<li>{html_text(w)}</li>" for w in result.warnings), "</ul></section>"]
     parts += [f'<footer class="muted"><p>logparse {__version__}. This page is self-contained: it loads '
               "nothing from the network.</p></footer>", "</body>", "</html>"]
     out.write("\n".join(parts) + "\n")
@@ -112,40 +111,41 @@ def _summary(result: TriageResult, shown: list[Finding], options: RenderOptions)
     span = result.timeline.to_dict()
     if span["start"]:
         cells.append(("log time span", f"{display_time(span['start'])} to {display_time(span['end'])}"))
-    items = "".join(f"<div><b>{escape(value)}</b><span class=\"muted\">{escape(name)}</span></div>"
+    items = "".join(f"<div><b>{html_text(value)}</b><span class=\"muted\">{html_text(name)}</span></div>"
                     for name, value in cells)
     return [f'<section id="summary"><div class="stats">{items}</div>',
-            f'<p class="muted">All {escape(LOCAL_NOTE)}.</p></section>']
+            f'<p class="muted">All {html_text(LOCAL_NOTE)}.</p></section>']
 
 
 def _finding(finding: Finding, index: int | None, threshold: float) -> str:
     weak = finding.confidence < 0.8
     css = "finding" + (" weak" if weak else "") + (" info" if finding.severity == "info" else "")
     anchor = f' id="f-{index}"' if index is not None else ""
-    severity = f", {escape(finding.severity)}" if finding.severity != "error" else ""
-    parts = [f'<article class="{css}"{anchor} data-finding="{escape(finding.id)}">',
-             f'<h3><span class="badge">{finding.confidence:.2f}</span><code>{escape(finding.id)}</code> '
-             f'<span class="muted">({escape(finding.kind)}{severity})</span> '
-             f"{escape(finding.title)}</h3>"]
+    severity = f", {html_text(finding.severity)}" if finding.severity != "error" else ""
+    parts = [f'<article class="{css}"{anchor} data-finding="{html_text(finding.id)}">',
+             f'<h3><span class="badge">{finding.confidence:.2f}</span><code>{html_text(finding.id)}</code> '
+             f'<span class="muted">({html_text(finding.kind)}{severity})</span> '
+             f"{html_text(finding.title)}</h3>"]
     if finding.reasons:
-        parts.append(f'<p class="muted">Why: {escape("; ".join(finding.reasons))}</p>')
+        parts.append(f'<p class="muted">Why: {html_text("; ".join(finding.reasons))}</p>')
     if finding.evidence:
         parts.append(f"<table class=\"evidence\"><tr><th>time</th><th>where</th><th>from</th><th>line "
                      f"({len(finding.evidence)} of {finding.evidence_count})</th></tr>")
         for e_index, item in enumerate(finding.evidence):
             row_id = f' id="ev-{index}-{e_index}"' if index is not None else ""
-            parts.append(f'<tr class="ev"{row_id}><td class="when">{escape(display_time(item.timestamp))}</td>'
-                         f'<td class="loc">{escape(item.path)}:{item.line}</td><td>{escape(item.source)}</td>'
-                         f"<td><pre>{escape(item.text[:1000])}</pre></td></tr>")
+            parts.append(f'<tr class="ev"{row_id}><td class="when">{html_text(display_time(item.timestamp))}</td>'
+                         f'<td class="loc">{html_text(item.path)}:{item.line}</td><td>{html_text(item.source)}</td>'
+                         f"<td><pre>{html_text(item.text[:1000])}</pre></td></tr>")
         parts.append("</table>")
     for cause in likely_causes(finding, threshold):
-        parts.append(f'<p>Likely cause: <code>{escape(str(cause["id"]))}</code> ({cause["confidence"]:.2f}) '
-                     f'{escape(str(cause.get("title", "")))}</p>')
+        parts.append(f'<p>Likely cause: <code>{html_text(str(cause["id"]))}</code> ({cause["confidence"]:.2f}) '
+                     f'{html_text(str(cause.get("title", "")))}</p>')
     if finding.remediation:
-        parts.append("<ol class=\"steps\">" + "".join(f"<li>{escape(s)}</li>" for s in finding.remediation) + "</ol>")
+        steps = "".join(f"<li>{html_text(s)}</li>" for s in finding.remediation)
+        parts.append(f'<ol class="steps">{steps}</ol>')
     if finding.doc.startswith(("https://", "http://")):
-        parts.append(f'<p><a class="doc" href="{escape(finding.doc)}" rel="noreferrer noopener">'
-                     f"{escape(finding.doc)}</a></p>")
+        parts.append(f'<p><a class="doc" href="{html_text(finding.doc)}" rel="noreferrer noopener">'
+                     f"{html_text(finding.doc)}</a></p>")
     parts.append("</article>")
     return "\n".join(parts)
 
@@ -155,18 +155,18 @@ def _timeline(result: TriageResult, drawn: svg_timeline.Drawn) -> list[str]:
     if drawn.svg:
         parts.append(drawn.svg)
         legend = "".join(f'<span><svg width="{width}" height="14" viewBox="0 0 {width} 14">{shape}</svg> '
-                         f"{escape(text)}</span>" for width, shape, text in _LEGEND)
+                         f"{html_text(text)}</span>" for width, shape, text in _LEGEND)
         parts.append(f'<p class="legend muted">{legend}</p>')
-    parts += [f'<p class="muted note">{escape(note)}</p>' for note in drawn.notes]
+    parts += [f'<p class="muted note">{html_text(note)}</p>' for note in drawn.notes]
     events = result.timeline.to_dict()["events"]
     if events:
         parts.append(f"<details><summary>{len(events)} event(s)"
                      + (f", the first {MAX_EVENT_ROWS} listed" if len(events) > MAX_EVENT_ROWS else "")
                      + '</summary><table class="events"><tr><th>time</th><th>kind</th><th>where</th><th>line</th></tr>')
         for event in events[:MAX_EVENT_ROWS]:
-            parts.append(f'<tr><td class="when">{escape(display_time(event["time"]))}</td>'
-                         f'<td>{escape(event["kind"])}</td><td class="loc">{escape(str(event["path"]))}:'
-                         f'{event["line"]}</td><td><pre>{escape(str(event["text"]))}</pre></td></tr>')
+            parts.append(f'<tr><td class="when">{html_text(display_time(event["time"]))}</td>'
+                         f'<td>{html_text(event["kind"])}</td><td class="loc">{html_text(str(event["path"]))}:'
+                         f'{event["line"]}</td><td><pre>{html_text(str(event["text"]))}</pre></td></tr>')
         parts.append("</table></details>")
     parts.append("</section>")
     return parts
@@ -177,9 +177,9 @@ def _files(result: TriageResult) -> list[str]:
              '<table class="files"><tr><th>path</th><th>format</th><th>status</th><th>lines</th><th>reason</th></tr>']
     for f in result.files:
         status = f.status + (" (truncated)" if f.truncated else "")
-        parts.append(f'<tr class="{escape(f.status)}"><td class="loc">{escape(f.path)}</td>'
-                     f"<td>{escape(f.format or '')}</td><td>{escape(status)}</td><td class=\"num\">{f.lines}</td>"
-                     f"<td>{escape(f.reason or '')}</td></tr>")
+        parts.append(f'<tr class="{html_text(f.status)}"><td class="loc">{html_text(f.path)}</td>'
+                     f"<td>{html_text(f.format or '')}</td><td>{html_text(status)}</td><td class=\"num\">{f.lines}</td>"
+                     f"<td>{html_text(f.reason or '')}</td></tr>")
     parts += ["</table>", "</section>"]
     return parts
 
@@ -195,9 +195,9 @@ def _unrecognized(result: TriageResult) -> list[str]:
                      "</th></tr>")
         for template in result.unrecognized:
             where = ", ".join(f"{e.path}:{e.line}" for e in template.examples[:2])
-            parts.append(f'<tr><td class="num">{template.count}</td><td>{escape(template.level)}</td>'
-                         f'<td><pre>{escape(template.template[:500])}</pre></td><td class="loc">{escape(where)}</td>'
-                         "</tr>")
+            parts.append(f'<tr><td class="num">{template.count}</td><td>{html_text(template.level)}</td>'
+                         f'<td><pre>{html_text(template.template[:500])}</pre></td>'
+                         f'<td class="loc">{html_text(where)}</td></tr>')
         parts.append("</table>")
     parts.append("</section>")
     return parts

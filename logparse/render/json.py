@@ -6,9 +6,8 @@ import json
 from typing import TextIO
 
 from logparse.findings import TriageResult
-from logparse.render._common import RenderOptions
+from logparse.render._common import RenderOptions, json_text
 
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
-    json.dump(result.to_dict(), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(json_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)) + "\n")

@@ -6,7 +6,7 @@ import re
 from typing import TextIO
 
 from logparse.findings import Evidence, TriageResult
-from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings
+from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings, visible
 
 # Evidence lines per finding in a ticket: enough to prove it, short enough to read.
 TOP_EVIDENCE = 3
@@ -30,11 +30,11 @@ def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
         summary += f" {LOCAL_NOTE[0].upper()}{LOCAL_NOTE[1:]}."
     lines.append(summary)
     if not shown:
-        lines += ["", "No known backup failure found." if not result.findings else
-                  "Weaker hints only: " + ", ".join(f"`{f.id}` ({f.confidence:.2f})" for f in result.findings[:5])]
+        hints = ", ".join(f"{_code(f.id)} ({f.confidence:.2f})" for f in result.findings[:5])
+        lines += ["", "No known backup failure found." if not result.findings else f"Weaker hints only: {hints}"]
     for number, finding in enumerate(shown, 1):
-        lines += ["", f"**{number}. `{finding.id}`** ({finding.kind}, confidence {finding.confidence:.2f}): "
-                      f"{_text(finding.title)}"]
+        lines += ["", f"**{number}. {_code(finding.id)}** ({_text(finding.kind)}, "
+                      f"confidence {finding.confidence:.2f}): {_text(finding.title)}"]
         if finding.evidence:
             lines.append(f"- Evidence ({finding.evidence_count} line(s)):")
             lines += [f"  - {_evidence(e)}" for e in finding.evidence[:TOP_EVIDENCE]]
@@ -42,17 +42,17 @@ def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
             if more > 0:
                 lines.append(f"  - ... and {more} more")
         for cause in likely_causes(finding, options.threshold):
-            lines.append(f"- Likely cause: `{cause['id']}` ({cause['confidence']:.2f}) "
+            lines.append(f"- Likely cause: {_code(str(cause['id']))} ({cause['confidence']:.2f}) "
                          f"{_text(str(cause.get('title', '')))}")
         if finding.remediation:
             lines.append("- Steps:")
             lines += [f"  {step}. {_text(text)}" for step, text in enumerate(finding.remediation, 1)]
         if finding.doc:
-            lines.append(f"- Docs: <{finding.doc}>")
+            lines.append(f"- Docs: <{visible(finding.doc)}>")
     if result.unrecognized:
         top = result.unrecognized[0]
         lines += ["", f"{len(result.unrecognized)} unrecognised error/warning template(s); most frequent "
-                      f"({top.count}x {top.level}): {_code(top.template[:TEXT_CHARS])}"]
+                      f"({top.count}x {_text(top.level)}): {_code(top.template[:TEXT_CHARS])}"]
     if result.warnings:
         lines += ["", *(f"> warning: {_text(w)}" for w in result.warnings)]
     return lines
@@ -66,7 +66,7 @@ def _evidence(item: Evidence) -> str:
 
 def _code(text: str) -> str:
     """Inline code that survives backticks in the text (a fence longer than any run inside)."""
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     runs = [len(m) for m in re.findall(r"`+", text)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -74,5 +74,5 @@ def _code(text: str) -> str:
 
 
 def _text(text: str) -> str:
-    """Plain text with markdown syntax escaped and on one line."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Plain text with markdown syntax escaped, on one line, its control characters made visible."""
+    return _SPECIAL.sub(r"\\\1", visible(" ".join(text.split())))

@@ -12,11 +12,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from html import escape
 from typing import Any
 
 from logparse.findings import Finding, TriageResult
-from logparse.render._common import parse_time
+from logparse.render._common import html_text, parse_time
 
 MAX_COLUMNS = 200
 MAX_SERIES = 14  # signature rows drawn; the rest share one "other signatures" row
@@ -133,11 +132,11 @@ def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dic
     for index, (key, label, kind) in enumerate(rows):
         top = AXIS + index * ROW
         finding_row = kind == "series" and label in shown_ids
-        out.append(f'<g class="row {kind}" data-row="{escape(key)}">')
+        out.append(f'<g class="row {kind}" data-row="{html_text(key)}">')
         out.append(f'<rect class="band{index % 2}" x="0" y="{top}" width="{WIDTH}" height="{ROW}"/>')
         total = f" ({sum(series[key].values())} hits)" if kind == "series" else ""
         out.append(f'<text class="label{" finding" if finding_row else ""}" x="6" y="{top + 14}">'
-                   f'<title>{escape(label + total)}</title>{escape(_short(label))}</text>')
+                   f'<title>{html_text(label + total)}</title>{html_text(_short(label))}</text>')
         if kind == "series":
             out += _cells(scale, series[key], top, peak, label)
         elif key in lanes:
@@ -186,7 +185,7 @@ def _cells(scale: _Scale, counts: dict[int, int], top: int, peak: int, name: str
         level = 0.2 + 0.8 * math.log1p(count) / math.log1p(max(peak, 1))
         width = min(scale.width * span, LABEL + PLOT - scale.x(column))
         out.append(f'<rect class="cell" x="{scale.x(column):.1f}" y="{top + 3}" width="{max(width - 0.5, 1):.1f}" '
-                   f'height="{ROW - 6}" fill-opacity="{level:.2f}"><title>{escape(name)}: {count} hit(s), '
+                   f'height="{ROW - 6}" fill-opacity="{level:.2f}"><title>{html_text(name)}: {count} hit(s), '
                    f'{scale.label(column, span)}</title></rect>')
     return out
 
@@ -209,13 +208,13 @@ def _markers(scale: _Scale, points: list[_Point], top: int, kind: str, drawn: Dr
             css += " local"
         examples = "\n".join(p.title for p in group[:3]) + (f"\n... {len(group) - 3} more" if len(group) > 3 else "")
         out.append(f'<circle class="event {kind} {css.strip()}" cx="{x:.1f}" cy="{top + ROW / 2}" r="4.5">'
-                   f'<title>{len(group)} event(s), {scale.label(column)}\n{escape(examples)}</title></circle>')
+                   f'<title>{len(group)} event(s), {scale.label(column)}\n{html_text(examples)}</title></circle>')
         if kind == "agent_version":
             # The version a column ends on, written beside it when the next marker leaves room.
             version = group[-1].title.split("\n", 1)[0].rsplit(" ", 1)[-1][:16]
             room = scale.x(columns[index + 1]) - x if index + 1 < len(columns) else LABEL + PLOT - x
             if room > 12 + 6.5 * len(version):
-                out.append(f'<text class="version" x="{x + 7:.1f}" y="{top + 14}">{escape(version)}</text>')
+                out.append(f'<text class="version" x="{x + 7:.1f}" y="{top + 14}">{html_text(version)}</text>')
     return out
 
 
@@ -230,7 +229,7 @@ def _marks(scale: _Scale, points: list[_Point], top: int, drawn: Drawn) -> list[
         titles = "\n".join(p.title for p in group[:3]) + (f"\n... {len(group) - 3} more" if len(group) > 3 else "")
         local = " local" if all(p.local for p in group) else ""
         out.append(f'<a href="{group[0].href}"><path class="mark{local}" d="M{x:.1f} {y - 7:.1f}l6 7-6 7-6-7z">'
-                   f'<title>evidence: {escape(titles)}</title></path></a>')
+                   f'<title>evidence: {html_text(titles)}</title></path></a>')
     return out
 
 
