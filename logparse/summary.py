@@ -225,10 +225,12 @@ def render_table(summary: Summary, out: IO[str], width: int | None = None) -> No
     from rich.table import Table
     from rich.text import Text
 
+    from logparse.render._common import visible
+
     # Every cell is log text, a path or an error: plain Text, never markup ("[/quiet]" in a
     # template would be a closing tag, "[bold]" would vanish).
     console = make_console(file=out, width=width or (None if out.isatty() else 160), highlight=False)
-    console.print(f"[bold]logparse summary[/] {escape(summary.db)}\n{escape(_overview_line(summary))}",
+    console.print(f"[bold]logparse summary[/] {escape(visible(summary.db))}\n{escape(_overview_line(summary))}",
                   soft_wrap=True)
     for section in summary.sections:
         view = _VIEWS[section.name]
@@ -237,7 +239,7 @@ def render_table(summary: Summary, out: IO[str], width: int | None = None) -> No
             continue
         table = Table(*(h for h, _ in view), title=Text(section.title + _cut_note(section)), title_justify="left")
         for row in section.rows:
-            table.add_row(*(Text(str(cell(row))) for _, cell in view))
+            table.add_row(*(Text(visible(str(cell(row)))) for _, cell in view))
         console.print(table)
 
 

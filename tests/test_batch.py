@@ -820,10 +820,12 @@ def test_summary_table_prints_log_text_as_text(tmp_path: Path) -> None:
     store = Store(db)
     run = store.begin_run("local", 1, 1, {})
     store.write(batch._failure("/b/[bold]red[/x].zip", "d1", "failed with args [/quiet] and [/norestart]", 0.0), run)
+    store.write(batch._failure("/b/\x1b[2Jclear.zip", "d2", "bad \x1b]0;title\x07", 0.0), run)
     store.close()
     out = io.StringIO()
     render_table(summarize(db), out, width=200)
     assert "[bold]red[/x].zip" in out.getvalue() and "[/quiet] and [/norestart]" in out.getvalue()
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue() and "\u241b[2Jclear.zip" in out.getvalue()
 
 
 def test_a_failing_database_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
