@@ -252,6 +252,18 @@ def test_several_errors_in_one_text_are_all_reported() -> None:
                                     "UserErrorBackupOperationInProgress"}
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Error code: 380008", "AzureVmOffline"), ("320001", "ResourceNotFound"), ("错误代码：400094", "BCMV2VMNotFound"),
+])
+def test_the_docs_numeric_codes_name_their_entry(text: str, expected: str) -> None:
+    top = match(text)[0]
+    assert (top.id, top.matched) == (expected, "int-code") and top.confidence >= 0.85
+
+
+def test_a_number_in_prose_is_no_code() -> None:
+    assert all(r.matched != "int-code" for r in match("we have 320001 files in the share and the backup ran fine"))
+
+
 def test_cli_json_integer_code_matches_through_the_string() -> None:
     text = '{"errorCode": 123456, "errorString": "Copying backed up data from vault timed out", "errorTitle": ""}'
     assert set(confident(text)) == {"CopyingVHDsFromBackUpVaultTakingLongTime"}
@@ -322,6 +334,15 @@ def test_any_text_gives_sorted_confidences_in_range(text: str) -> None:
 def test_large_text_is_handled() -> None:
     filler = "The VM runs Ubuntu and the backup policy is daily. " * 4000  # about 200 KB
     assert set(confident(filler + " UserErrorFsFreezeFailed ")) == {"UserErrorFsFreezeFailed"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "gb18030"])
+def test_windows_encodings_of_a_paste_are_read(encoding: str) -> None:
+    # PowerShell 5.1 redirects to UTF-16 with a BOM; older Chinese Windows tools save GBK.
+    text = "错误代码：GuestAgentSnapshotTaskStatusError\n错误消息：由于虚拟机上没有网络连接，快照操作失败\n"
+    decoded = query_text(text.encode(encoding))
+    assert decoded.strip() == text.strip()
+    assert "GuestAgentSnapshotTaskStatusError" in confident(decoded)
 
 
 @pytest.mark.parametrize(("data", "reason"), [

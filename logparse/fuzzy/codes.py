@@ -31,7 +31,7 @@ _LABELLED_CODE = re.compile(
 # the literal lets the regex engine skip to each "code"; what precedes it is checked after.
 _KEYED_CODE = re.compile(r"""code(["']?)[ \t]{0,8}:[ \t]{0,8}(["']?)([a-z][a-z0-9]{2,})""")
 _CLI_PAREN_CODE = re.compile(r"^[ \t]{0,8}\(([a-z][a-z0-9]{2,})\)", re.MULTILINE)  # "(ResourceNotFound) The ..."
-_INT_CODE = re.compile(r"""(?:["']?errorcode["']?\s{0,8}:)\s{0,8}(\d{3,9})\b""")
+_INT_CODE = re.compile(r"""(?:["']?error ?code["']?\s{0,8}[:=|\t]|错误代码\s{0,8}:?)\s{0,8}(\d{3,9})\b""")
 
 
 def code_evidence(index: Index, query: Query) -> list[Evidence]:
@@ -72,10 +72,15 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
         if at_position and BACKUP_CODE_SHAPE.fullmatch(token):
             out.append(Evidence(token, UNKNOWN_AT_POSITION, "unknown-code", lang, span, token))
     out += _joined_codes(index, query)
-    if "errorcode" in folded:
+    if "code" in folded or "错误代码" in folded:
         for m in _INT_CODE.finditer(folded):
             for entry_id in index.int_codes.get(int(m.group(1)), ()):
                 out.append(Evidence(entry_id, INT_CODE, "int-code", lang, m.span(1), m.group(1)))
+    alone = folded.strip()
+    if alone.isdigit() and len(alone) <= 9:  # the question is the doc's number itself ("320001")
+        at = folded.find(alone)
+        for entry_id in index.int_codes.get(int(alone), ()):
+            out.append(Evidence(entry_id, INT_CODE, "int-code", lang, (at, at + len(alone)), alone))
     return out
 
 

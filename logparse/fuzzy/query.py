@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from itertools import accumulate
@@ -43,11 +44,18 @@ def query_text(data: bytes | str) -> str:
     if len(raw) > MAX_QUERY_BYTES:
         raise ParseError(f"match: input is larger than {MAX_QUERY_BYTES // 1024} KiB; pass the error text, "
                          "not a whole log (logparse parse reads logs)")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows PowerShell 5.1 writes UTF-16 with a BOM when output is redirected to a file.
+        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
     if b"\x00" in raw:
         raise ParseError("match: input is binary (NUL bytes); pass the error text")
     text = raw.decode("utf-8-sig", errors="replace")
     if text.count("\ufffd") > max(8, len(text) // 20):
-        raise ParseError("match: input is not UTF-8 text (mostly undecodable bytes); pass the error text")
+        # A Chinese paste saved by an older Windows tool is GB18030 (GBK) rather than UTF-8.
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ParseError("match: input is not UTF-8 text (mostly undecodable bytes); pass the error text") from None
     if not text.strip():
         raise ParseError("match: no text to match; pass TEXT or pipe the error text on stdin")
     return text
