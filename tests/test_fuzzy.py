@@ -252,6 +252,16 @@ def test_several_errors_in_one_text_are_all_reported() -> None:
                                     "UserErrorBackupOperationInProgress"}
 
 
+def test_json_escapes_are_read_as_the_characters_they_stand_for() -> None:
+    message = "由于虚拟机上没有网络连接，快照操作失败"
+    text = json.dumps({"errorCode": 1, "errorString": message})  # ensure_ascii: \\uXXXX only
+    top = match(text)[0]
+    assert top.id == "ExtensionSnapshotFailedNoNetwork" and top.confidence >= 0.9
+    assert text[top.span[0]:top.span[1]].startswith("\\u7531")  # the span is of the text as pasted
+    escaped = match('{"errorString": "The virtual machine doesn\\u0027t exist"}')[0]
+    assert escaped.confidence >= match('{"errorString": "The virtual machine doesn\'t exist"}')[0].confidence - 0.01
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("Error code: 380008", "AzureVmOffline"), ("320001", "ResourceNotFound"), ("错误代码：400094", "BCMV2VMNotFound"),
 ])

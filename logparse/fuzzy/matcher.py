@@ -11,7 +11,7 @@ from logparse.fuzzy.codes import code_evidence, fuzzy_code, signature_evidence
 from logparse.fuzzy.index import Index, build_index
 from logparse.fuzzy.messages import message_evidence, prepare
 from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
-from logparse.fuzzy.rejoin import origin_span, rejoin
+from logparse.fuzzy.rejoin import compose, origin_span, rejoin, unescape
 
 _NAMES_MEMBER = ("message", "alias", "signature")  # evidence that tells family members apart
 _UNKNOWN_TITLE = {"en": "Unknown error code (not in the catalogue)", "zh-CN": "未知错误代码（不在目录中）"}
@@ -58,8 +58,10 @@ def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
     """
     index = _index_for(catalogue if catalogue is not None else load_catalogue())
     # Spans are of the text as pasted: a wrapped code is matched whole, its span covers both lines.
-    joined, origin = rejoin(text, index.codes, index.code_prefixes, index.message_words,
-                            lambda token: bool(fuzzy_code(index, token, False)))
+    plain, unescaped = unescape(text)
+    joined, rejoined = rejoin(plain, index.codes, index.code_prefixes, index.message_words,
+                              lambda token: bool(fuzzy_code(index, token, False)))
+    origin = compose(unescaped, rejoined)
     query = Query(joined, backup)
     evidence = code_evidence(index, query) + signature_evidence(index, query)
     named = {e.entry for e in evidence if e.matched != "unknown-code" and e.confidence >= 0.5}

@@ -1,4 +1,4 @@
-"""Codes and words cut by a hard wrap or a stray space, put back together before matching.
+"""Codes and words cut by a hard wrap or a stray space, and JSON escapes, undone before matching.
 
 A terminal, an e-mail client or a ticket form wraps at a fixed width, so a pasted
 ``ExtensionSnapshotFailedNoNetwork`` arrives as ``ExtensionSnapsho`` / ``tFailedNoNetwork`` and
@@ -114,3 +114,40 @@ def origin_span(origin: list[int] | None, span: tuple[int, int]) -> tuple[int, i
         return span
     start, end = span
     return origin[start], origin[end - 1] + 1 if end > start else origin[start]
+
+
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def unescape(text: str) -> tuple[str, list[int] | None]:
+    """``\\uXXXX`` escapes (CLI JSON with ensure_ascii: Chinese messages, ``doesn\\u0027t``) as
+    the characters they stand for, and where each offset of the new text was (None: unchanged)."""
+    if "\\u" not in text:
+        return text, None
+    out: list[str] = []
+    origin: list[int] = []
+    at = 0
+    for m in _ESCAPE.finditer(text):
+        code = int(m.group(1), 16)
+        if 0xD800 <= code < 0xE000:
+            continue  # half of a surrogate pair: left as written
+        out.append(text[at:m.start()])
+        origin.extend(range(at, m.start()))
+        out.append(chr(code))
+        origin.append(m.start())
+        at = m.end()
+    if not out:
+        return text, None
+    out.append(text[at:])
+    origin.extend(range(at, len(text) + 1))
+    return "".join(out), origin
+
+
+def compose(outer: list[int] | None, inner: list[int] | None) -> list[int] | None:
+    """Offsets through two rewrites: ``inner`` maps the last text to the middle one, ``outer`` the
+    middle one to the first."""
+    if inner is None:
+        return outer
+    if outer is None:
+        return inner
+    return [outer[i] for i in inner]
