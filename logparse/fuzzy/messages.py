@@ -52,7 +52,13 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
             continue
         candidates.append((wording, found_words, missing))
     found = _window_evidence(query, candidates) if candidates else []
-    return _explain_away(found + _cut_evidence(index, query), named)
+    # A cut-short reading of text that a whole wording of the same entry also matched is the same
+    # evidence twice, not two independent pieces: the stronger of the two stays.
+    for ev in _cut_evidence(index, query):
+        same = [f for f in found if f.entry == ev.entry and _overlap(f.span, ev.span)]
+        if all(f.confidence < ev.confidence for f in same):
+            found = [f for f in found if f not in same] + [ev]
+    return _explain_away(found, named)
 
 
 def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str], frozenset[str]]]) -> list[Evidence]:
