@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from logparse import formats
 from logparse._console import make_console
 from logparse._cpus import usable_cpus
-from logparse.errors import LogparseError
+from logparse.errors import FormatError, LogparseError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -33,16 +33,26 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_parse(args: argparse.Namespace) -> int:
     from logparse import report
     from logparse.parsing import open_records
+    from logparse.textio import looks_binary
 
     out = sys.stdout
     style = args.format or ("table" if out.isatty() else "jsonl")
-    with open_records(args.file, args.as_format) as (_, records):
-        if style == "jsonl":
-            report.write_jsonl(records, out)
-        elif style == "csv":
-            report.write_csv(records, out)
-        else:
-            report.write_table(records, out)
+    try:
+        with open_records(args.file, args.as_format) as (_, records):
+            if style == "jsonl":
+                report.write_jsonl(records, out)
+            elif style == "csv":
+                report.write_csv(records, out)
+            else:
+                report.write_table(records, out)
+    except FormatError as exc:
+        # Only after detection failed: a UTF-16 log has NUL bytes too. Standard input cannot be
+        # read twice, so there the detection error stands.
+        if args.as_format is None and args.file != "-" and looks_binary(args.file):
+            raise FormatError(
+                f"{args.file}: binary data, not a log (name a format with --as to read it anyway)"
+            ) from exc
+        raise
     return EXIT_OK
 
 
@@ -148,9 +158,34 @@ def _size(text: str) -> int:
     from logparse.sources import parse_size
 
     try:
-        return parse_size(text)
+        size = parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+    if size < 1:  # a cap of 0 bytes refuses every member: a typo, not a wish
+        raise argparse.ArgumentTypeError(f"expected a size of 1 byte or more, not {text!r}")
+    return size
+
+
+def _ratio(text: str) -> float:
+    """A compression ratio cap: a finite number of 1 or more (nan would compare false and turn the cap off)."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number >= 1.0):
+        raise argparse.ArgumentTypeError(f"expected a number of 1 or more, such as 200, not {text!r}")
+    return number
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite number of seconds above 0 (nan would never time out)."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0.0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, such as 600, not {text!r}")
+    return number
 
 
 def _fail_level(text: str) -> str:
@@ -206,7 +241,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) ->
                    help="cap on one decompressed member (default 2G)")
     t.add_argument("--max-total-size", type=_size, default=defaults.max_total_bytes, metavar="SIZE",
                    help="cap on all decompressed data (default 20G)")
-    t.add_argument("--max-ratio", type=float, default=defaults.max_ratio,
+    t.add_argument("--max-ratio", type=_ratio, default=defaults.max_ratio,
                    help="cap on the compression ratio of a member (default 200)")
     add_catalogue_options(t)
     t.set_defaults(func=_cmd_triage)
@@ -219,10 +254,21 @@ def default_lang(environ: dict[str, str] | None = None) -> str:
     return "zh-CN" if locale.lower().startswith("zh") else "en"
 
 
+def _lang(text: str) -> str:
+    """``en`` or ``zh-CN``, however a locale spells them (``zh``, ``zh_cn.UTF-8``, ``en-US``)."""
+    key = text.strip().lower().replace("_", "-").split(".")[0]
+    if key in ("zh", "zh-cn", "zh-hans", "zh-hans-cn", "cn"):
+        return "zh-CN"
+    if key == "en" or key.startswith("en-"):
+        return "en"
+    raise argparse.ArgumentTypeError(f"expected en or zh-CN, not {text!r}")
+
+
 def add_catalogue_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--lang`` and the repeatable ``--catalogue EXTRA.toml`` to a command printing catalogue text."""
-    parser.add_argument("--lang", choices=("en", "zh-CN"), default=default_lang(),
-                        help="language of catalogue text (default from LC_ALL/LANG: zh* -> zh-CN, else en)")
+    parser.add_argument("--lang", type=_lang, default=default_lang(),
+                        help="language of catalogue text: en or zh-CN (zh, zh-cn, zh_CN.UTF-8 too; default from "
+                             "LC_ALL/LANG: zh* -> zh-CN, else en)")
     parser.add_argument("--catalogue", action="append", default=[], metavar="EXTRA.toml",
                         help="extra catalogue file that adds or overrides entries (repeatable)")
 
@@ -318,6 +364,12 @@ def _share(value: str) -> float:
 def _positive_int(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not {value!r}")
+    return int(value)
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {value!r}")
     return int(value)
 
 
@@ -452,7 +504,7 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (tcp://host:8786) or scheduler file (*.json)")
     b.add_argument("--retry-errors", action="store_true", help="triage again the bundles that failed before")
-    b.add_argument("--timeout", type=float, metavar="SECONDS",
+    b.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                    help="stop a bundle that takes longer and record it as failed (local engine; bundles then "
                         "always run in worker processes, even with --jobs 1)")
     b.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
@@ -471,7 +523,7 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     s.add_argument("--format", choices=("table", "json", "csv", "html"),
                    help="output style (default: table on a terminal, json otherwise)")
     s.add_argument("--min-confidence", type=_share, default=0.5, help="findings counted (default 0.5)")
-    s.add_argument("--top", type=int, metavar="N",
+    s.add_argument("--top", type=_count, metavar="N",
                    help="rows per section, 0 for all (default 20 for table and html, all for json and csv)")
     s.set_defaults(func=_cmd_summary)
 
@@ -487,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "parse",
         help="stream the records of one log file",
-        description="Stream typed records from one log file (plain, .gz, .zst or - for stdin).",
+        description="Stream typed records from one log file (plain, .gz, .zst, .bz2, .xz or - for stdin).",
         epilog="Example: logparse parse /var/log/waagent.log --format jsonl | head",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -516,6 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (as the program itself, exits with it)."""
+    if argv is None:
+        _tolerant_output()
     code = _main(argv)
     if argv is None:
         # The program itself, not a caller in this process: nothing is left to clean up
@@ -547,6 +601,16 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+
+
+def _tolerant_output() -> None:
+    """Escape what the output encoding cannot hold (``\\u65e5``) instead of raising."""
+    # An ASCII or Latin-1 console (PYTHONIOENCODING, LANG=C on old systems) meets file names,
+    # zh-CN catalogue text and table borders; and a file name that is not UTF-8 reaches us as
+    # lone surrogates that even UTF-8 rejects. The crash would exit 1, which reads as --fail-on.
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _flush_quietly() -> None:

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import codecs
-import gzip
-import io
 import os
+import stat
 import sys
-import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, BinaryIO
+from typing import IO, BinaryIO, cast
 
+from logparse import _streams as bs
 from logparse.errors import SourceError
+from logparse.sources import MAX_LAYERS, Limits
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # A decoded member larger than this is refused rather than filling memory or disk.
 DEFAULT_MAX_BYTES = 4 * 1024**3
+# What iter_chunks decompresses itself. open_input also peels bz2 and xz, as it must see a
+# tar.bz2 or tar.xz to refuse it; iter_chunks keeps its narrower contract for the members and
+# text that callers hand it.
+TEXT_COMPRESSIONS = ("gz", "zst")
+# A line longer than this is cut: its first MAX_LINE_CHARS characters and CUT_MARK end the line,
+# and the rest up to its ``\n`` is dropped. Cut, not split into pieces: pieces would count as
+# lines and shift every later line number, and no agent writes a 1 MiB line worth reading whole
+# (what does is a NUL-filled preallocated file, a core dump or a base64 blob).
+MAX_LINE_CHARS = 1 << 20
+CUT_MARK = f" [... line cut by logparse after {MAX_LINE_CHARS} characters]"
 
 
 def _sniff_encoding(head: bytes) -> str:
@@ -28,31 +38,93 @@ def _sniff_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def _decompressed(raw: BinaryIO, name: str) -> BinaryIO:
-    """Wrap ``raw`` in a decompressor when its magic bytes say so (never trust the suffix)."""
-    buffered: Any = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
-    magic = buffered.peek(4)[:4]
-    if magic.startswith(GZIP_MAGIC):
-        return _gzip_reader(buffered)
-    if magic == ZSTD_MAGIC:
-        import zstandard  # imported lazily: most inputs are not zstd
+def _decoded(raw: BinaryIO, name: str, kinds: Collection[str]) -> tuple[bs.Peekable, list[str]]:
+    """``raw`` with its compression layers of ``kinds`` peeled off by magic bytes (never the suffix), under caps.
 
-        reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-        wrapped: BinaryIO = io.BufferedReader(reader)
-        return wrapped
-    result: BinaryIO = buffered
-    return result
+    Caps as triage's defaults (``sources.Limits``): a gzip bomb trips the ratio after a few MiB,
+    ``/dev/zero`` the size cap, instead of running for minutes.
+    """
+    cap = f"exceeds the size cap of {DEFAULT_MAX_BYTES} bytes for one file"
+    stream = bs.Peekable(cast(BinaryIO, bs.Guard(raw, name, max_bytes=DEFAULT_MAX_BYTES, cap_reason=cap)))
+    layers: list[str] = []
+    for _ in range(MAX_LAYERS):
+        kind = bs.compression_of(stream.peek(bs.HEAD_BYTES))
+        if kind is None or kind not in kinds:
+            break
+        counted = bs.Counting(cast(BinaryIO, stream))
+        stream = bs.Peekable(cast(BinaryIO, bs.Guard(
+            bs.decoder(kind, cast(BinaryIO, counted)), name, max_bytes=DEFAULT_MAX_BYTES, cap_reason=cap,
+            compressed=counted, max_ratio=Limits.max_ratio, ratio_grace=Limits.ratio_grace_bytes,
+        )))
+        layers.append(kind)
+    return stream, layers
 
 
-def _gzip_reader(raw: BinaryIO) -> BinaryIO:
-    # isal's igzip decompresses several times faster than zlib and reads the same format;
-    # fall back to the standard library where the wheel is not installed.
-    try:
-        from isal import igzip
+class _Lines:
+    """Decoded text in, whole lines out (each ending at ``\\n``), with overlong lines cut."""
 
-        return igzip.IGzipFile(fileobj=raw, mode="rb")  # type: ignore[no-untyped-call,return-value]
-    except ImportError:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    def __init__(self, max_line: int = MAX_LINE_CHARS) -> None:
+        self._max_line = max_line
+        self._done: list[str] = []  # whole lines not handed out yet; joined once per chunk
+        self.held = 0
+        self._line: list[str] = []  # the line being read, without its \n
+        self._line_len = 0
+        self._cutting = False  # the line being read was cut and handed out: drop up to its \n
+
+    def feed(self, text: str) -> None:
+        first = text.find("\n")
+        if first < 0:
+            self._extend(text)
+            return
+        self._extend(text[:first])
+        self._end_line()
+        last = text.rfind("\n")
+        if last > first:
+            middle = text[first + 1 : last + 1]
+            if len(middle) <= self._max_line:  # then no line inside it can be too long
+                self._push(middle)
+            else:
+                for line in middle[:-1].split("\n"):
+                    self._extend(line)
+                    self._end_line()
+        self._extend(text[last + 1 :])
+
+    def take(self) -> str:
+        """The whole lines read so far, CRLF as LF."""
+        chunk = "".join(self._done).replace("\r\n", "\n")
+        self._done, self.held = [], 0
+        return chunk
+
+    def rest(self) -> str:
+        """What follows the last ``\\n`` at the end of the stream; a final lone ``\\r`` is dropped."""
+        tail = "" if self._cutting else "".join(self._line).replace("\r\n", "\n")
+        return tail[:-1] if tail.endswith("\r") else tail
+
+    def _extend(self, piece: str) -> None:
+        if not piece or self._cutting:
+            return
+        room = self._max_line - self._line_len
+        if len(piece) <= room:
+            self._line.append(piece)
+            self._line_len += len(piece)
+            return
+        # Hand the cut line out now rather than at its \n: a line with no end (/dev/zero) then
+        # still yields chunks, and detection reads about MAX_LINE_CHARS, not the whole line.
+        self._line.append(piece[:room])
+        self._push("".join(self._line) + CUT_MARK + "\n")
+        self._line, self._line_len, self._cutting = [], 0, True
+
+    def _end_line(self) -> None:
+        if self._cutting:
+            self._cutting = False  # its \n went out with its cut head
+            return
+        self._line.append("\n")
+        self._push("".join(self._line))
+        self._line, self._line_len = [], 0
+
+    def _push(self, text: str) -> None:
+        self._done.append(text)
+        self.held += len(text)
 
 
 def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[str]:
@@ -60,50 +132,34 @@ def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[st
 
     Only the last piece may lack the final ``\n``. CRLF becomes LF; a lone ``\r`` stays
     inside its line, because the agent writes raw ``\r`` from command output and lines are
-    counted by ``\n`` only (a universal-newline reader would shift every later line).
+    counted by ``\n`` only (a universal-newline reader would shift every later line). A line
+    longer than ``MAX_LINE_CHARS`` is cut (see there).
 
     Raises:
-        SourceError: the stream is corrupt or truncated; text read before it was yielded.
+        SourceError: the stream is corrupt, truncated or over a cap (``DEFAULT_MAX_BYTES``, the
+            compression ratio); text read before it was yielded.
     """
-    data = _decompressed(stream, name)
-    carry = ""
+    lines = _Lines()
     error: SourceError | None = None
     # Read bytes in modest blocks and decode incrementally, so a stream that breaks
     # (truncated gzip) loses at most one block, not a whole text-layer buffer.
     block = max(4096, min(size, 64 * 1024))
-    decoder: codecs.IncrementalDecoder | None = None
-    # read1 returns what one decompression step produced instead of looping until the
-    # block is full, so a truncated stream keeps everything before the break.
-    read = getattr(data, "read1", data.read)
     try:
+        data, _ = _decoded(stream, name, TEXT_COMPRESSIONS)
+        decoder = codecs.getincrementaldecoder(_sniff_encoding(data.peek(4)[:4]))(errors="backslashreplace")
         while True:
-            if decoder is None:
-                head = data.peek(4)[:4] if hasattr(data, "peek") else b""
-                decoder = codecs.getincrementaldecoder(_sniff_encoding(head))(errors="backslashreplace")
-            raw = read(block)
-            piece = carry + decoder.decode(raw, final=not raw)
+            raw = data.read1(block)
+            lines.feed(decoder.decode(raw, final=not raw))
             if not raw:
-                carry = piece
                 break
-            if len(piece) < size and raw:
-                carry = piece
-                continue
-            cut = piece.rfind("\n") + 1
-            if cut == 0:
-                carry = piece
-                continue
-            carry = piece[cut:]
-            yield piece[:cut].replace("\r\n", "\n")
-    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
-        error = SourceError(f"{name}: unreadable or truncated input ({_reason(exc)})")
-    except Exception as exc:  # zstandard raises its own ZstdError
-        if type(exc).__name__ != "ZstdError":
-            raise
-        error = SourceError(f"{name}: corrupt zstd stream ({_reason(exc)})")
-    if carry:
-        # The last line without its \n still counts, also when the stream broke after it.
-        carry = carry.replace("\r\n", "\n")
-        yield carry[:-1] if carry.endswith("\r") else carry
+            if lines.held >= size:
+                yield lines.take()
+    except SourceError as exc:  # the guards turn every read failure into one, naming the stream
+        error = exc
+    # The last line without its \n still counts, also when the stream broke after it.
+    last = lines.take() + lines.rest()
+    if last:
+        yield last
     if error is not None:
         raise error
 
@@ -115,23 +171,18 @@ def lines_of(chunks: Iterator[str]) -> Iterator[str]:
         yield from body.split("\n")
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 @contextmanager
 def open_input(path: str) -> Iterator[tuple[str, BinaryIO]]:
-    """Yield ``(display name, binary stream)`` for a path or ``-`` (stdin).
+    """Yield ``(display name, decompressed binary stream)`` for a path or ``-`` (stdin).
 
     Raises:
-        SourceError: the path is missing, a directory or unreadable.
+        SourceError: the path is missing, a directory, an archive or unreadable.
     """
     if path == "-":
-        yield "<stdin>", sys.stdin.buffer
+        yield "<stdin>", _one_log("<stdin>", sys.stdin.buffer)
         return
     if os.path.isdir(path):
-        raise SourceError(f"{path}: is a directory (logparse parse reads one file; use triage for bundles)")
+        raise SourceError(f"{path}: is a directory, not a log file (use logparse triage for a bundle)")
     try:
         handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
     except FileNotFoundError as exc:
@@ -139,6 +190,35 @@ def open_input(path: str) -> Iterator[tuple[str, BinaryIO]]:
     except OSError as exc:
         raise SourceError(f"{path}: cannot open ({exc.strerror or exc})") from exc
     try:
-        yield path, handle  # type: ignore[misc]
+        yield path, _one_log(path, cast(BinaryIO, handle))
     finally:
         handle.close()
+
+
+def _one_log(name: str, raw: BinaryIO) -> BinaryIO:
+    """``raw`` decompressed; an archive is refused, as its members are files of their own."""
+    stream, layers = _decoded(raw, name, ("gz", "zst", "bz2", "xz"))
+    archive = bs.archive_of(stream.peek(bs.HEAD_BYTES))
+    if archive is not None:
+        kind = ".".join([archive, *reversed(layers)])
+        raise SourceError(f"{name}: is a {kind} archive, not a log file (use logparse triage for a bundle)")
+    return cast(BinaryIO, stream)
+
+
+def looks_binary(path: str) -> bool:
+    """NUL bytes or mostly undecodable text at the start of ``path``, as triage judges a member; False if unreadable."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
+        return False  # a second open of a pipe would read other bytes, or wait for a writer forever
+    try:
+        with open_input(path) as (_, stream):
+            head = cast(bs.Peekable, stream).peek(8192)[:8192]
+    except SourceError:
+        return False
+    if b"\x00" in head:
+        return True
+    sample = head.decode("utf-8", "replace")
+    return sample.count("\ufffd") > len(sample) // 10

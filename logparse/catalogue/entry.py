@@ -107,18 +107,23 @@ class Catalogue:
     digest: str
 
     def get(self, id: str) -> Entry:
-        """The entry ``id``, or the one that lists ``id`` as an alias (case-insensitive).
+        """The entry ``id``, the one that lists ``id`` as an alias (case-insensitive), or the one the
+        doc numbers so (``320001``).
 
         Raises:
-            CatalogueError: no entry has that id or alias.
+            CatalogueError: no entry has that id, alias or number.
         """
         entry = self.entries.get(id)
         if entry is not None:
             return entry
-        wanted = id.casefold()
+        wanted = id.strip().casefold()
         for entry in self.entries.values():
             if entry.id.casefold() == wanted or any(a.casefold() == wanted for a in entry.aliases):
                 return entry
+        if wanted.isdigit():
+            numbered = [e for e in self.entries.values() if int(wanted) in e.int_codes]
+            if len(numbered) == 1:
+                return numbered[0]
         raise CatalogueError(f"unknown catalogue entry {id!r} (see: logparse catalogue list)")
 
     def errors(self) -> list[Entry]:

@@ -1,0 +1,216 @@
+"""Hostile input to parse, detect and triage: endless lines, bombs, archives, odd consoles, odd numbers."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from logparse import textio
+from logparse.cli import build_parser, main
+from logparse.textio import CUT_MARK, MAX_LINE_CHARS, iter_chunks
+from tests.conftest import FIXTURES
+from tests.packing import KINDS, compress, gzip_bomb, pack
+
+WAAGENT = FIXTURES / "bundles" / "linux_nonetwork_snapshot" / "var" / "log" / "waagent.log"
+
+
+def run(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "logparse", *args], input=stdin, capture_output=True,
+                          timeout=timeout, check=False, env={**os.environ, **(env or {})})
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[bytes], *words: str) -> str:
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert all(word in err for word in words), err
+    return err
+
+
+class _Endless(io.RawIOBase):
+    """``limit`` bytes of ``x`` and no newline, counting what was read."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.count = limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        size = min(len(buffer), self.limit - self.count)
+        buffer[:size] = b"x" * size
+        self.count += size
+        return size
+
+
+# -- long lines -------------------------------------------------------------------------
+
+
+def test_a_line_over_the_cap_is_cut_and_the_next_line_keeps_its_number() -> None:
+    data = b"a\n" + b"y" * (3 * MAX_LINE_CHARS) + b"\r\nb\nc"
+    text = "".join(iter_chunks(io.BytesIO(data), "t", size=64 * 1024))
+    assert text.split("\n") == ["a", "y" * MAX_LINE_CHARS + CUT_MARK, "b", "c"]
+
+
+def test_detection_reads_about_one_line_cap_of_a_line_with_no_end() -> None:
+    # Before the cap, the first chunk waited for a \n: all of the stream, concatenated block by block.
+    stream = _Endless(64 * MAX_LINE_CHARS)
+    first = next(iter_chunks(stream, "t", size=64 * 1024))  # type: ignore[arg-type]
+    assert first.endswith(CUT_MARK + "\n")
+    assert stream.count < 2 * MAX_LINE_CHARS
+
+
+def test_cutting_does_not_depend_on_where_text_arrives() -> None:
+    lines = textio._Lines(max_line=5)
+    for piece in ("ab", "cdefgh", "ij\nklm\n0123456789\nxy", "z\n", "toolongtail"):
+        lines.feed(piece)
+    cut = CUT_MARK + "\n"
+    assert lines.take() == f"abcde{cut}klm\n01234{cut}xyz\ntoolo{cut}"
+    assert lines.rest() == ""
+
+
+# -- binary data, bombs, caps -----------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_parse_dev_zero_stops_on_binary_data() -> None:
+    _one_line_error(run("parse", "/dev/zero", timeout=60), "/dev/zero", "binary data")
+
+
+def test_parse_gzip_bomb_stops_fast(tmp_path: Path) -> None:
+    bomb = gzip_bomb(tmp_path / "blob.gz", size=256 << 20)
+    _one_line_error(run("parse", str(bomb), timeout=60), "blob.gz", "binary data")
+    proc = run("parse", str(bomb), "--as", "waagent", "--format", "jsonl", timeout=60)
+    _one_line_error(proc, "blob.gz", "compression ratio above")
+    # Named like a log, it is parsed without --as: the ratio cap stops it too.
+    named = bomb.rename(tmp_path / "waagent.log.1.gz")
+    _one_line_error(run("parse", str(named), timeout=60), "waagent.log.1.gz", "compression ratio above")
+
+
+def test_parse_stops_at_the_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "waagent.log"
+    path.write_bytes(WAAGENT.read_bytes() * 40)
+    monkeypatch.setattr(textio, "DEFAULT_MAX_BYTES", path.stat().st_size // 2)
+    assert main(["parse", str(path), "--format", "jsonl"]) == 2
+    captured = capsys.readouterr()
+    assert "size cap" in captured.err and captured.out.count("\n") > 0
+
+
+# -- archives and directories -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_parse_and_detect_refuse_an_archive_and_point_to_triage(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"bundle.{kind}"
+    path.write_bytes(pack({"var/log/waagent.log": WAAGENT.read_bytes(), "etc/waagent.conf": b"A=b\n"}, kind))
+    for args in (("parse", str(path)), ("parse", str(path), "--as", "waagent_conf"), ("detect", str(path))):
+        proc = run(*args)
+        _one_line_error(proc, f"{kind} archive", "logparse triage")
+        assert proc.stdout == b""
+    _one_line_error(run("parse", "-", stdin=path.read_bytes()), "<stdin>", f"{kind} archive")
+
+
+@pytest.mark.parametrize("kind", ["gz", "zst", "bz2", "xz"])
+def test_one_compressed_log_still_parses(tmp_path: Path, kind: str) -> None:
+    plain = run("parse", str(WAAGENT), "--format", "csv")
+    path = tmp_path / f"waagent.log.1.{kind}"
+    path.write_bytes(compress(WAAGENT.read_bytes(), kind))
+    packed = run("parse", str(path), "--format", "csv")
+    assert packed.returncode == plain.returncode == 0, packed.stderr
+    assert packed.stdout.replace(bytes(path), bytes(WAAGENT)) == plain.stdout
+    assert run("detect", str(path)).stdout.split(b"\t")[1] == b"waagent"
+
+
+def test_detect_on_a_directory_does_not_speak_of_parse(tmp_path: Path) -> None:
+    err = _one_line_error(run("detect", str(tmp_path)), "is a directory", "logparse triage")
+    assert "parse" not in err.replace("logparse", "")
+
+
+# -- consoles that are not UTF-8 ---------------------------------------------------------
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    root = tmp_path / "bündel_日本"
+    (root / "var" / "log").mkdir(parents=True)
+    (root / "var" / "log" / "waagent.log").write_bytes(WAAGENT.read_bytes())
+    (root / "var" / "log" / "waagent_é.log").write_bytes(WAAGENT.read_bytes())
+    return root
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_no_command_crashes_on_the_output_encoding(bundle: Path, encoding: str) -> None:
+    log = str(bundle / "var" / "log" / "waagent_é.log")
+    env = {"PYTHONIOENCODING": encoding, "COLUMNS": "100"}
+    for args in (("triage", str(bundle), "--quiet", "--lang", "en"),
+                 ("triage", str(bundle), "--quiet", "--lang", "zh-CN"),
+                 ("parse", log, "--format", "table"),
+                 ("detect", log)):
+        proc = run(*args, env=env)
+        assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-600:]
+        assert b"Traceback" not in proc.stderr
+        proc.stdout.decode(encoding)  # what was written is in the console's encoding
+    detected = run("detect", log, env=env).stdout.decode(encoding)
+    assert "waagent_\\xe9.log" in detected if encoding == "ascii" else "waagent_é.log" in detected
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names as raw bytes")
+def test_a_file_name_that_is_not_utf8_is_escaped(tmp_path: Path) -> None:
+    path = os.path.join(os.fsencode(tmp_path), b"waagent\xff.log")
+    with open(path, "wb") as fh:
+        fh.write(WAAGENT.read_bytes())
+    proc = run("detect", os.fsdecode(path), env={"PYTHONIOENCODING": "utf-8"})
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    assert b"waagent\\udcff.log" in proc.stdout
+
+
+# -- numeric options ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        *[("triage", "x", "--max-ratio", v) for v in ("nan", "inf", "-inf", "0", "-1", "0.5", "many")],
+        *[("triage", "x", option, v) for option in ("--max-member-size", "--max-total-size") for v in ("0", "0.1")],
+        *[("triage", "x", "--min-confidence", v) for v in ("nan", "inf", "-0.1", "1.5")],
+        *[("triage", "x", "--fail-on", v) for v in ("nan", "inf", "-1")],
+        *[("triage", "x", "--jobs", v) for v in ("0", "-1", "nan")],
+        *[("batch", "x", "--timeout", v) for v in ("nan", "inf", "0", "-5")],
+        ("summary", "x.sqlite", "--top", "-1"),
+    ],
+    ids=lambda args: " ".join(args[2:]),
+)
+def test_numeric_options_refuse_nan_inf_and_out_of_range(args: tuple[str, ...],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(list(args))
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and args[2] in err
+
+
+def test_numeric_options_take_sane_values() -> None:
+    args = build_parser().parse_args(["triage", "x", "--max-ratio", "1", "--max-member-size", "1",
+                                      "--max-total-size", "1.5G"])
+    assert args.max_ratio == 1.0 and args.max_member_size == 1 and args.max_total_size == 3 << 29
+    assert build_parser().parse_args(["triage", "x", "--max-ratio", "1e3"]).max_ratio == 1000.0
+    assert build_parser().parse_args(["batch", "x", "--timeout", "2.5"]).timeout == 2.5
+    assert build_parser().parse_args(["summary", "x.sqlite", "--top", "0"]).top == 0
+
+
+@pytest.mark.parametrize(("given", "lang"), [("zh", "zh-CN"), ("zh-cn", "zh-CN"), ("zh_CN.UTF-8", "zh-CN"),
+                                             ("zh-CN", "zh-CN"), ("en-US", "en"), ("en", "en")])
+def test_lang_is_read_however_a_locale_spells_it(given: str, lang: str) -> None:
+    assert build_parser().parse_args(["explain", "ResourceNotFound", "--lang", given]).lang == lang
+
+
+def test_explain_takes_the_docs_number_of_a_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "320001", "--lang", "en"]) == 0
+    assert capsys.readouterr().out.startswith("ResourceNotFound")
