@@ -89,7 +89,10 @@ def _cmd_triage(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     if not any(f.status == "analyzed" for f in result.files) and not args.error:
-        reasons = "; ".join([f"{f.path}: {f.reason}" for f in result.files[:3] if f.reason] + result.warnings[:2])
+        said = [f"{f.path}: {f.reason}" if not (f.reason or "").startswith(f"{f.path}: ") else f.reason
+                for f in result.files[:3] if f.reason]
+        # A member's reason is usually also a warning: name each once.
+        reasons = "; ".join(dict.fromkeys(said + [w for w in result.warnings[:2] if w not in said]))
         raise LogparseError(f"{args.source}: nothing readable ({len(result.files)} member(s), none analysed"
                             + (f": {reasons}" if reasons else "") + ")")
     if args.json and args.format not in (None, "json"):
@@ -231,7 +234,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) ->
                    help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence")
     t.add_argument("--min-confidence", type=_share, default=0.5, help="findings shown (default 0.5)")
     t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
-    t.add_argument("--jobs", type=_positive_int, default=cores,
+    t.add_argument("--jobs", type=_jobs, default=cores,
                    help="2 or more: past the first 8 MB, scan in N-1 worker processes while this one reads "
                         "(default: the cores this process may use)")
     t.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
@@ -367,6 +370,16 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
+MAX_JOBS = 256  # processes are forked up front: a typo (--jobs 100000) must not fork that many
+
+
+def _jobs(value: str) -> int:
+    jobs = _positive_int(value)
+    if jobs > MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_JOBS} jobs, not {value!r}")
+    return jobs
+
+
 def _count(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {value!r}")
@@ -497,7 +510,7 @@ def _add_batch_commands(sub: argparse._SubParsersAction[_Parser], cores: int) ->
                         "(relative lines are relative to the current directory, as in tar -T)")
     b.add_argument("--db", default="results.sqlite", help="SQLite database to create or resume "
                                                           "(default results.sqlite)")
-    b.add_argument("--jobs", type=_positive_int, default=cores,
+    b.add_argument("--jobs", type=_jobs, default=cores,
                    help="worker processes of the local engine (default: the cores this process may use)")
     b.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local process pool, or a Dask cluster (pip install 'logparse[dask]')")
@@ -588,10 +601,13 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if getattr(args, "since", None) and getattr(args, "until", None) and args.since > args.until:
+            raise LogparseError(f"--since {args.since.isoformat()} is after --until {args.until.isoformat()}")
         return func(args)
     except LogparseError as exc:
         _flush_quietly()
-        print(f"logparse: error: {exc}", file=sys.stderr)
+        # One line, whatever a file name holds.
+        print(f"logparse: error: {exc}".replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and keep Python from complaining

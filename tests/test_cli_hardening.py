@@ -214,3 +214,28 @@ def test_lang_is_read_however_a_locale_spells_it(given: str, lang: str) -> None:
 def test_explain_takes_the_docs_number_of_a_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "320001", "--lang", "en"]) == 0
     assert capsys.readouterr().out.startswith("ResourceNotFound")
+
+
+def test_since_after_until_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = str(FIXTURES / "bundles" / "linux_healthy")
+    assert main(["triage", bundle, "--since", "2024-05-02T00:00Z", "--until", "2024-05-01T00:00Z"]) == 2
+    assert "is after --until" in capsys.readouterr().err
+
+
+def test_a_typo_in_jobs_forks_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["batch", "x", "--jobs", "100000"])
+    assert stop.value.code == 2 and "at most 256 jobs" in capsys.readouterr().err
+
+
+def test_an_error_is_one_line_whatever_the_name_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", str(tmp_path / "two\nlines")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_nothing_readable_names_each_reason_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "var" / "log").mkdir(parents=True)
+    (tmp_path / "var" / "log" / "waagent.log").write_bytes(bytes(range(1, 256)) * 100)
+    assert main(["triage", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("binary data, not a waagent log") == 1
