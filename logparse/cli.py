@@ -169,26 +169,25 @@ def _size(text: str) -> int:
     return size
 
 
-def _ratio(text: str) -> float:
-    """A compression ratio cap: a finite number of 1 or more (nan would compare false and turn the cap off)."""
+def _number(text: str, fits: Callable[[float], bool], expected: str) -> float:
+    """``text`` as a number that ``fits`` (nan fits nothing: compared, it would turn a cap off)."""
     try:
         number = float(text)
     except ValueError:
         number = math.nan
-    if not (math.isfinite(number) and number >= 1.0):
-        raise argparse.ArgumentTypeError(f"expected a number of 1 or more, such as 200, not {text!r}")
+    if math.isnan(number) or not fits(number):
+        raise argparse.ArgumentTypeError(f"expected {expected}, not {text!r}")
     return number
+
+
+def _ratio(text: str) -> float:
+    """A compression ratio cap."""
+    return _number(text, lambda n: math.isfinite(n) and n >= 1.0, "a number of 1 or more, such as 200")
 
 
 def _seconds(text: str) -> float:
-    """A time limit: a finite number of seconds above 0 (nan would never time out)."""
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if not (math.isfinite(number) and number > 0.0):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, such as 600, not {text!r}")
-    return number
+    """A time limit (nan or inf would never time out)."""
+    return _number(text, lambda n: math.isfinite(n) and n > 0.0, "a number of seconds above 0, such as 600")
 
 
 def _fail_level(text: str) -> str:
@@ -354,14 +353,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
 
 def _share(value: str) -> float:
-    """A confidence threshold: a number from 0 to 1 (nan or inf would reach the JSON as invalid tokens)."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = math.nan
-    if not 0.0 <= number <= 1.0:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {value!r}")
-    return number
+    """A confidence threshold (nan or inf would reach the JSON as invalid tokens)."""
+    return _number(value, lambda n: 0.0 <= n <= 1.0, "a number from 0 to 1")
 
 
 def _positive_int(value: str) -> int:
