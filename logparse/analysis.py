@@ -112,7 +112,7 @@ class _Run:
                 self.result.warnings.append(f"{info.path}: {report.reason}")
                 return
             if fmt is None:
-                if _binary(head):
+                if binary_head(head):
                     report.status, report.reason = "skipped", "binary data"
                     return
                 if info.container not in ("file", "stdin") or not head.strip():
@@ -497,7 +497,7 @@ def _utc(stamp: datetime | None) -> str | None:
     return stamp.isoformat() if stamp is not None else None
 
 
-def _binary(head: bytes) -> bool:
+def binary_head(head: bytes) -> bool:
     """NUL bytes or mostly undecodable text: not a log."""
     if b"\x00" in head[:8192]:
         return True

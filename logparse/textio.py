@@ -218,7 +218,6 @@ def looks_binary(path: str) -> bool:
             head = cast(bs.Peekable, stream).peek(8192)[:8192]
     except SourceError:
         return False
-    if b"\x00" in head:
-        return True
-    sample = head.decode("utf-8", "replace")
-    return sample.count("\ufffd") > len(sample) // 10
+    from logparse.analysis import binary_head
+
+    return binary_head(head)
