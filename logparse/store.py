@@ -123,6 +123,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def run_gone(options: str | None, host: str | None = None) -> bool:
+    """Whether a run recorded as running was started on this host by a process that is gone.
+
+    Another machine's run, or one whose process is still there (or a new one has its pid), is not.
+    """
+    try:
+        owner = json.loads(options or "{}")
+    except ValueError:
+        return False
+    pid = owner.get("pid") if isinstance(owner, dict) else None
+    return owner.get("host") == (host or socket.gethostname()) and isinstance(pid, int) and not _alive(pid)
+
+
 def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
     """Open a batch database, creating the schema when ``create`` and the file is new.
 
@@ -304,14 +317,8 @@ class Store:
 
     def _interrupted(self, host: str) -> None:
         for run_id, text in self.conn.execute("SELECT id, options FROM runs WHERE status = 'running'").fetchall():
-            try:
-                owner = json.loads(text or "{}")
-            except ValueError:
-                continue
-            pid = owner.get("pid") if isinstance(owner, dict) else None
-            if owner.get("host") != host or not isinstance(pid, int) or _alive(pid):
-                continue  # another machine's run, or its process is still there (or a new one has its pid)
-            self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
+            if run_gone(text, host):
+                self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?", (run_id,))
 
     def last_bundles(self, idle: bool = False) -> None:
         """The run's last bundles are in flight: build the template index and copy the WAL back now,

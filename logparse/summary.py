@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from logparse._console import make_console
-from logparse.store import connect
+from logparse.store import connect, run_gone
 
 FORMATS = ("table", "json", "csv", "html")
 CSV_COLUMNS = ("section", "key", "subkey", "bundles", "share", "count", "detail")
@@ -81,11 +81,18 @@ class _Reader:
         clean = self.q("SELECT count(*) FROM bundles b WHERE status='ok' AND NOT EXISTS "
                        "(SELECT 1 FROM findings f WHERE f.digest=b.digest AND f.confidence>=?)", t)[0][0]
         runs = self.q("SELECT count(*), max(id) FROM runs")[0]
-        last = self.q("SELECT status, started_at, finished_at FROM runs WHERE id=?", runs[1])
+        last = self.q("SELECT status, started_at, finished_at, options FROM runs WHERE id=?", runs[1])
+        last_run = None
+        if last:
+            status, started, finished, options = last[0]
+            if status == "running" and run_gone(options):
+                status = "interrupted"  # killed (kill -9, a crash): the next batch records it so too
+            # Written as bundles are stored: right for a run still going or killed before its end.
+            stored = self.q("SELECT count(*) FROM bundles WHERE run_id=?", runs[1])[0][0]
+            last_run = {"status": status, "started_at": started, "finished_at": finished, "bundles_stored": stored}
         overview = {
             "bundles": total, "ok": ok, "failed": failed, "with_findings": ok - clean, "no_finding": clean,
-            "locations": self.q("SELECT count(*) FROM sources")[0][0], "runs": runs[0],
-            "last_run": dict(zip(("status", "started_at", "finished_at"), last[0], strict=True)) if last else None,
+            "locations": self.q("SELECT count(*) FROM sources")[0][0], "runs": runs[0], "last_run": last_run,
         }
         out = Summary(db, t, overview)
         per_finding = {r[0]: r[3] for r in self._findings()}

@@ -378,6 +378,9 @@ def test_killed_batch_resumes_without_redoing(fleet: Path, tmp_path: Path) -> No
     assert not _rows(db, "SELECT digest FROM bundles b WHERE status='ok' AND NOT EXISTS "
                          "(SELECT 1 FROM files f WHERE f.digest=b.digest)")
     assert _rows(db, "SELECT status FROM runs") == [("running",)]
+    # The summary reads the killed run as such, with what it stored, before any re-run says so.
+    assert summarize(db).overview["last_run"] | {"started_at": None} == {
+        "status": "interrupted", "started_at": None, "finished_at": None, "bundles_stored": len(finished)}
     # The template index is dropped while a run writes and built when it ends.
     index = "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='templates_template'"
     assert _rows(db, index) == [(0,)]
