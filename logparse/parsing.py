@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from logparse import formats
 from logparse.errors import FormatError, SourceError
@@ -54,4 +55,20 @@ def open_records(path: str, as_format: str | None = None) -> Iterator[tuple[Dete
                     f"name one with --as ({', '.join(formats.names())})"
                 )
             fmt = formats.get(detection.format)
-        yield detection, fmt.parse_chunks(itertools.chain([first] if first else [], chunks), name)
+        yield detection, _then_raise(fmt, itertools.chain([first] if first else [], chunks), name)
+
+
+def _then_raise(fmt: Any, chunks: Iterator[str], name: str) -> Iterator[Record]:
+    """The records, the one a format holds when the text breaks off (a cut .gz) included; the
+    read error is raised after them."""
+    cut: list[SourceError] = []
+
+    def until_cut() -> Iterator[str]:
+        try:
+            yield from chunks
+        except SourceError as exc:
+            cut.append(exc)
+
+    yield from fmt.parse_chunks(until_cut(), name)
+    if cut:
+        raise cut[0]

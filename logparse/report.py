@@ -86,15 +86,17 @@ def record_json(r: Record, s: Callable[[str], str] = encode_basestring, names: _
 def write_jsonl(records: Iterable[Record], out: TextIO) -> int:
     count = 0
     batch: list[str] = []
-    for record in records:
-        batch.append(record_json(record))
-        count += 1
-        if len(batch) >= 512:
-            # One write per batch: a write call per record costs as much as encoding it.
+    try:
+        for record in records:
+            batch.append(record_json(record))
+            count += 1
+            if len(batch) >= 512:
+                # One write per batch: a write call per record costs as much as encoding it.
+                out.write("\n".join(batch) + "\n")
+                batch.clear()
+    finally:  # records read before a cut stream's error are printed before the error
+        if batch:
             out.write("\n".join(batch) + "\n")
-            batch.clear()
-    if batch:
-        out.write("\n".join(batch) + "\n")
     return count
 
 
@@ -113,6 +115,9 @@ def write_csv(records: Iterable[Record], out: TextIO) -> int:
 def write_table(records: Iterable[Record], out: TextIO, width: int | None = None) -> int:
     """A rich table, flushed every few hundred rows so long inputs stream."""
     from rich.table import Table
+    from rich.text import Text
+
+    from logparse.render._common import visible
 
     console = make_console(file=out, width=width, soft_wrap=False)
     count = 0
@@ -128,15 +133,19 @@ def write_table(records: Iterable[Record], out: TextIO, width: int | None = None
                 ts += " local"
             style = {"ERROR": "red", "WARNING": "yellow"}.get(r.level or "", "")
             extra = f" (+{len(r.continuation)} lines)" if r.continuation else ""
-            table.add_row(str(r.line), ts, r.level or "", r.component or "", r.message + extra, style=style)
+            # Log text is Text, never markup ("[/quiet]" would crash the table), its controls shown.
+            table.add_row(str(r.line), ts, Text(visible(r.level or "")), Text(visible(r.component or "")),
+                          Text(visible(r.message + extra)), style=style)
         console.print(table)
         batch.clear()
 
-    for record in records:
-        batch.append(record)
-        count += 1
-        if len(batch) >= _TABLE_BATCH:
+    try:
+        for record in records:
+            batch.append(record)
+            count += 1
+            if len(batch) >= _TABLE_BATCH:
+                flush()
+    finally:  # as in write_jsonl: what was read before an error is shown
+        if batch:
             flush()
-    if batch:
-        flush()
     return count

@@ -239,3 +239,26 @@ def test_nothing_readable_names_each_reason_once(tmp_path: Path, capsys: pytest.
     assert main(["triage", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("binary data, not a waagent log") == 1
+
+
+@pytest.mark.parametrize("style", ["jsonl", "csv", "table"])
+def test_parse_prints_what_a_cut_gz_held_then_the_error(tmp_path: Path, style: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    log = (FIXTURES / "bundles" / "linux_nonetwork_snapshot" / "var" / "log" / "waagent.log").read_bytes()
+    packed = gzip.compress(log)
+    cut = tmp_path / "waagent.log.1.gz"
+    cut.write_bytes(packed[: int(len(packed) * 0.6)])
+    assert main(["parse", str(cut), "--format", style]) == 2
+    captured = capsys.readouterr()
+    assert "truncated" in captured.err
+    assert captured.out.count("ExtHandler") > 50  # the records before the cut, the one held at the cut too
+
+
+def test_parse_table_prints_log_text_not_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "waagent.log"
+    log.write_bytes(b"2024-05-01T10:00:02.000000Z ERROR ExtHandler ExtHandler args [/quiet] and [bold]x \x1b[2J\n")
+    assert main(["parse", str(log), "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "[/quiet] and [bold]x" in out and "\x1b" not in out
