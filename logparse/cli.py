@@ -64,7 +64,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         try:
             d = detect_file(path)
         except LogparseError as exc:
-            print(f"logparse: error: {exc}", file=sys.stderr)
+            _say(f"logparse: error: {exc}")
             status = EXIT_USAGE
             continue
         print(f"{path}\t{d.format or 'unknown'}\t{d.score:.2f}\t{d.by}")
@@ -447,7 +447,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     for warning in report.warnings:
-        print(f"logparse: warning: {warning}", file=sys.stderr)
+        _say(f"logparse: warning: {warning}")
     print(f"{report.inputs} bundle(s): {report.triaged} triaged, {report.skipped} already done, "
           f"{report.failed} failed, in {report.seconds:.1f} s -> {report.db}")
     if report.failed:
@@ -599,8 +599,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return func(args)
     except LogparseError as exc:
         _flush_quietly()
-        # One line, whatever a file name holds.
-        print(f"logparse: error: {exc}".replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
+        _say(f"logparse: error: {exc}")
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and keep Python from complaining
@@ -620,6 +619,13 @@ def _tolerant_output() -> None:
     for stream in (sys.stdout, sys.stderr):
         if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+
+
+def _say(message: str) -> None:
+    """One line on stderr, whatever a file name or member in it holds (a newline, an ESC sequence)."""
+    from logparse.render._common import visible
+
+    print(visible(message), file=sys.stderr)
 
 
 def _flush_quietly() -> None:
