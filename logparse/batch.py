@@ -110,8 +110,12 @@ class BatchReport:
 
 
 # -- one bundle ------------------------------------------------------------------------------
-def content_digest(location: str) -> str:
-    """sha256 of a bundle file's bytes; for a directory, of its sorted relative paths and contents."""
+def content_digest(location: str, skip: Collection[str] = ()) -> str:
+    """sha256 of a bundle file's bytes; for a directory, of its sorted relative paths and contents.
+
+    ``skip``: absolute paths left out of a directory (the batch's own database, when it sits in
+    the tree: it changes on every run, so the tree would never hash the same twice).
+    """
     digest = hashlib.sha256()
     if is_url(location):
         import fsspec
@@ -127,6 +131,8 @@ def content_digest(location: str) -> str:
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
         for name in names:
             full = os.path.join(root, name)
+            if full in skip:
+                continue
             if os.path.isfile(full) and not os.path.islink(full):
                 files.append((Path(os.path.relpath(full, location)).as_posix(), full))
     for rel, full in sorted(files):
@@ -163,7 +169,7 @@ def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
     if is_url(location):
         return _analyse_remote(location, opts, done, started)
     try:
-        digest = content_digest(location)
+        digest = content_digest(location, opts.get("skip") or ())
     except Exception as exc:  # noqa: BLE001 - an unreadable input is that bundle's error
         return _failure(location, f"path:{location}", f"cannot read: {_describe(exc)}", started)
     if digest in done:
@@ -599,7 +605,10 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
     if not found:
         raise SourceError("no bundles found in " + ", ".join(map(str, inputs)) +
                           (f" ({'; '.join(warnings[:3])})" if warnings else ""))
-    options = {"lang": lang, "catalogue": [os.path.abspath(p) for p in catalogue]}
+    db_file = os.path.abspath(db)
+    # The database and its journals are no part of a tree bundle they happen to sit in.
+    options: dict[str, Any] = {"lang": lang, "catalogue": [os.path.abspath(p) for p in catalogue],
+                               "skip": [db_file + suffix for suffix in ("", "-wal", "-shm", "-journal")]}
     options["catalogue_digest"] = _catalogue(tuple(options["catalogue"])).digest  # fails early when invalid
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):  # NaN fails both
         raise LogparseError(f"--timeout must be a positive number of seconds, not {timeout:g}")

@@ -958,3 +958,12 @@ def test_a_location_with_new_content_replaces_its_old_bundle(tmp_path: Path) -> 
     held = {Path(loc).name: digest for loc, digest in _rows(db, "SELECT location, digest FROM sources")}
     assert set(held) == {"a.tar.gz", "b.tar.gz"} and held["a.tar.gz"] != held["b.tar.gz"]
     assert {(Path(loc).name, d) for loc, d in _rows(db, "SELECT location, digest FROM bundles")} == set(held.items())
+
+
+def test_a_database_inside_a_tree_bundle_is_no_part_of_it(tmp_path: Path) -> None:
+    bundle = packing.write_tree(tmp_path / "vm7", tree("linux_nonetwork_snapshot"))
+    db = bundle / "results.sqlite"  # `logparse batch .` run inside the bundle
+    first = batch.run_batch([str(bundle)], db)
+    second = batch.run_batch([str(bundle)], db)
+    assert (first.triaged, second.triaged, second.skipped) == (1, 0, 1)
+    assert _rows(db, "SELECT count(*) FROM bundles") == [(1,)]
