@@ -110,16 +110,23 @@ class _Reader:
                     "FROM templates t JOIN bundles b ON b.digest=t.digest WHERE b.status='ok' "
                     "GROUP BY level, template ORDER BY n DESC, lines DESC, template")]),
             self.section("no_finding", "Bundles with no finding", [
-                {"location": loc, "digest": d, "files_analyzed": files, "agent_versions": agents or ""}
+                {"location": loc, "digest": d, "files_analyzed": files, "agent_versions": agents or "",
+                 "also_at": self._also_at(d, loc)}
                 for loc, d, files, agents in self.q(
                     "SELECT location, digest, files_analyzed, (SELECT group_concat(version, ' ') FROM versions v "
                     "WHERE v.digest=b.digest AND kind='agent') FROM bundles b WHERE status='ok' AND NOT EXISTS "
                     "(SELECT 1 FROM findings f WHERE f.digest=b.digest AND f.confidence>=?) ORDER BY location", t)]),
             self.section("errors", "Bundles that could not be triaged", [
-                {"location": loc, "digest": d, "error": err} for loc, d, err in self.q(
+                {"location": loc, "digest": d, "error": err, "also_at": self._also_at(d, loc)}
+                for loc, d, err in self.q(
                     "SELECT location, digest, error FROM bundles WHERE status='error' ORDER BY location")]),
         ]
         return out
+
+    def _also_at(self, digest: str, location: str) -> list[str]:
+        """The other locations holding this content: two empty downloads are one bundle, two names."""
+        return [loc for (loc,) in self.q(
+            "SELECT location FROM sources WHERE digest=? AND location<>? ORDER BY location", digest, location)]
 
     def _findings(self) -> list[tuple[Any, ...]]:
         return self.q(
@@ -211,10 +218,15 @@ _VIEWS: dict[str, list[tuple[str, Any]]] = {
                  ("top findings (bundles)", _finding_list)],
     "templates": [("level", lambda r: r["level"]), ("bundles", lambda r: r["bundles"]), ("lines", lambda r: r["lines"]),
                   ("template", lambda r: r["template"])],
-    "no_finding": [("location", lambda r: r["location"]), ("digest", lambda r: r["digest"][:12]),
+    "no_finding": [("location", lambda r: _named(r)), ("digest", lambda r: r["digest"][:12]),
                    ("files", lambda r: r["files_analyzed"]), ("agent", lambda r: r["agent_versions"])],
-    "errors": [("location", lambda r: r["location"]), ("error", lambda r: r["error"])],
+    "errors": [("location", lambda r: _named(r)), ("error", lambda r: r["error"])],
 }
+
+
+def _named(row: dict[str, Any]) -> str:
+    more = len(row.get("also_at") or ())
+    return str(row["location"]) + (f" (and {more} more with the same content)" if more else "")
 
 
 def _overview_line(s: Summary) -> str:

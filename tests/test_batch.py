@@ -967,3 +967,17 @@ def test_a_database_inside_a_tree_bundle_is_no_part_of_it(tmp_path: Path) -> Non
     second = batch.run_batch([str(bundle)], db)
     assert (first.triaged, second.triaged, second.skipped) == (1, 0, 1)
     assert _rows(db, "SELECT count(*) FROM bundles") == [(1,)]
+
+
+def test_summary_names_every_location_of_a_failed_content(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.tar.gz", "b.zip", "c.tar.gz"):
+        (folder / name).write_bytes(b"")  # three failed downloads, one content
+    db = tmp_path / "b.sqlite"
+    assert batch.run_batch([str(folder)], db).failed == 3
+    [row] = next(sec.rows for sec in summarize(db).sections if sec.name == "errors")
+    assert {Path(p).name for p in [row["location"], *row["also_at"]]} == {"a.tar.gz", "b.zip", "c.tar.gz"}
+    out = io.StringIO()
+    render_table(summarize(db), out, width=1000)
+    assert "(and 2 more with the same content)" in out.getvalue()
