@@ -341,6 +341,18 @@ def test_any_text_gives_sorted_confidences_in_range(text: str) -> None:
     assert [r.confidence for r in results] == sorted((r.confidence for r in results), reverse=True)
 
 
+_PIECES = st.sampled_from(["ExtensionSnapsho", "tFailedNoNetwork", "\n", " ", "> ", "\\u0027", "\\u7531",
+                           "execu", "tion", "UserErrorGuest", "AgentStatusUnavailable", "错误代码：", "320001",
+                           "Snapshot operation failed due to", "\r\n", "é", "\t"])
+
+
+@given(st.lists(_PIECES | st.text(max_size=12), max_size=30).map("".join))
+def test_spans_of_rewritten_text_point_into_the_paste(text: str) -> None:
+    # Rejoined wraps and undone escapes change offsets: every span must still lie in the paste.
+    for r in match(text):
+        assert 0 <= r.span[0] <= r.span[1] <= len(text.casefold())
+
+
 def test_large_text_is_handled() -> None:
     filler = "The VM runs Ubuntu and the backup policy is daily. " * 4000  # about 200 KB
     assert set(confident(filler + " UserErrorFsFreezeFailed ")) == {"UserErrorFsFreezeFailed"}
