@@ -101,6 +101,7 @@ class Index:
     key_postings: dict[str, list[int]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
     head_postings: dict[str, list[int]] = field(default_factory=dict)  # first words -> wordings
+    head_counts: list[int] = field(default_factory=list)  # per wording, how many first words it is keyed by
     message_words: frozenset[str] = frozenset()  # every word of the wordings (stop words too), for rejoin
     least_coverage: list[float] = field(default_factory=list)  # per wording, set by fuzzy.messages
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
@@ -138,7 +139,14 @@ def head_keys(flattened: str, cjk: bool) -> set[str]:
     if cjk:
         head = flattened[:HEAD_WORDS + 1]
         return {head[i:i + 2] for i in range(len(head) - 1)}
-    return set(flattened.split()[:HEAD_WORDS])
+    return head_words(flattened.split(None, HEAD_WORDS + 5)[:HEAD_WORDS + 5])
+
+
+def head_words(words: list[str]) -> set[str]:
+    """The first words that key a wording's start, of a text's first words."""
+    # Stop words and boilerplate ("the", "error", "failed") start half of everything: as keys
+    # they would find every wording.
+    return set([w for w in words if w not in _STOP and w not in _BOILERPLATE][:HEAD_WORDS])
 
 
 def camel_words(code: str) -> tuple[str, ...]:
@@ -259,8 +267,10 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
     index.key_postings = dict(postings)
     heads: dict[str, list[int]] = defaultdict(list)
     for wid, wording in enumerate(index.wordings):
-        for key in head_keys(wording.flat, wording.cjk):
+        keys = head_keys(wording.flat, wording.cjk)
+        for key in keys:
             heads[key].append(wid)
+        index.head_counts.append(len(keys))
     index.head_postings = dict(heads)
     index.vocabulary = frozenset(postings)
     index.message_words = frozenset(t for _, _, _, folded, _, _, _ in prepared for t, _ in tokens(folded)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from logparse.fuzzy.index import CJK, MIN_VERBATIM, Index, Wording, flat, head_keys
+from logparse.fuzzy.index import CJK, HEAD_WORDS, MIN_VERBATIM, TOKEN, Index, Wording, flat, head_keys, head_words
 from logparse.fuzzy.query import REPORT_FLOOR, Evidence, Query
 
 # A cut-short paste: lines read (the first 200), their length in characters once flattened,
@@ -54,7 +55,9 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
     found = _window_evidence(query, candidates) if candidates else []
     # A cut-short reading of text that a whole wording of the same entry also matched is the same
     # evidence twice, not two independent pieces: the stronger of the two stays.
-    for ev in _cut_evidence(index, query):
+    # A cut reading is worth at most 0.95 x _CUT: a line a whole wording explains better needs none.
+    settled = [f.span for f in found if f.confidence > 0.95 * _CUT]
+    for ev in _cut_evidence(index, query, settled):
         same = [f for f in found if f.entry == ev.entry and _overlap(f.span, ev.span)]
         if all(f.confidence < ev.confidence for f in same):
             found = [f for f in found if f not in same] + [ev]
@@ -93,7 +96,7 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
     return found
 
 
-def _cut_evidence(index: Index, query: Query) -> list[Evidence]:
+def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]] = ()) -> list[Evidence]:
     """Wordings cut short where a line of the text ends: a paste that stops mid-message.
 
     The line must read as the start of the wording (typos forgiven by the character ratio);
@@ -103,28 +106,50 @@ def _cut_evidence(index: Index, query: Query) -> list[Evidence]:
     """
     out: list[Evidence] = []
     offset = 0
+    heads = index.head_postings.keys()
     for number, line in enumerate(query.folded.split("\n")):
         start, offset = offset, offset + len(line) + 1
         if number >= _CUT_LINES:
             break
+        if not _CUT_MIN <= len(line) <= 2 * _CUT_MAX or any(a < offset and start < b for a, b in settled):
+            continue
         body_at = _LABEL.match(line).end()  # type: ignore[union-attr]  # matches the empty string
         body = line[body_at:]
-        cjk = CJK.search(body) is not None
-        pasted = flat(body, cjk)
+        cjk = query.cjk and CJK.search(body) is not None
+        if cjk:
+            pasted = flat(body, cjk)
+            keys = head_keys(pasted, cjk)
+        else:
+            # Most lines of a ticket start like no wording: ruled out on their first words, unflattened.
+            keys = head_words(TOKEN.findall(body, 0, 100)[:HEAD_WORDS + 5])
+            if heads.isdisjoint(keys):
+                continue
+        shared: dict[int, int] = defaultdict(int)
+        for key in keys:
+            for wid in index.head_postings.get(key, ()):
+                shared[wid] += 1
+        # Two of its first words at least (a typo may hide one): one common word ("azure",
+        # "backup") starts too many lines of a ticket to be worth a character comparison.
+        wids = [wid for wid, count in shared.items() if count >= min(2, index.head_counts[wid])]
+        if not wids:
+            continue
+        if not cjk:
+            pasted = flat(body, cjk)
         if not _CUT_MIN <= len(pasted) <= _CUT_MAX:
             continue
-        seen: set[int] = set()
         scored: list[tuple[float, float, Wording]] = []
-        for key in head_keys(pasted, cjk):
-            for wid in index.head_postings.get(key, ()):
-                wording = index.wordings[wid]
-                if wid in seen or wording.cjk != cjk or len(wording.flat) < len(pasted) + 4:
-                    continue
-                seen.add(wid)
-                ratio, cut = max((fuzz.ratio(pasted, wording.flat[:c]), c)
-                                 for c in range(len(pasted) - 3, len(pasted) + 4))
-                if ratio >= 100 * _CUT_RATIO:
-                    scored.append((ratio / 100, _head_weight(wording, cut), wording))
+        for wid in wids:
+            wording = index.wordings[wid]
+            if wording.cjk != cjk or len(wording.flat) < len(pasted) + 4:
+                continue
+            # Cut as long as the paste first: far off there, three characters either way
+            # (a letter dropped or doubled) cannot bring it up to the bar.
+            if not fuzz.ratio(pasted, wording.flat[:len(pasted)], score_cutoff=100 * _CUT_RATIO - 15):
+                continue
+            ratio, cut = max((fuzz.ratio(pasted, wording.flat[:c]), c)
+                             for c in range(len(pasted) - 3, len(pasted) + 4))
+            if ratio >= 100 * _CUT_RATIO:
+                scored.append((ratio / 100, _head_weight(wording, cut), wording))
         if not scored:
             continue
         ratio, weight, wording = max(scored, key=lambda s: s[0])

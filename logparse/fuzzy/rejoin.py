@@ -29,18 +29,20 @@ def rejoin(text: str, codes: Container[str], prefixes: frozenset[str], words: fr
         words: the folded words of the catalogue's messages.
         misspelt: whether a CamelCase token is a near miss of a catalogue code.
     """
-    pieces = list(_PIECE.finditer(text))
     cuts: list[tuple[int, int]] = []  # separators to delete
-    i = 0
-    while i < len(pieces) - 1:
-        end = _code_run(text, pieces, i, codes, prefixes)
-        if end < 0:
-            end = _wrapped_word(text, pieces, i, words, codes, misspelt)
-        if end <= i:
-            i += 1
+    done = -1  # text up to here is joined already
+    for at in sorted(_candidates(text, prefixes, words)):
+        if at < done:
             continue
-        cuts += [(pieces[k].end(), pieces[k + 1].start()) for k in range(i, end)]
-        i = end + 1
+        pieces = _run_from(text, at, prefixes)
+        if len(pieces) < 2:
+            continue
+        end = _code_run(text, pieces, 0, codes, prefixes)
+        if end < 0:
+            end = _wrapped_word(text, pieces, 0, words, codes, misspelt)
+        if end > 0:
+            cuts += [(pieces[k].end(), pieces[k + 1].start()) for k in range(end)]
+            done = pieces[end].end()
     if not cuts:
         return text, None
     out: list[str] = []
@@ -53,6 +55,85 @@ def rejoin(text: str, codes: Container[str], prefixes: frozenset[str], words: fr
     out.append(text[at:])
     origin.extend(range(at, len(text) + 1))  # one past the end maps too
     return "".join(out), origin
+
+
+# Where a join can start: the word before a line break, or a capitalised word in a run of them
+# (the pieces of a CamelCase code typed apart). Prose costs no Python per word: a regex finds the
+# runs, and line breaks are few.
+_CAPITAL_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?: {1,2}[A-Z][A-Za-z0-9]*)+")
+_JOINABLE = re.compile(r"[ \t]*\r?\n[ \t>]*| {1,2}")
+_TRAILING = re.compile(r"[A-Za-z0-9]+$")
+_INNER_CAPITAL = re.compile(r"[a-z0-9][A-Z]")
+_MAX_PIECES = 8  # a code is rarely cut in more pieces than this
+
+
+def _candidates(text: str, prefixes: frozenset[str], words: frozenset[str]) -> set[int]:
+    """Offsets of the words a join could start at: the last word of a line that goes on as the
+    start of a code or as a message word, and the capitalised words around a CamelCase one (a
+    code typed in halves)."""
+    out: set[int] = set()
+    if "\n" in text:
+        lines = text.split("\n")
+        at = 0
+        for line, following in zip(lines, lines[1:], strict=False):
+            tail = line.rstrip(" \t\r")
+            going = following.lstrip(" \t>")
+            if tail[-1:].isalnum() and going[:1].isalnum():
+                last = _TRAILING.search(tail, max(0, len(tail) - 64))
+                first = _PIECE.match(going)
+                if last is not None and first is not None:
+                    a, b = last.group(), first.group()
+                    if a.casefold() in prefixes or (a + b).casefold() in words or (
+                            b[:1].islower() and _humps(a + b) >= 2):
+                        out.add(at + last.start())
+            at += len(line) + 1
+    if " " in text:
+        seen: set[int] = set()
+        for hump in _INNER_CAPITAL.finditer(text):
+            word = text.rfind(" ", 0, hump.start()) + 1
+            if word in seen:
+                continue
+            seen.add(word)
+            run = _spaced_run(text, word, hump.start())
+            if run is not None:
+                start, written = run
+                out.update(start + m.start() for m in _PIECE.finditer(written) if m.group().casefold() in prefixes)
+    return out
+
+
+def _spaced_run(text: str, word: int, at: int) -> tuple[int, str] | None:
+    """The run of capitalised words, one or two spaces apart, holding the CamelCase word at
+    ``word``; None when it has no capitalised neighbour or fewer than four capitals in all."""
+    end = text.find(" ", at)
+    end = len(text) if end < 0 else end
+    after = text[end:end + 3].lstrip(" ")[:1]
+    before = text.rfind(" ", 0, max(word - 1, 0)) + 1 if word >= 2 and text[word - 2] != " " else -1
+    if not after.isupper() and not (before >= 0 and text[before:before + 1].isupper()):
+        return None  # a CamelCase word alone, as codes are usually written: no Python per word
+    lo, hi = max(0, word - 160), min(len(text), end + 160)
+    for run in _CAPITAL_RUN.finditer(text, lo, hi):
+        if run.start() <= at < run.end():
+            written = run.group()
+            if " " in written and sum(map(str.isupper, written)) - written.count(" ") >= 3:
+                return run.start(), written
+            return None
+    return None
+
+
+def _run_from(text: str, at: int, prefixes: frozenset[str]) -> list[re.Match[str]]:
+    """The word at ``at`` and those after it that only a line break or one or two spaces part,
+    while they still spell the start of a code (two at least: a word cut by a wrap)."""
+    piece = _PIECE.match(text, at)
+    pieces: list[re.Match[str]] = []
+    joined = ""
+    while piece is not None and len(pieces) < _MAX_PIECES:
+        pieces.append(piece)
+        joined += piece.group().casefold()
+        if len(pieces) >= 2 and joined not in prefixes:
+            break
+        sep = _JOINABLE.match(text, piece.end())
+        piece = _PIECE.match(text, sep.end()) if sep is not None else None
+    return pieces
 
 
 def _code_run(text: str, pieces: list[re.Match[str]], i: int, codes: Container[str],
@@ -112,7 +193,10 @@ def origin_span(origin: list[int] | None, span: tuple[int, int]) -> tuple[int, i
     """A span of the rejoined text as a span of the text as pasted."""
     if origin is None or span == (0, 0):
         return span
-    start, end = span
+    # Clamped: where NFKC folding made the text longer ("¼" is three characters folded), spans
+    # of the folded text run past the map, and are approximate anyway.
+    last = len(origin) - 1
+    start, end = min(span[0], last), min(span[1], last + 1)
     return origin[start], origin[end - 1] + 1 if end > start else origin[start]
 
 
