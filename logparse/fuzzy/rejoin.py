@@ -37,9 +37,9 @@ def rejoin(text: str, codes: Container[str], prefixes: frozenset[str], words: fr
         pieces = _run_from(text, at, prefixes)
         if len(pieces) < 2:
             continue
-        end = _code_run(text, pieces, 0, codes, prefixes)
+        end = _code_run(text, pieces, codes, prefixes)
         if end < 0:
-            end = _wrapped_word(text, pieces, 0, words, codes, misspelt)
+            end = _wrapped_word(text, pieces, words, codes, misspelt)
         if end > 0:
             cuts += [(pieces[k].end(), pieces[k + 1].start()) for k in range(end)]
             done = pieces[end].end()
@@ -136,12 +136,11 @@ def _run_from(text: str, at: int, prefixes: frozenset[str]) -> list[re.Match[str
     return pieces
 
 
-def _code_run(text: str, pieces: list[re.Match[str]], i: int, codes: Container[str],
-              prefixes: frozenset[str]) -> int:
-    """Index of the last piece of the longest run from ``i`` that spells a catalogue code, else -1."""
-    joined = pieces[i].group().casefold()
+def _code_run(text: str, pieces: list[re.Match[str]], codes: Container[str], prefixes: frozenset[str]) -> int:
+    """Index of the last piece of the longest run of ``pieces`` that spells a catalogue code, else -1."""
+    joined = pieces[0].group().casefold()
     best, spaced = -1, False
-    j = i
+    j = 0
     while j + 1 < len(pieces) and joined in prefixes:
         sep = text[pieces[j].end():pieces[j + 1].start()]
         wrap = _WRAP.fullmatch(sep) is not None
@@ -150,7 +149,7 @@ def _code_run(text: str, pieces: list[re.Match[str]], i: int, codes: Container[s
         spaced = spaced or not wrap
         j += 1
         joined += pieces[j].group().casefold()
-        if joined in codes and _looks_cut(text, pieces[i:j + 1], spaced):
+        if joined in codes and _looks_cut(text, pieces[:j + 1], spaced):
             best = j
     return best
 
@@ -169,20 +168,20 @@ def _looks_cut(text: str, run: list[re.Match[str]], spaced: bool) -> bool:
     return _humps(written) >= 2 or (mid_word and _humps(written) >= 1) or len(written) >= 16
 
 
-def _wrapped_word(text: str, pieces: list[re.Match[str]], i: int, words: frozenset[str],
+def _wrapped_word(text: str, pieces: list[re.Match[str]], words: frozenset[str],
                   codes: Container[str], misspelt: Callable[[str], bool]) -> int:
-    """``i + 1`` when pieces ``i`` and ``i + 1`` are one word cut by a line break, else -1."""
-    first, second = pieces[i].group(), pieces[i + 1].group()
-    if _WRAP.fullmatch(text[pieces[i].end():pieces[i + 1].start()]) is None:
+    """1 when the first two ``pieces`` are one word cut by a line break, else -1."""
+    first, second = pieces[0].group(), pieces[1].group()
+    if _WRAP.fullmatch(text[pieces[0].end():pieces[1].start()]) is None:
         return -1
     joined = first + second
     folded = joined.casefold()
     if second[:1].islower() and _humps(joined) >= 2 and first.casefold() not in codes and misspelt(joined):
-        return i + 1  # a misspelt code cut mid-word: "ExtensionSnaps" / "hotFailedNoNetwrk"
+        return 1  # a misspelt code cut mid-word: "ExtensionSnaps" / "hotFailedNoNetwrk"
     if not joined.isalpha() or len(joined) < 5 or folded not in words:
         return -1
     # Both halves real words ("back" / "up") may be two words on two lines: leave them.
-    return i + 1 if not (first.casefold() in words and second.casefold() in words) else -1
+    return 1 if not (first.casefold() in words and second.casefold() in words) else -1
 
 
 def _humps(word: str) -> int:
