@@ -155,6 +155,53 @@ def test_words_that_happen_to_spell_a_code_stay_words(text: str) -> None:
     assert all(r.matched not in ("code", "joined-code") or r.confidence < 0.5 for r in match(text))
 
 
+@pytest.mark.parametrize("text", [
+    "[Datadog] Monitor triggered: Azure\nVM Offline for web-prod-01",  # an acronym is no CamelCase hump
+    "PowerShell Azure VM Offline",
+    "Scale set vmss-web: Allocation\nfailed in zone 2; the snapshot pipeline waits",  # whole words, one per line
+    "Status\nBackup\noperation\nfailed\nSource\nNAS-01",
+])
+def test_whole_words_on_separate_lines_or_with_acronyms_are_not_joined(text: str) -> None:
+    assert not confident(text)
+
+
+def test_a_cut_inside_a_word_still_joins() -> None:
+    assert confident("job ended: Intern\nalError while creating the restore point")["InternalError"]
+
+
+@pytest.mark.parametrize("text", [
+    "metric vmss_allocationsfailed_total jumped after the restore drill",  # plural word: another name
+    "BACKUPOPERATIONSFAILED counter on the mainframe report exceeded 10",
+    "Prometheus rule extensionoperationsfailed fired for the Chrome policy rollout",
+])
+def test_one_case_tokens_with_a_plural_or_two_slips_are_no_code(text: str) -> None:
+    assert not confident(text)
+
+
+@pytest.mark.parametrize("text", [
+    "SAP error code: 380008 (posting period not open)", "errorcode=380008 msg=printer jam",
+    "错误代码: 380008 订单支付超时",
+])
+def test_another_products_numbered_error_is_a_hint_at_most(text: str) -> None:
+    assert not confident(text)
+
+
+def test_a_numbered_error_in_backup_context_counts() -> None:
+    assert confident("Azure Backup job failed, error code: 380008 (the VM was stopped)")["AzureVmOffline"]
+    told = match("error code: 380008 (posting period not open)", backup=True)[0]  # triage --error's text
+    assert (told.id, told.matched) == ("AzureVmOffline", "int-code") and told.confidence >= 0.85
+
+
+@pytest.mark.parametrize("text", [
+    "Backup doesn't have sufficient permissions to the SMB share",  # starts like a message, ends elsewhere
+    "Snapshot operation failed due to no free\nspace on the datastore",  # the sentence goes on: no cut
+    "> The Azure VM agent might be stopped\n> by the customer's GPO",
+    "Could not communicate with the vCenter server for snapshot status",  # a whole sentence, other words
+])
+def test_a_line_that_only_starts_like_a_message_is_not_a_cut_paste(text: str) -> None:
+    assert not confident(text)
+
+
 def test_message_wrapped_mid_word_is_read_whole() -> None:
     text = "Restore Point creation failed due to an internal execu\ntion error while creating VM snapshot."
     top = match(text)[0]

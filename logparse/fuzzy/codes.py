@@ -31,7 +31,8 @@ _LABELLED_CODE = re.compile(
 # the literal lets the regex engine skip to each "code"; what precedes it is checked after.
 _KEYED_CODE = re.compile(r"""code(["']?)[ \t]{0,8}:[ \t]{0,8}(["']?)([a-z][a-z0-9]{2,})""")
 _CLI_PAREN_CODE = re.compile(r"^[ \t]{0,8}\(([a-z][a-z0-9]{2,})\)", re.MULTILINE)  # "(ResourceNotFound) The ..."
-_INT_CODE = re.compile(r"""(?:["']?error ?code["']?\s{0,8}[:=|\t]|错误代码\s{0,8}:?)\s{0,8}(\d{3,9})\b""")
+_INT_CODE = re.compile(r"""(?:(?:["']?error ?code["']?|错误代码)\s{0,8}[:=|\t]?\s{0,8}|^\s*)(\d{3,9})\b""")
+_INT_ALONE = re.compile(r"""\s*(?:["']?error ?code["']?|错误代码)?\s{0,8}[:=|\t]?\s{0,8}\d{3,9}[\s.]*""")
 
 
 def code_evidence(index: Index, query: Query) -> list[Evidence]:
@@ -72,15 +73,13 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
         if at_position and BACKUP_CODE_SHAPE.fullmatch(token):
             out.append(Evidence(token, UNKNOWN_AT_POSITION, "unknown-code", lang, span, token))
     out += _joined_codes(index, query)
-    if "code" in folded or "错误代码" in folded:
+    if "code" in folded or "错误代码" in folded or folded.strip().isdigit():
+        # Other products number their errors too ("SAP error code: 380008"): a number counts
+        # in backup context, or when it is all the question ("320001", "Error code: 380008").
+        conf = INT_CODE if query.backup_context or _INT_ALONE.fullmatch(folded) else WEAK
         for m in _INT_CODE.finditer(folded):
             for entry_id in index.int_codes.get(int(m.group(1)), ()):
-                out.append(Evidence(entry_id, INT_CODE, "int-code", lang, m.span(1), m.group(1)))
-    alone = folded.strip()
-    if alone.isdigit() and len(alone) <= 9:  # the question is the doc's number itself ("320001")
-        at = folded.find(alone)
-        for entry_id in index.int_codes.get(int(alone), ()):
-            out.append(Evidence(entry_id, INT_CODE, "int-code", lang, (at, at + len(alone)), alone))
+                out.append(Evidence(entry_id, conf, "int-code", lang, m.span(1), m.group(1)))
     return out
 
 
@@ -166,8 +165,12 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
     if _whole_word_difference(camel_words(token), index.code_words[name]):
         return []  # a different (maybe newer) code, not a typo: V2 added, a prefix dropped
     one_case = _one_case_code(token)
-    if one_case and name in folded:
-        return []  # the code with letters added: a newer code, as above (no humps to tell by)
+    if one_case and (name in folded or distance > 1):
+        # The code with letters added is a newer code, as above; and with no humps to confirm
+        # the words, one slip is all a one-case token may have.
+        return []
+    if _plural_of(folded, index.code_words[name]):
+        return []  # "allocationsfailed", "BackupOperationsFailed": other words (a metric, a counter)
     # Edit distance relative to length: one slip in a 30-letter code is near-certain; in one
     # case the word boundaries that would confirm it are gone.
     conf = 0.93 - 2.2 * distance / max(len(name), 1) + (0.03 if at_position else 0.0) - (0.03 if one_case else 0.0)
@@ -175,6 +178,16 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
     if any(d - distance <= 1 and {e for e, _ in index.codes[n]} != owners for n, d, _ in best[1:]):
         conf = min(conf, 0.4)  # the slip lies between two entries' codes: say so rather than guess
     return [(e, conf) for e in sorted(owners)] if conf >= REPORT_FLOOR else []
+
+
+def _plural_of(folded: str, words: tuple[str, ...]) -> bool:
+    """Whether ``folded`` is the code with an "s" put after one of its words."""
+    at = 0
+    for word in words:
+        at += len(word)
+        if folded[at:at + 1] == "s" and folded == "".join(words)[:at] + "s" + "".join(words)[at:]:
+            return True
+    return False
 
 
 def _code_family(index: Index, token: str) -> list[tuple[str, float]]:

@@ -102,6 +102,8 @@ class Index:
     vocabulary: frozenset[str] = frozenset()
     head_postings: dict[str, list[int]] = field(default_factory=dict)  # first words -> wordings
     head_counts: list[int] = field(default_factory=list)  # per wording, how many first words it is keyed by
+    # per wording, where (flattened) its first sentences end, when they are wordings of their own
+    sentence_ends: list[frozenset[int]] = field(default_factory=list)
     message_words: frozenset[str] = frozenset()  # every word of the wordings (stop words too), for rejoin
     least_coverage: list[float] = field(default_factory=list)  # per wording, set by fuzzy.messages
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
@@ -272,6 +274,11 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
             heads[key].append(wid)
         index.head_counts.append(len(keys))
     index.head_postings = dict(heads)
+    by_entry: dict[str, list[str]] = defaultdict(list)
+    for wording in index.wordings:
+        by_entry[wording.entry].append(wording.flat)
+    index.sentence_ends = [frozenset(len(other) for other in by_entry[w.entry]
+                                     if other != w.flat and w.flat.startswith(other)) for w in index.wordings]
     index.vocabulary = frozenset(postings)
     index.message_words = frozenset(t for _, _, _, folded, _, _, _ in prepared for t, _ in tokens(folded)
                                     if t[0] <= "z")

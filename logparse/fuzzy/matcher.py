@@ -59,7 +59,7 @@ def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
     index = _index_for(catalogue if catalogue is not None else load_catalogue())
     # Spans are of the text as pasted: a wrapped code is matched whole, its span covers both lines.
     plain, unescaped = unescape(text)
-    joined, rejoined = rejoin(plain, index.codes, index.code_prefixes, index.message_words,
+    joined, rejoined = rejoin(plain, index.code_words, index.code_prefixes, index.message_words,
                               lambda token: bool(fuzzy_code(index, token, False)))
     origin = compose(unescaped, rejoined)
     query = Query(joined, backup)

@@ -23,6 +23,10 @@ from logparse.fuzzy.query import REPORT_FLOOR, Evidence, Query
 # A cut-short paste: lines read (the first 200), their length in characters once flattened,
 # the least character ratio to a wording's start, and what a cut wording is worth against a whole one.
 _CUT_LINES, _CUT_MIN, _CUT_MAX, _CUT_RATIO, _CUT = 200, 16, 400, 0.85, 0.9
+_CUT_TAIL = 12  # characters at the end of a cut paste that must be the wording's
+# The line after a paste cut short: nothing, a blank line, or the next field of a portal block,
+# PowerShell list or table ("Recommended Action<tab>", "Recommendations : ", "| ...").
+_ENDS_PASTE = re.compile(r"\s*$|\s*[>|]?\s*[^\s:：|\t][^:：|\t]{0,40}(?:\t|\s*[:：|])")
 # A portal or PowerShell label before the message on its line.
 _LABEL = re.compile(r"[\W_]*(?:(?:error ?)?message|错误消息|错误信息)?[\W_]*")
 
@@ -107,12 +111,15 @@ def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]]
     out: list[Evidence] = []
     offset = 0
     heads = index.head_postings.keys()
-    for number, line in enumerate(query.folded.split("\n")):
+    lines = query.folded.split("\n")
+    for number, line in enumerate(lines):
         start, offset = offset, offset + len(line) + 1
         if number >= _CUT_LINES:
             break
         if not _CUT_MIN <= len(line) <= 2 * _CUT_MAX or any(a < offset and start < b for a, b in settled):
             continue
+        if number + 1 < len(lines) and not _ENDS_PASTE.match(lines[number + 1]):
+            continue  # the sentence goes on on the next line (a wrap): it was not cut here
         body_at = _LABEL.match(line).end()  # type: ignore[union-attr]  # matches the empty string
         body = line[body_at:]
         cjk = query.cjk and CJK.search(body) is not None
@@ -148,8 +155,14 @@ def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]]
                 continue
             ratio, cut = max((fuzz.ratio(pasted, wording.flat[:c]), c)
                              for c in range(len(pasted) - 3, len(pasted) + 4))
-            if ratio >= 100 * _CUT_RATIO:
-                scored.append((ratio / 100, _head_weight(wording, cut), wording))
+            # Its last words must be the wording's too: a line that starts like a message and
+            # then goes elsewhere ("... permissions to the SMB share") is another sentence.
+            tail = min(_CUT_TAIL, cut)
+            if ratio < 100 * _CUT_RATIO or fuzz.ratio(pasted[-tail:], wording.flat[cut - tail:cut]) < 75:
+                continue
+            if any(abs(cut - end) <= 4 for end in index.sentence_ends[wid]):
+                continue  # a whole first sentence, which is a wording of its own: not cut, compared whole
+            scored.append((ratio / 100, _head_weight(wording, cut), wording))
         if not scored:
             continue
         ratio, weight, wording = max(scored, key=lambda s: s[0])

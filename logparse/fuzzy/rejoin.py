@@ -12,20 +12,21 @@ message) and the halves look like pieces of one, so prose that happens to spell 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 
 _PIECE = re.compile(r"[A-Za-z0-9]+")
 _WRAP = re.compile(r"[ \t]*\r?\n[ \t>]*")  # a line break, with a mail quote or indent after it
 _SPACE = re.compile(r" {1,2}")
 
 
-def rejoin(text: str, codes: Container[str], prefixes: frozenset[str], words: frozenset[str],
+def rejoin(text: str, codes: Mapping[str, tuple[str, ...]], prefixes: frozenset[str], words: frozenset[str],
            misspelt: Callable[[str], bool]) -> tuple[str, list[int] | None]:
     """``text`` with the breaks inside codes and message words removed, and where each offset
     of the new text was in ``text`` (None when nothing changed).
 
     Args:
-        codes: folded catalogue codes; prefixes: every prefix of them.
+        codes: folded catalogue codes, each with its words ("ResourceNotFound": resource, not,
+            found); prefixes: every prefix of them.
         words: the folded words of the catalogue's messages.
         misspelt: whether a CamelCase token is a near miss of a catalogue code.
     """
@@ -64,6 +65,7 @@ _CAPITAL_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?: {1,2}[A-Z][A-Za
 _JOINABLE = re.compile(r"[ \t]*\r?\n[ \t>]*| {1,2}")
 _TRAILING = re.compile(r"[A-Za-z0-9]+$")
 _INNER_CAPITAL = re.compile(r"[a-z0-9][A-Z]")
+_CAMEL = re.compile(r"[a-z][A-Z]")
 _MAX_PIECES = 8  # a code is rarely cut in more pieces than this
 
 
@@ -136,7 +138,8 @@ def _run_from(text: str, at: int, prefixes: frozenset[str]) -> list[re.Match[str
     return pieces
 
 
-def _code_run(text: str, pieces: list[re.Match[str]], codes: Container[str], prefixes: frozenset[str]) -> int:
+def _code_run(text: str, pieces: list[re.Match[str]], codes: Mapping[str, tuple[str, ...]],
+              prefixes: frozenset[str]) -> int:
     """Index of the last piece of the longest run of ``pieces`` that spells a catalogue code, else -1."""
     joined = pieces[0].group().casefold()
     best, spaced = -1, False
@@ -149,23 +152,34 @@ def _code_run(text: str, pieces: list[re.Match[str]], codes: Container[str], pre
         spaced = spaced or not wrap
         j += 1
         joined += pieces[j].group().casefold()
-        if joined in codes and _looks_cut(text, pieces[:j + 1], spaced):
+        if joined in codes and _looks_cut(pieces[:j + 1], spaced, codes[joined]):
             best = j
     return best
 
 
-def _looks_cut(text: str, run: list[re.Match[str]], spaced: bool) -> bool:
+def _looks_cut(run: list[re.Match[str]], spaced: bool, code_words: tuple[str, ...]) -> bool:
     """Whether these pieces are one code written apart rather than words that spell one."""
-    written = "".join(p.group() for p in run)
+    written = [p.group() for p in run]
+    camel = any(_CAMEL.search(piece) for piece in written)  # a lower-to-upper hump inside a piece
     if spaced:
         # Typed in CamelCase halves ("ExtensionConfig ParsingFailure"): every half capitalised,
-        # one a compound, four words in all; "Backup Operation Failed" is a title, "Bad Request" prose.
-        return (all(p.group()[:1].isupper() for p in run) and any(_humps(p.group()) >= 1 for p in run)
-                and _humps(written) >= 3)
-    # Wrapped: CamelCase across the break, cut mid-word ("Intern" / "alError"), or a lowercase
-    # run too long to be an English word; "an internal" / "error" is prose.
-    mid_word = any(p.group()[:1].islower() for p in run[1:])
-    return _humps(written) >= 2 or (mid_word and _humps(written) >= 1) or len(written) >= 16
+        # one of them CamelCase, four words in all. "Backup Operation Failed" is a title, "Bad
+        # Request" prose, and "Azure VM Offline" an alert's words: an acronym is no hump.
+        return all(piece[:1].isupper() for piece in written) and camel and _humps("".join(written)) >= 3
+    if camel and _humps("".join(written)) >= 2:
+        return True  # CamelCase across the break: "ExtensionSnapsho" / "tFailedNoNetwork"
+    # Otherwise only a cut inside one of the code's words: "Intern" / "alError", or a lowercase
+    # code wrapped mid-word. Whole words on separate lines ("Allocation" / "failed", a table
+    # column of "Backup" / "operation" / "failed") are prose.
+    ends, at = set(), 0
+    for word in code_words:
+        at += len(word)
+        ends.add(at)
+    cut, at = [], 0
+    for piece in written[:-1]:
+        at += len(piece)
+        cut.append(at)
+    return any(offset not in ends for offset in cut)
 
 
 def _wrapped_word(text: str, pieces: list[re.Match[str]], words: frozenset[str],
