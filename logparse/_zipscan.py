@@ -199,8 +199,17 @@ class SharedData:
             if start + info.compress_size > reach:
                 reach, owner = start + info.compress_size, info
         self._read: dict[int, str] = {}  # data start -> the member that read it
+        self._unreadable: set[zipfile.ZipInfo] = set()
         self._names: dict[str, int] = {}  # member name -> how many entries of that name were read
         self.warnings: list[str] = []
+
+    def unreadable(self, info: zipfile.ZipInfo) -> None:
+        """``info`` could not be opened (a name that differs from its local header, bad magic): its
+        claim goes, so the entry that really owns the data is read after all."""
+        self._unreadable.add(info)
+        start = self._start.get(info)
+        if start is not None and self._read.get(start) == self._shown(info):
+            del self._read[start]
 
     def claim(self, info: zipfile.ZipInfo) -> str | None:
         """Why ``info`` is skipped, or None: read it (its data counts as read from now on)."""
@@ -211,7 +220,7 @@ class SharedData:
         if first is not None:
             return f"same data as {first}"
         outer = self._inside.get(info)
-        if outer is not None:
+        if outer is not None and outer not in self._unreadable:
             return f"data overlaps that of {self._shown(outer)}"
         shown = self._read[start] = self._shown(info)
         self._names[shown] = self._names.get(shown, 0) + 1

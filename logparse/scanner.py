@@ -26,6 +26,9 @@ from logparse.errors import LogparseError
 # A chunk, the block it was cut from and its newline mask fit a core's 1 MiB L2 cache together:
 # against 1 MiB chunks, 40% fewer L2 misses (cachegrind) and ~4.6% less time per 5 MB bundle.
 CHUNK_BYTES = 256 << 10
+# A line is read up to this much (as parse cuts lines at 1 MiB characters); the rest of a longer
+# one is dropped, so a NUL block or a blob without a newline costs neither quadratic copies nor memory.
+MAX_LINE_BYTES = 1 << 20
 # Chunks handed to worker processes stay large: each costs a round trip through a pipe.
 POOL_CHUNK_BYTES = 1 << 20
 
@@ -362,22 +365,33 @@ def _decode(raw: bytes) -> str:
 
 
 def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Raw pieces of about ``size`` bytes, each ending at ``\\n`` (only the last may not)."""
+    """Raw pieces of about ``size`` bytes, each ending at ``\\n`` (only the last may not); a line
+    longer than ``MAX_LINE_BYTES`` keeps only its start."""
     carry = b""
+    long: list[bytes] = []  # a line longer than a block, in pieces (joined once, never re-copied)
+    held = 0
     read = getattr(stream, "read1", stream.read)
     while True:
         try:
             block = read(size)
         except Exception:
-            if carry:  # the line the stream broke in: what it held is scanned before the error
-                yield carry
+            if long or carry:  # the line the stream broke in: what it held is scanned before the error
+                yield b"".join([*long, carry])[:MAX_LINE_BYTES]
             raise
         if not block:
             break
         cut = block.rfind(b"\n") + 1
         if cut == 0:
-            carry += block  # no line ends in it (the carry holds none either): keep collecting
+            # No line ends in it: keep collecting, but only the first MAX_LINE_BYTES of the line
+            # (a NUL block or a blob of hundreds of MB holds no evidence worth the memory).
+            if held < MAX_LINE_BYTES:
+                long.append(carry + block if carry else block)
+                held += len(long[-1])
+            carry = b""
             continue
+        if long:
+            carry = b"".join([*long, carry])[:MAX_LINE_BYTES]
+            long, held = [], 0
         # One copy per chunk at most: the carry and this block's lines are joined from a view.
         if carry:
             chunk = b"".join((carry, memoryview(block)[:cut]))
@@ -389,5 +403,5 @@ def byte_chunks(stream: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
         del block
         yield chunk
         del chunk
-    if carry:
-        yield carry
+    if long or carry:
+        yield b"".join([*long, carry])[:MAX_LINE_BYTES]

@@ -48,6 +48,7 @@ MiB = 1024**2
 GiB = 1024**3
 # Compression layers peeled off one stream (tar.gz.gz exists; a gzip quine must not loop forever).
 MAX_LAYERS = 3
+SKIP_GRACE = 256 * MiB  # tar member data skipped unread before its compression ratio is judged
 # Names that promise an archive. A single "waagent.log.2.gz" holding plain text stays a log:
 # rotation tools misname files that way.
 _PACKED_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tbz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".tar.zst",
@@ -399,7 +400,9 @@ class Bundle:
 
         skip_check = None
         if meter is not None:
-            skip_check = (bs.Since(meter), self.limits.max_ratio, self.limits.ratio_grace_bytes)
+            # Judged only past SKIP_GRACE: the rest of a member that failed for its ratio (a log
+            # of one line repeated, tens of MB) is cheap to inflate past; a bomb is not.
+            skip_check = (bs.Since(meter), self.limits.max_ratio, max(SKIP_GRACE, self.limits.ratio_grace_bytes))
         scan = TarScan(stream, MAX_TAR_EXTENDED_HEADER, skip_check)
         last: str | None = None
         started = False
@@ -477,6 +480,7 @@ class Bundle:
                 try:
                     member = archive.open(info)
                 except Exception as exc:  # bad local header, unsupported method, ...
+                    shared.unreadable(info)
                     yield Skipped(shown, bs.describe(exc))
                     continue
                 with member:

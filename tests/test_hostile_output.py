@@ -123,6 +123,15 @@ def test_entries_sharing_one_local_header_are_read_once() -> None:
     assert not warned
 
 
+def test_an_alias_that_cannot_be_opened_leaves_the_data_to_its_owner() -> None:
+    # "aaa.log" sorts first and points at var/log/syslog's header: zipfile refuses it (names
+    # differ), and the real entry must still be read, not skipped as "same data as aaa.log".
+    blob = _assemble(_local("var/log/syslog", LOG), [_central("aaa.log", 0, LOG), _central("var/log/syslog", 0, LOG)])
+    members, skipped, _ = collect(blob)
+    assert [(info.path, data) for info, data in members] == [("var/log/syslog", LOG)]
+    assert [s.path for s in skipped] == ["aaa.log"] and "differ" in skipped[0].reason
+
+
 def test_two_headers_over_the_same_data_are_claimed_once() -> None:
     # Keying on the header offset alone misses this: the data start is what is shared.
     assert _claims(hidden_header_zip())[0] == {"var/log/a.log": [None],

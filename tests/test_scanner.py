@@ -166,3 +166,16 @@ def test_a_piece_that_is_another_probes_whole_literal_still_finds_that_probe() -
     scanner = Scanner([pieced, whole], "hyperscan")
     hits = scanner.scan(b"x failed t y\nFailed to download artifacts\nFAILED T\n")
     assert [[p.key for p, _ in h.matches] for h in hits] == [["whole"], ["pieced", "whole"], ["whole"]]
+
+
+def test_a_line_longer_than_the_cap_keeps_its_start_and_the_line_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hundreds of MB without a newline (a NUL block, a blob) were copied again at every read.
+    scanner = scanner_module
+    monkeypatch.setattr(scanner, "MAX_LINE_BYTES", 1000)
+    data = b"first\n" + b"A" * 50_000 + b"B\nlast\n"
+    chunks = list(scanner.byte_chunks(io.BytesIO(data), 4096))
+    joined = b"".join(chunks)
+    assert joined.count(b"\n") == data.count(b"\n") and joined.startswith(b"first\n") and joined.endswith(b"B\nlast\n")
+    assert len(joined) < 1000 + 4096 + 20
+    cut = list(scanner.byte_chunks(io.BytesIO(b"A" * 50_000), 4096))  # no newline at all
+    assert cut == [b"A" * 1000]
