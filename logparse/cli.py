@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import sys
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from logparse.findings import TriageResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# What writing to stdout fails with when it cannot take the output (a full disk, a dead tty).
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EDQUOT})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +70,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
             _say(f"logparse: error: {exc}")
             status = EXIT_USAGE
             continue
-        print(f"{path}\t{d.format or 'unknown'}\t{d.score:.2f}\t{d.by}")
+        print(f"{_visible(path)}\t{d.format or 'unknown'}\t{d.score:.2f}\t{d.by}")
     return status
 
 
@@ -100,7 +103,7 @@ def _cmd_triage(args: argparse.Namespace) -> int:
     options = RenderOptions(threshold=args.min_confidence, verbose=args.verbose, per_evidence=args.per_evidence)
     write_report(result, "json" if args.json else args.format or "table", args.output, options)
     if args.output not in (None, "-") and not args.quiet:
-        print(f"logparse: report written to {args.output}", file=sys.stderr)
+        _say(f"logparse: report written to {args.output}")
     return EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
 
 
@@ -186,8 +189,8 @@ def _ratio(text: str) -> float:
 
 
 def _seconds(text: str) -> float:
-    """A time limit (nan or inf would never time out)."""
-    return _number(text, lambda n: math.isfinite(n) and n > 0.0, "a number of seconds above 0, such as 600")
+    """A time limit (nan or inf would never time out; the pipe wait takes at most ~24 days)."""
+    return _number(text, lambda n: 0.0 < n <= 1e6, "a number of seconds above 0 and up to 1000000, such as 600")
 
 
 def _fail_level(text: str) -> str:
@@ -575,6 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (as the program itself, exits with it)."""
     if argv is None:
+        if sys.stdout is None:  # started with stdout closed (>&-): what would be printed is dropped
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
         _tolerant_output()
     code = _main(argv)
     if argv is None:
@@ -607,6 +612,14 @@ def _main(argv: Sequence[str] | None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        # Writing the output failed (> /dev/full: no space left): one line, not a traceback.
+        _say(f"logparse: error: cannot write the output ({exc.strerror or exc})")
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
@@ -623,9 +636,13 @@ def _tolerant_output() -> None:
 
 def _say(message: str) -> None:
     """One line on stderr, whatever a file name or member in it holds (a newline, an ESC sequence)."""
+    print(_visible(message), file=sys.stderr)
+
+
+def _visible(text: str) -> str:
     from logparse.render._common import visible
 
-    print(visible(message), file=sys.stderr)
+    return visible(text)
 
 
 def _flush_quietly() -> None:

@@ -159,6 +159,8 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
         if not tables and not create:
             conn.close()
             raise LogparseError(f"{path}: not a logparse batch database (empty)")
+        if tables:
+            _check_version(conn, path)  # before any setting is written into someone else's file
         if create:  # a writer's settings; WAL stays with the file, a reader needs none of them
             _writer_settings(conn)
         conn.execute("PRAGMA busy_timeout=10000")
@@ -169,12 +171,20 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
         # schema made (IF NOT EXISTS) and the version row there.
         conn.executescript(f"BEGIN IMMEDIATE; {_if_not_exists(_SCHEMA)} INSERT INTO schema_version "
                            f"SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
-    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    _check_version(conn, path)
+    return conn
+
+
+def _check_version(conn: sqlite3.Connection, path: str | Path) -> None:
+    try:
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:  # a schema_version table of another shape
+        conn.close()
+        raise LogparseError(f"{path}: not a logparse batch database ({exc})") from exc
     if row is None or row[0] != SCHEMA_VERSION:
         conn.close()
         found = row[0] if row else "none"
         raise LogparseError(f"{path}: schema version {found}, this logparse reads version {SCHEMA_VERSION}")
-    return conn
 
 
 def _writer_settings(conn: sqlite3.Connection) -> None:

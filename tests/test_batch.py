@@ -981,3 +981,17 @@ def test_summary_names_every_location_of_a_failed_content(tmp_path: Path) -> Non
     out = io.StringIO()
     render_table(summarize(db), out, width=1000)
     assert "(and 2 more with the same content)" in out.getvalue()
+
+
+@pytest.mark.parametrize("shape", ["version INTEGER", "v TEXT"])
+def test_another_programs_schema_version_table_leaves_its_file_untouched(tmp_path: Path, shape: str) -> None:
+    other = tmp_path / "app.sqlite"
+    conn = sqlite3.connect(other)
+    conn.executescript(f"CREATE TABLE schema_version ({shape}); INSERT INTO schema_version VALUES (7);"
+                       "CREATE TABLE users (id, name);")
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(LogparseError):
+        Store(other)
+    assert other.read_bytes() == before
+    assert not (tmp_path / "app.sqlite-wal").exists()

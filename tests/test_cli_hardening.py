@@ -262,3 +262,37 @@ def test_parse_table_prints_log_text_not_markup(tmp_path: Path, capsys: pytest.C
     assert main(["parse", str(log), "--format", "table"]) == 0
     out = capsys.readouterr().out
     assert "[/quiet] and [bold]x" in out and "\x1b" not in out
+
+
+def test_a_full_output_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system to fill the output")
+    bundle = str(FIXTURES / "bundles" / "linux_healthy")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "logparse", "triage", bundle], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "logparse: error: cannot write the output (No space left on device)"
+
+
+def test_a_closed_stdout_is_no_traceback() -> None:
+    log = str(FIXTURES / "bundles" / "linux_healthy" / "var" / "log" / "waagent.log")
+    proc = subprocess.run([sys.executable, "-m", "logparse", "parse", log], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+
+
+def test_detect_shows_control_characters_in_a_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "x\x1b]0;T\x07.log"
+    path.write_bytes((FIXTURES / "bundles" / "linux_healthy" / "var" / "log" / "waagent.log").read_bytes())
+    main(["detect", str(path)])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "waagent" in out
+
+
+@pytest.mark.parametrize("value", ["1e7", "1e300"])
+def test_a_timeout_the_pipe_wait_cannot_take_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["batch", "x", "--timeout", value])
+    assert stop.value.code == 2 and "up to 1000000" in capsys.readouterr().err
