@@ -53,6 +53,7 @@ SKIP_GRACE = 256 * MiB  # tar member data skipped unread before its compression 
 # rotation tools misname files that way.
 _PACKED_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tbz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz", ".tar.zst",
                     ".tzst", ".zip")
+_COMPRESSED_SUFFIXES = (".gz", ".zst", ".bz2", ".xz")  # text under these is a log, unless it is a web page
 # Larger GNU long-name or pax headers are refused (each is read whole into memory).
 MAX_TAR_EXTENDED_HEADER = 1 * MiB
 
@@ -147,12 +148,15 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
     if not head and error is None:
         bundle.close()
         raise SourceError(f"{text}: empty input")
-    if bs.compression_of(head) is None and bs.archive_of(head) is None and text.lower().endswith(_PACKED_SUFFIXES):
+    named_packed = text.lower().endswith(_PACKED_SUFFIXES) or (
+        text.lower().endswith(_COMPRESSED_SUFFIXES) and head.lstrip()[:1] == b"<")  # an HTML/XML page as .gz
+    if bs.compression_of(head) is None and bs.archive_of(head) is None and named_packed:
         # A failed download saved under the bundle's name (an HTML error page, a proxy notice):
         # read as a text file it would pass for a bundle with nothing wrong.
         bundle.close()
         shown = head[:40].decode("utf-8", "replace").split("\n")[0]
-        raise SourceError(f"{text}: named like an archive but is not one (starts {shown!r})")
+        what = "an archive" if text.lower().endswith(_PACKED_SUFFIXES) else "compressed data"
+        raise SourceError(f"{text}: named like {what} but is not (starts {shown!r})")
     seekable = stat.S_ISREG(st.st_mode) and error is None
     stream: BinaryIO
     if seekable:

@@ -231,8 +231,13 @@ def _named(row: dict[str, Any]) -> str:
 
 def _overview_line(s: Summary) -> str:
     o = s.overview
-    return (f"{o['bundles']} bundles: {o['ok']} triaged, {o['failed']} failed; {o['with_findings']} with a finding "
+    line = (f"{o['bundles']} bundles: {o['ok']} triaged, {o['failed']} failed; {o['with_findings']} with a finding "
             f"at >= {s.threshold:g}, {o['no_finding']} with none; {o['locations']} locations, {o['runs']} run(s)")
+    last = o.get("last_run") or {}
+    if last.get("status") in ("interrupted", "running"):
+        # A killed or ongoing run: the fleet view is partial until a re-run completes it.
+        line += f"; the last run is {last['status']} ({last['bundles_stored']} bundle(s) stored so far)"
+    return line
 
 
 def _cut_note(section: Section) -> str:

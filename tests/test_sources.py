@@ -266,8 +266,19 @@ def test_a_page_saved_under_an_archive_name_is_no_bundle(tmp_path: Path, name: s
     # A failed download (an HTML error page) read as a text file passed for a healthy bundle.
     path = tmp_path / name
     path.write_bytes(b"<html><body>403 Forbidden</body></html>\n")
-    with pytest.raises(SourceError, match="named like an archive but is not one"):
+    with pytest.raises(SourceError, match="named like an archive but is not"):
         collect(path)
+
+
+def test_a_page_saved_under_a_compressed_name_is_no_log(tmp_path: Path) -> None:
+    page = tmp_path / "waagent.log.1.gz"
+    page.write_bytes(b"<!DOCTYPE html><html><body>Sign in</body></html>\n")
+    with pytest.raises(SourceError, match="named like compressed data but is not"):
+        collect(page)
+    text = tmp_path / "waagent.log.2.gz"  # a rotated log left uncompressed stays a log
+    text.write_bytes(b"2024-05-01T10:00:00.000000Z INFO Daemon Daemon started\n")
+    [(info, data)], _, _ = collect(text)
+    assert data.startswith(b"2024-05-01")
 
 
 def test_plain_and_compressed_stdin_streams() -> None:
