@@ -148,8 +148,7 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
     if not head and error is None:
         bundle.close()
         raise SourceError(f"{text}: empty input")
-    named_packed = text.lower().endswith(_PACKED_SUFFIXES) or (
-        text.lower().endswith(_COMPRESSED_SUFFIXES) and head.lstrip()[:1] == b"<")  # an HTML/XML page as .gz
+    named_packed = text.lower().endswith(_PACKED_SUFFIXES) or _is_page(text, head)
     if bs.compression_of(head) is None and bs.archive_of(head) is None and named_packed:
         # A failed download saved under the bundle's name (an HTML error page, a proxy notice):
         # read as a text file it would pass for a bundle with nothing wrong.
@@ -305,6 +304,9 @@ class Bundle:
                 container = "stdin" if container == "stdin" else kind
         archive = bs.archive_of(head)
         if archive is None:
+            if outer is None and level and _is_page(path, head):
+                yield Skipped(path, "a web page saved under a compressed file's name, not a log")
+                return
             yield self._member(path, stream, size=size, container=container, meter=meter)
             return
         if level > self.limits.max_depth:
@@ -539,6 +541,11 @@ class Bundle:
                 f"{label}: zip directory unreadable ({why}); read in stored order up to member {last}, "
                 f"then {scan.stop}; later members unread"
             )
+
+
+def _is_page(name: str, head: bytes) -> bool:
+    """An HTML or XML page (a failed download) under a name that promises compressed data."""
+    return name.lower().endswith(_COMPRESSED_SUFFIXES) and head.lstrip()[:1] == b"<"
 
 
 def _special_reason(mode: int) -> str | None:

@@ -275,6 +275,12 @@ def test_a_page_saved_under_a_compressed_name_is_no_log(tmp_path: Path) -> None:
     page.write_bytes(b"<!DOCTYPE html><html><body>Sign in</body></html>\n")
     with pytest.raises(SourceError, match="named like compressed data but is not"):
         collect(page)
+    tree = packing.write_tree(tmp_path / "t", {"var/log/waagent.log.1.gz": page.read_bytes(),
+                                                "var/log/waagent.log": b"ok\n"})
+    members, skipped, _ = collect(tree)  # inside a bundle: skipped with its reason, the rest read
+    reason = "a web page saved under a compressed file's name, not a log"
+    assert skipped == [Skipped("var/log/waagent.log.1.gz", reason)]
+    assert [(info.path, data) for info, data in members] == [("var/log/waagent.log", b"ok\n")]
     text = tmp_path / "waagent.log.2.gz"  # a rotated log left uncompressed stays a log
     text.write_bytes(b"2024-05-01T10:00:00.000000Z INFO Daemon Daemon started\n")
     [(info, data)], _, _ = collect(text)
