@@ -331,14 +331,22 @@ class Guard(RawReader):
 
 
 def utf16_of(head: bytes) -> str | None:
-    """The UTF-16 codec a text starts in (by its BOM, or ASCII with every other byte NUL), else None."""
+    """The UTF-16 codec a text starts in (by its BOM, or mostly ASCII with every other byte NUL), else None."""
     if head.startswith(codecs.BOM_UTF16_LE):
         return "utf-16-le"
     if head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16-be"
-    sample = head[:512] if len(head) >= 64 else b""
-    if sample and sample[1::2].count(0) > 0.9 * (len(sample) // 2) and 0 not in sample[0:64:2]:
-        return "utf-16-le"  # Windows tools that write UTF-16 without a BOM
+    sample = head[:512]
+    if len(sample) < 64:
+        return None
+    # Windows tools that write UTF-16 without a BOM; a file cut at an odd offset reads as the
+    # other byte order, which then decodes right. Mostly, not all: a CJK character can hold a NUL.
+    half = len(sample) // 2
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd > 0.9 * half and even < 0.1 * half:
+        return "utf-16-le"
+    if even > 0.9 * half and odd < 0.1 * half:
+        return "utf-16-be"
     return None
 
 

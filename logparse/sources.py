@@ -410,6 +410,8 @@ class Bundle:
             # of one line repeated, tens of MB) is cheap to inflate past; a bomb is not.
             skip_check = (bs.Since(meter), self.limits.max_ratio, max(SKIP_GRACE, self.limits.ratio_grace_bytes))
         scan = TarScan(stream, MAX_TAR_EXTENDED_HEADER, skip_check)
+        read: set[str] = set()  # member names read, and those already warned about
+        said: set[str] = set()
         last: str | None = None
         started = False
         while True:
@@ -446,6 +448,14 @@ class Bundle:
             if reason is not None:
                 yield Skipped(shown, reason)
                 continue
+            if shown in read:
+                # Both are read (a tar appended to, or two collections in one): as in a zip, say that
+                # their file rows and evidence lines look alike.
+                if shown not in said:
+                    said.add(shown)
+                    self.warnings.append(f"{label}: more than one member is named {shown} (each read); its "
+                                         "file rows and evidence lines do not say which")
+            read.add(shown)
             yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level,
                                     meter=bs.Since(meter) if meter is not None else None)
 

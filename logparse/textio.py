@@ -35,7 +35,7 @@ def _sniff_encoding(head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    return "utf-8"
+    return bs.utf16_of(head) or "utf-8"  # UTF-16 without a BOM, as triage reads it
 
 
 def _decoded(raw: BinaryIO, name: str, kinds: Collection[str]) -> tuple[bs.Peekable, list[str]]:
@@ -146,7 +146,7 @@ def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[st
     block = max(4096, min(size, 64 * 1024))
     try:
         data, _ = _decoded(stream, name, TEXT_COMPRESSIONS)
-        decoder = codecs.getincrementaldecoder(_sniff_encoding(data.peek(4)[:4]))(errors="backslashreplace")
+        decoder = codecs.getincrementaldecoder(_sniff_encoding(data.peek(512)[:512]))(errors="backslashreplace")
         while True:
             raw = data.read1(block)
             lines.feed(decoder.decode(raw, final=not raw))

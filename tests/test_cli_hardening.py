@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -296,3 +297,19 @@ def test_a_timeout_the_pipe_wait_cannot_take_is_refused(value: str, capsys: pyte
     with pytest.raises(SystemExit) as stop:
         main(["batch", "x", "--timeout", value])
     assert stop.value.code == 2 and "up to 1000000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_parse_and_detect_read_utf16_without_a_bom(tmp_path: Path, codec: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    src = FIXTURES / "bundles" / "windows_wireserver_blocked" / "WindowsAzure" / "Logs" / "WaAppAgent.log"
+    plain = tmp_path / "plain.log"
+    plain.write_bytes(src.read_bytes())
+    wide = tmp_path / "wide.log"
+    wide.write_bytes(src.read_text(encoding="utf-8").encode(codec))
+    assert main(["detect", str(wide)]) == 0
+    assert "\twindows_agent\t" in capsys.readouterr().out
+    main(["parse", str(plain), "--format", "jsonl"])
+    expected = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()]
+    main(["parse", str(wide), "--format", "jsonl"])
+    assert [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()] == expected

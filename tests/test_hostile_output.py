@@ -246,3 +246,10 @@ def test_cli_triage_of_a_bundle_with_escapes_prints_none(tmp_path: Path, capsys:
     out = capsys.readouterr().out
     assert not _CONTROL.search(out)
     assert "[bold]x[/x]" in out and ":warning:" in out and "ERROR ExtHandler failed a␛[" in out
+
+
+def test_bidirectional_controls_are_shown_not_obeyed() -> None:
+    from logparse.render._common import visible
+
+    assert visible("report\u202efdp.exe") == "report\\u202efdp.exe"
+    assert visible("a\u2066b\u2069c\u200fd") == "a\\u2066b\\u2069c\\u200fd"

@@ -770,3 +770,10 @@ def test_isal_and_stdlib_gzip_agree(tmp_path: Path, monkeypatch) -> None:
         results.append([collect(good)[0][0][1], collect(cut)[0][0][1]])
     assert results[0] == results[1]
     assert results[0][0] == text * 2 and "truncated" in results[0][1]
+
+
+def test_two_tar_members_of_one_name_are_read_with_a_warning() -> None:
+    blob = packing.hostile_tar([Entry("ticket.txt", data=b"first\n"), Entry("ticket.txt", data=b"second\n")])
+    members, _, warnings = collect(io.BytesIO(blob))
+    assert [data for _, data in members] == [b"first\n", b"second\n"]
+    assert len(warnings) == 1 and "more than one member is named ticket.txt" in warnings[0]

@@ -233,7 +233,7 @@ def test_junk_after_a_compressed_log_is_named_not_fatal(tmp_path: Path) -> None:
     assert "no-network-wireserver" in _ids(result) and any("ignored" in w for w in result.warnings)
 
 
-@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-16-le-no-bom"])
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-16-le-no-bom", "utf-16-be-no-bom"])
 def test_a_utf16_agent_log_gives_what_its_utf8_copy_gives(tmp_path: Path, codec: str) -> None:
     bundle = FIXTURES / "bundles" / "windows_dhcp_disabled"
     plain = logparse.triage(str(bundle))
@@ -241,6 +241,8 @@ def test_a_utf16_agent_log_gives_what_its_utf8_copy_gives(tmp_path: Path, codec:
     text = (bundle / log).read_text(encoding="utf-8")
     if codec == "utf-16-be":
         data = "\ufeff".encode("utf-16-be") + text.encode("utf-16-be")
+    elif codec == "utf-16-be-no-bom":
+        data = text.encode("utf-16-be")
     else:
         data = text.encode("utf-16-le" if codec.endswith("no-bom") else "utf-16")
     tree = {str(p.relative_to(bundle)): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}

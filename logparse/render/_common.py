@@ -20,7 +20,10 @@ def _picture(code: int) -> str:
     return "\u2421" if code == 0x7F else f"\\x{code:02x}"
 
 
-_CONTROLS = {code: _picture(code) for code in (*range(0x20), *range(0x7F, 0xA0))}
+# Bidirectional controls reorder what follows them: a path or line can show other than it is.
+_BIDI = (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_CONTROLS = {code: _picture(code) for code in (*range(0x20), *range(0x7F, 0xA0))} | {
+    code: f"\\u{code:04x}" for code in _BIDI}
 _TABLES: dict[str, dict[int, str]] = {}
 
 
