@@ -9,6 +9,7 @@ nothing named by the user disappears silently.
 
 from __future__ import annotations
 
+import codecs
 import glob
 import os
 import re
@@ -69,12 +70,17 @@ def _expand_one(text: str, warnings: list[str], *, listed: bool) -> Iterator[Inp
 def _expand_list(path: str, warnings: list[str]) -> Iterator[Input]:
     """A list file: one input per line (blank lines and ``#`` comments skipped), relative to the cwd."""
     try:
-        # utf-8-sig: Notepad's BOM is no part of the first path; surrogateescape: a path that
-        # is not UTF-8 (Latin-1 names) still names its file.
-        with open(path, encoding="utf-8-sig", errors="surrogateescape") as handle:
-            lines = handle.read().splitlines()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as exc:
         raise LogparseError(f"@{path}: cannot read the list ({exc.strerror or exc})") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16")  # Windows PowerShell's `> list.txt`
+    else:
+        # utf-8-sig: Notepad's BOM is no part of the first path; surrogateescape: a path that
+        # is not UTF-8 (Latin-1 names) still names its file.
+        text = raw.decode("utf-8-sig", errors="surrogateescape")
+    lines = text.splitlines()
     for line in lines:
         line = line.strip()
         if line and not line.startswith("#"):
@@ -91,7 +97,7 @@ def _expand_path(path: str, warnings: list[str], *, top: bool, depth: int = 0) -
         if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would be read for ever
             warnings.append(f"{path}: not a regular file or a directory, skipped")
             return
-        yield Input(path, st.st_size, f"{st.st_size}:{st.st_mtime_ns}")
+        yield Input(path, st.st_size, _stamp(st))
         return
     if _is_tree(path):
         # A tree's mtime says nothing about files deep inside: no stamp, it is hashed each run.
@@ -109,11 +115,20 @@ def _expand_path(path: str, warnings: list[str], *, top: bool, depth: int = 0) -
                 inside.extend(_expand_path(entry.path, warnings, top=False, depth=depth + 1))
             elif entry.is_file(follow_symlinks=False) and _looks_like_bundle(entry.path):
                 st = entry.stat()
-                inside.append(Input(entry.path, st.st_size, f"{st.st_size}:{st.st_mtime_ns}"))
+                inside.append(Input(entry.path, st.st_size, _stamp(st)))
+            elif not entry.is_dir(follow_symlinks=False) and not entry.is_file(follow_symlinks=False) \
+                    and not entry.is_symlink():
+                warnings.append(f"{entry.path}: not a regular file or a directory, skipped")  # a FIFO, a socket
     if inside:
         yield from inside
     elif top:
         yield Input(path, _tree_size(path), None)
+
+
+def _stamp(st: os.stat_result) -> str:
+    """What says a file is unchanged: size, mtime and ctime (a copy over it with the old mtime set
+    back, touch -d, still moves the ctime)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def _is_tree(path: str) -> bool:

@@ -998,3 +998,38 @@ def test_another_programs_schema_version_table_leaves_its_file_untouched(tmp_pat
         Store(other)
     assert other.read_bytes() == before
     assert not (tmp_path / "app.sqlite-wal").exists()
+
+
+def test_a_powershell_utf16_list_names_its_bundles(tmp_path: Path) -> None:
+    bundle = tmp_path / "a.tar.gz"
+    bundle.write_bytes(packing.pack(tree("linux_healthy"), "tar.gz"))
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(f"{bundle}\r\n".encode("utf-16"))  # PowerShell 5.1: dir ... > list.txt
+    found, warnings = expand([f"@{listing}"])
+    assert [item.location for item in found] == [str(bundle)] and not warnings
+
+
+def test_a_fifo_among_the_bundles_of_a_directory_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.tar.gz").write_bytes(packing.pack(tree("linux_healthy"), "tar.gz"))
+    os.mkfifo(tmp_path / "incoming.pipe")
+    found, warnings = expand([str(tmp_path)])
+    assert [Path(item.location).name for item in found] == ["a.tar.gz"]
+    assert warnings == [f"{tmp_path / 'incoming.pipe'}: not a regular file or a directory, skipped"]
+
+
+def test_a_bundle_replaced_with_the_same_size_and_mtime_is_read_again(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    target = folder / "a.tar"
+    healthy = packing.pack(tree("linux_healthy"), "tar")
+    target.write_bytes(healthy)
+    db = tmp_path / "b.sqlite"
+    batch.run_batch([str(folder)], db)
+    before = os.stat(target)
+    other = bytearray(healthy)
+    at = other.index(b"Provisioning.Agent=auto")
+    other[at:at + 23] = b"Provisioning.Agent=xxxx"  # same size, other content
+    target.write_bytes(bytes(other))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the old mtime set back
+    assert os.stat(target).st_size == before.st_size
+    assert batch.run_batch([str(folder)], db).triaged == 1
