@@ -168,10 +168,10 @@ def connect(path: str | Path, *, create: bool = False) -> sqlite3.Connection:
         raise LogparseError(f"{path}: not a SQLite database ({exc})") from exc
     if not tables:
         # Two runs may start on one new file at once: whichever gets the lock second finds the
-        # schema made (IF NOT EXISTS) and the version row there.
+        # schema made (IF NOT EXISTS) and the version row there, which is checked as any other.
         conn.executescript(f"BEGIN IMMEDIATE; {_if_not_exists(_SCHEMA)} INSERT INTO schema_version "
                            f"SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
-    _check_version(conn, path)
+        _check_version(conn, path)
     return conn
 
 

@@ -67,6 +67,7 @@ def summarize(db: str | Path, *, threshold: float = 0.5, top: int | None = 20) -
 class _Reader:
     def __init__(self, conn: sqlite3.Connection, threshold: float, top: int | None) -> None:
         self.conn, self.t, self.top = conn, threshold, top
+        self._shared: dict[str, list[str]] | None = None  # digest -> its locations, where there are several
 
     def q(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, args).fetchall()
@@ -125,8 +126,12 @@ class _Reader:
 
     def _also_at(self, digest: str, location: str) -> list[str]:
         """The other locations holding this content: two empty downloads are one bundle, two names."""
-        return [loc for (loc,) in self.q(
-            "SELECT location FROM sources WHERE digest=? AND location<>? ORDER BY location", digest, location)]
+        if self._shared is None:  # one query for the few contents found under several names
+            self._shared = defaultdict(list)
+            for d, loc in self.q("SELECT digest, location FROM sources WHERE digest IN (SELECT digest FROM "
+                                 "sources GROUP BY digest HAVING count(*) > 1) ORDER BY location"):
+                self._shared[d].append(loc)
+        return [loc for loc in self._shared.get(digest, ()) if loc != location]
 
     def _findings(self) -> list[tuple[Any, ...]]:
         return self.q(

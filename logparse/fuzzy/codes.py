@@ -182,10 +182,10 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
 
 def _plural_of(folded: str, words: tuple[str, ...]) -> bool:
     """Whether ``folded`` is the code with an "s" put after one of its words."""
-    at = 0
+    code, at = "".join(words), 0
     for word in words:
         at += len(word)
-        if folded[at:at + 1] == "s" and folded == "".join(words)[:at] + "s" + "".join(words)[at:]:
+        if folded == code[:at] + "s" + code[at:]:
             return True
     return False
 

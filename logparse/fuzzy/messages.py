@@ -57,9 +57,9 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
             continue
         candidates.append((wording, found_words, missing))
     found = _window_evidence(query, candidates) if candidates else []
-    # A cut-short reading of text that a whole wording of the same entry also matched is the same
-    # evidence twice, not two independent pieces: the stronger of the two stays.
     # A cut reading is worth at most 0.95 x _CUT: a line a whole wording explains better needs none.
+    # One of text that a whole wording of the same entry also matched is the same evidence twice,
+    # not two independent pieces: the stronger of the two stays.
     settled = [f.span for f in found if f.confidence > 0.95 * _CUT]
     for ev in _cut_evidence(index, query, settled):
         same = [f for f in found if f.entry == ev.entry and _overlap(f.span, ev.span)]
@@ -168,8 +168,8 @@ def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]]
         ratio, weight, wording = max(scored, key=lambda s: s[0])
         if len({w.entry for r, _, w in scored if r >= ratio - 0.03}) > 1:
             continue  # a start that several entries' wordings share names none of them
-        conf = min(0.95, 0.5 + (ratio - 0.75) * 2.25) * _CUT * wording.strength
-        conf *= min(1.0, 0.45 + weight / (100.0 if cjk else 50.0))
+        # As a whole wording's confidence, on the start's own weight, and worth _CUT of it.
+        conf = _base(ratio) * _information(weight, cjk) * wording.strength * _CUT
         if conf >= REPORT_FLOOR:
             out.append(Evidence(wording.entry, conf, wording.matched, wording.lang,
                                 (start + body_at, start + len(line)), body))
@@ -192,20 +192,22 @@ def confidence(ratio: float, coverage: float, wording: Wording) -> float:
     ``ratio`` (character alignment) carries order and spelling, ``coverage`` (weighted share of
     the wording's words inside the window) carries completeness.
     """
-    similarity = ratio * (0.4 + 0.6 * coverage)
-    base = min(0.95, 0.5 + (similarity - 0.75) * 2.25)
-    return base * _information(wording) * wording.strength
+    return _base(ratio * (0.4 + 0.6 * coverage)) * _information(wording.total, wording.cjk) * wording.strength
 
 
-def _information(wording: Wording) -> float:
-    """Below 1 for wordings with little specific weight (a typical specific one sums to 50, or
-    100 in Chinese bigrams, which weigh more)."""
-    return min(1.0, 0.45 + wording.total / (100.0 if wording.cjk else 50.0))
+def _base(similarity: float) -> float:
+    return min(0.95, 0.5 + (similarity - 0.75) * 2.25)
+
+
+def _information(weight: float, cjk: bool) -> float:
+    """Below 1 for wordings (or their starts) with little specific weight (a typical specific one
+    sums to 50, or 100 in Chinese bigrams, which weigh more)."""
+    return min(1.0, 0.45 + weight / (100.0 if cjk else 50.0))
 
 
 def _ratio_needed(coverage: float, wording: Wording) -> float:
     """The smallest character ratio that still reaches the report floor (``confidence`` inverted)."""
-    base = REPORT_FLOOR / (_information(wording) * wording.strength)
+    base = REPORT_FLOOR / (_information(wording.total, wording.cjk) * wording.strength)
     if base > 0.95:
         return 2.0
     return (0.75 + (base - 0.5) / 2.25) / (0.4 + 0.6 * coverage)
