@@ -527,6 +527,32 @@ def _peek(stream: BinaryIO) -> bytes:
     raise LogparseError("internal: member streams must support peek()")
 
 
+# What the first bundle imports beyond the formats: readers of archives, state documents, and the
+# fast decoders when installed (optional: a missing one is what ``decoder`` falls back from).
+_FIRST_BUNDLE_MODULES = ("logparse._tarscan", "logparse._zipscan", "logparse.state.backup_job",
+                         "logparse.state.across", "encodings.utf_8_sig", "isal.igzip_lib")
+
+
+def warm_up(catalogue: Catalogue, engine: str = "auto", *, matcher: bool = False) -> None:
+    """Do now what a process's first bundle would: import every format and reader, build every
+    format's scanner, and with ``matcher`` the fuzzy matcher's index (only bundles holding job
+    error text need it). A parent that forks workers calls it first, so that no worker pays it (a
+    worker replaced after ``--timeout`` would pay it again, and a first bundle's clock with it)."""
+    import importlib
+
+    for fmt in [f.name for f in formats.all_formats()] + [TEXT]:
+        chunk_scanner(catalogue, fmt, engine)
+    for module in _FIRST_BUNDLE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    if matcher:
+        from logparse.fuzzy import match
+
+        match("UserErrorGuestAgentStatusUnavailable", catalogue)  # builds and caches the index
+
+
 def text_estimate(path: str) -> int:
     """A rough lower bound of the text in a file: its size, times 4 when it is compressed (logs
     compress 8-20x), for choices that only pay off on large inputs."""

@@ -420,6 +420,12 @@ def local_results(todo: Sequence[Input], options: Mapping[str, Any], done: Colle
     # fork: workers start with the driver's loaded catalogue and the done set, nothing pickled per bundle.
     # Every worker is forked now, before the caller starts threads (a progress bar) that a fork would
     # copy mid-lock.
+    from logparse.analysis import warm_up
+
+    # Warm once here rather than in each worker: the same wall time on idle cores, half the CPU
+    # with two workers, and a replacement worker starts warm, so --timeout times the bundle alone
+    # (with a timeout the matcher too, though most bundles never need it).
+    warm_up(_catalogue(tuple(options.get("catalogue") or ())), matcher=timeout is not None)
     workers: list[_Worker] = []
     for _ in range(max(1, min(jobs, len(todo)))):
         workers.append(_Worker(options, done, [w.conn for w in workers]))

@@ -539,6 +539,53 @@ def test_a_bundle_over_the_timeout_is_stopped_and_recorded(fleet: Path, tmp_path
     assert multiprocessing.active_children() == []
 
 
+_FIRST_BUNDLES = """
+import sys
+from logparse import batch, chunks
+from logparse.analysis import warm_up
+
+warm_up(batch._catalogue(()), matcher=True)
+modules, scanners = set(sys.modules), set(chunks._SCANNERS)
+for location in sys.argv[1:]:
+    assert batch.analyse_bundle(location)["status"] == "ok", location
+print(sorted(m for m in set(sys.modules) - modules if m.startswith("logparse")))
+print(sorted(str(key[1:]) for key in set(chunks._SCANNERS) - scanners))
+"""
+
+
+def test_warm_up_leaves_a_first_bundle_nothing_to_load(tmp_path: Path) -> None:
+    # What a forked worker inherits from warm_up: in a fresh interpreter, bundles of both OSes in
+    # the usual containers then import no module of ours and build no scanner.
+    locations = [str(packing.write_tree(tmp_path / "linux_healthy", tree("linux_healthy")))]
+    for case in ("linux_nonetwork_snapshot", "windows_dhcp_disabled"):
+        for kind in ("tar", "tar.gz", "zip"):
+            (tmp_path / f"{case}.{kind}").write_bytes(packing.pack(tree(case), kind))
+            locations.append(str(tmp_path / f"{case}.{kind}"))
+    proc = subprocess.run([sys.executable, "-c", _FIRST_BUNDLES, *locations], capture_output=True, text=True,
+                          check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "[]"]
+
+
+def test_workers_start_warm(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Warmed in the parent before the fork: a worker replaced after a --timeout starts warm too.
+    import multiprocessing
+
+    from logparse import analysis
+
+    calls: list[int] = []
+    real = analysis.warm_up
+
+    def watch(catalogue: Any, engine: str = "auto", *, matcher: bool = False) -> None:
+        calls.append((len(multiprocessing.active_children()), matcher))
+        real(catalogue, engine, matcher=matcher)
+
+    monkeypatch.setattr(analysis, "warm_up", watch)
+    report = batch.run_batch([f"{fleet}/generated"], tmp_path / "w.sqlite", jobs=2)
+    again = batch.run_batch([f"{fleet}/generated"], tmp_path / "t.sqlite", jobs=1, timeout=60)
+    assert report.triaged == again.triaged == 8 and calls == [(0, False), (0, True)]
+
+
 def test_without_fork_the_local_engine_runs_in_one_process(fleet: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import multiprocessing
