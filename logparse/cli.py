@@ -101,10 +101,13 @@ def _cmd_triage(args: argparse.Namespace) -> int:
     if args.json and args.format not in (None, "json"):
         raise LogparseError(f"--json is --format json; it cannot be combined with --format {args.format}")
     options = RenderOptions(threshold=args.min_confidence, verbose=args.verbose, per_evidence=args.per_evidence)
+    code = EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
+    # Decided before the output: a reader that stops early (| head) must not turn --fail-on into 0.
+    args.outcome = code
     write_report(result, "json" if args.json else args.format or "table", args.output, options)
     if args.output not in (None, "-") and not args.quiet:
         _say(f"logparse: report written to {args.output}")
-    return EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
+    return code
 
 
 def _fail_on(result: TriageResult, level: str | None) -> bool:
@@ -611,7 +614,8 @@ def _main(argv: Sequence[str] | None) -> int:
         # about the closed stdout at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        outcome: int = getattr(args, "outcome", EXIT_OK)  # what the command had decided, if it had
+        return outcome
     except OSError as exc:
         if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
             raise

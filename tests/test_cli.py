@@ -154,6 +154,23 @@ def test_broken_pipe_is_quiet() -> None:
     assert proc.stdout.count(b"\n") == 1 and b"Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("case", "code"), [("linux_nonetwork_snapshot", 1), ("linux_healthy", 0)])
+def test_fail_on_holds_when_the_reader_is_gone(case: str, code: int) -> None:
+    # The read end closed before a byte is written: every write is EPIPE, as after `| head -1`
+    # once head has left. The exit code must still say what --fail-on decided.
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "logparse", "triage", str(FIXTURES / "bundles" / case),
+                               "--fail-on", "error", "--quiet"], stdout=write, stderr=subprocess.PIPE,
+                              timeout=120, check=False)
+    finally:
+        os.close(write)
+    assert proc.returncode == code and b"Traceback" not in proc.stderr
+
+
 def test_fast_json_lines_equal_to_dict_on_every_fixture() -> None:
     from logparse import formats
     from logparse.report import record_json
