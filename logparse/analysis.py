@@ -437,6 +437,12 @@ class _Run:
             "snapshot_attempts": self.snapshot_attempts,
             "last_snapshot_attempt": self.last_snapshot,
         })
+        if unknown_layout_only(result):
+            # "No known failure" over files we could not place says nothing about the VM's health.
+            names = [f.path for f in result.files if f.status == "analyzed"]
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            result.warnings.append(f"no file had a known log layout ({shown} read as plain text): "
+                                   "no finding here is no sign of a healthy agent or extension")
         return result
 
 
@@ -495,6 +501,12 @@ def _prefetched(chunks: Iterator[bytes], occurrences: Callable[[bytes], list[int
 def _utc(stamp: datetime | None) -> str | None:
     """A record time as an ISO string for the timeline (local-time values kept as written)."""
     return stamp.isoformat() if stamp is not None else None
+
+
+def unknown_layout_only(result: TriageResult) -> bool:
+    """Files were read, none of a known log layout or state document, and nothing was found."""
+    analysed = [f for f in result.files if f.status == "analyzed"]
+    return bool(analysed) and all(f.format in (None, TEXT) for f in analysed) and not result.findings_at(0.5)
 
 
 def binary_head(head: bytes) -> bool:

@@ -280,6 +280,8 @@ def _failure(location: str, digest: str, error: str, started: float) -> dict[str
 
 def _compact(location: str, digest: str, result: TriageResult, started: float) -> dict[str, Any]:
     """What the database keeps of a triage: no remediation text or timeline, one example per template."""
+    from logparse.analysis import unknown_layout_only
+
     files = [f.to_dict() for f in result.files]
     analysed = [f for f in files if f["status"] == "analyzed"]
     error = None
@@ -291,6 +293,10 @@ def _compact(location: str, digest: str, result: TriageResult, started: float) -
                 parts.append(part)
         reasons = "; ".join(parts)
         error = f"nothing readable ({len(files)} member(s), none analysed" + (f": {reasons}" if reasons else "") + ")"
+    elif unknown_layout_only(result):
+        # Not a bundle of logs (a README, notes): "no finding" would count it among the healthy VMs.
+        names = ", ".join(f["path"] for f in analysed[:3]) + (" ..." if len(analysed) > 3 else "")
+        error = f"no known log layout ({len(analysed)} file(s) read as plain text, nothing matched: {names})"
     findings = [{
         "id": f.id, "kind": f.kind, "confidence": round(f.confidence, 3), "severity": f.severity,
         "title": f.title, "doc": f.doc, "evidence_count": f.evidence_count, "reasons": list(f.reasons),

@@ -1080,3 +1080,17 @@ def test_a_bundle_replaced_with_the_same_size_and_mtime_is_read_again(tmp_path: 
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # the old mtime set back
     assert os.stat(target).st_size == before.st_size
     assert batch.run_batch([str(folder)], db).triaged == 1
+
+
+def test_a_text_file_of_no_known_layout_is_a_failed_bundle_not_a_healthy_one(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("lorem ipsum\n")
+    (tmp_path / "ticket.txt").write_bytes((ROOT / "fixtures" / "bundles" / "linux_nonetwork_snapshot" /
+                                           "ticket.txt").read_bytes())
+    db = tmp_path / "n.sqlite"
+    report = batch.run_batch([str(tmp_path / "notes.txt"), str(tmp_path / "ticket.txt")], db)
+    assert (report.triaged, report.failed) == (1, 1)
+    [(location, error)] = _rows(db, "SELECT location, error FROM bundles WHERE status='error'")
+    assert location.endswith("notes.txt") and error.startswith("no known log layout (1 file(s) read as plain text")
+    sections = summarize(db).to_dict()["sections"]
+    assert not any(str(row).count("notes.txt") for row in sections["no_finding"]["rows"])
+    assert any(row["location"].endswith("notes.txt") for row in sections["errors"]["rows"])

@@ -313,3 +313,24 @@ def test_parse_and_detect_read_utf16_without_a_bom(tmp_path: Path, codec: str,
     expected = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()]
     main(["parse", str(wide), "--format", "jsonl"])
     assert [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()] == expected
+
+
+def test_text_of_no_known_layout_is_no_all_clear(tmp_path: Path) -> None:
+    # A README given as the bundle, or a plain-text file under a log archive's name: read as pasted
+    # text, nothing matched. "No known failure" alone would read as a healthy VM.
+    import gzip as _gzip
+
+    import logparse
+
+    (tmp_path / "README.md").write_text("lorem ipsum\nsee the wiki\n")
+    (tmp_path / "g.gz").write_bytes(b"plain notes, not compressed\n")
+    for name in ("README.md", "g.gz"):
+        result = logparse.triage(str(tmp_path / name))
+        assert [f.status for f in result.files] == ["analyzed"] and not result.findings
+        assert any("had a known log layout" in w and "no sign of a healthy" in w for w in result.warnings), name
+    # A ticket that matches, a real log, or a real log inside a .gz: no such warning.
+    ticket = FIXTURES / "bundles" / "linux_nonetwork_snapshot" / "ticket.txt"
+    log = FIXTURES / "bundles" / "linux_healthy" / "var" / "log" / "waagent.log"
+    (tmp_path / "waagent.log.1.gz").write_bytes(_gzip.compress(log.read_bytes()))
+    for path in (ticket, log, tmp_path / "waagent.log.1.gz"):
+        assert not any("had a known log layout" in w for w in logparse.triage(str(path)).warnings), path
