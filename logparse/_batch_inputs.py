@@ -110,15 +110,26 @@ def _expand_path(path: str, warnings: list[str], *, top: bool, depth: int = 0) -
         except OSError as exc:
             warnings.append(f"{path}: {exc.strerror or exc}")
             entries = []
+        ignored: list[str] = []
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                inside.extend(_expand_path(entry.path, warnings, top=False, depth=depth + 1))
+                found = list(_expand_path(entry.path, warnings, top=False, depth=depth + 1))
+                inside.extend(found)
+                if not found:
+                    ignored.append(entry.name + "/")
             elif entry.is_file(follow_symlinks=False) and _looks_like_bundle(entry.path):
                 st = entry.stat()
                 inside.append(Input(entry.path, st.st_size, _stamp(st)))
-            elif not entry.is_dir(follow_symlinks=False) and not entry.is_file(follow_symlinks=False) \
-                    and not entry.is_symlink():
+            elif entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                ignored.append(entry.name)
+            elif not entry.is_dir(follow_symlinks=False):
                 warnings.append(f"{entry.path}: not a regular file or a directory, skipped")  # a FIFO, a socket
+        if inside and ignored:
+            # Said once per directory, with a count: a manifest beside every bundle is common clutter,
+            # but a bundle saved under an unexpected name must not vanish without a word.
+            shown = ", ".join(ignored[:5]) + (f" and {len(ignored) - 5} more" if len(ignored) > 5 else "")
+            warnings.append(f"{path}: {len(ignored)} entr{'y' if len(ignored) == 1 else 'ies'} not taken as bundles "
+                            f"(no archive, compressed file or log tree; links are not followed): {shown}")
     if inside:
         yield from inside
     elif top:

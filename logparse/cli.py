@@ -625,6 +625,8 @@ def _main(argv: Sequence[str] | None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_USAGE
     except KeyboardInterrupt:
+        if func is _cmd_batch:
+            _say("logparse: interrupted: the bundles stored so far are kept; run the same command again to resume")
         return 130
 
 

@@ -348,12 +348,17 @@ class Store:
         self.stop_checkpoints()
         if self.conn.in_transaction:  # Ctrl-C came between a BEGIN and its end
             self.conn.execute("ROLLBACK")
+        triaged, failed = counts.get("triaged", 0), counts.get("failed", 0)
+        if status != "complete":
+            # A Ctrl-C between a bundle's commit and its count: the rows are the truth.
+            (triaged, failed), = self.conn.execute(
+                "SELECT coalesce(sum(status='ok'), 0), coalesce(sum(status='error'), 0) FROM bundles WHERE run_id=?",
+                (run_id,)).fetchall()
         with _transaction(self.conn):
             self.conn.execute(_TEMPLATE_INDEX)
             self.conn.execute(
                 "UPDATE runs SET finished_at=?, status=?, triaged=?, skipped=?, failed=? WHERE id=?",
-                (now(), status, counts.get("triaged", 0), counts.get("skipped", 0) + counts.get("duplicate", 0),
-                 counts.get("failed", 0), run_id))
+                (now(), status, triaged, counts.get("skipped", 0) + counts.get("duplicate", 0), failed, run_id))
 
     def done(self, *, retry_errors: bool = False) -> set[str]:
         """Digests that need no new triage (failed ones too, unless ``retry_errors``)."""

@@ -96,6 +96,8 @@ class _Reader:
             "locations": self.q("SELECT count(*) FROM sources")[0][0], "runs": runs[0], "last_run": last_run,
         }
         out = Summary(db, t, overview)
+        partial = self._partial()
+        overview["partial"] = len(partial)
         per_finding = {r[0]: r[3] for r in self._findings()}
         out.sections = [
             self.section("findings", "Bundles per finding", [
@@ -103,7 +105,8 @@ class _Reader:
                  "mean_confidence": round(c, 3), "evidence": e} for i, k, title, n, c, e in self._findings()]),
             self.section("causes", "Causes found with each error", self._causes(per_finding)),
             self.section("cooccurrence", "Findings seen together", self._pairs(per_finding)),
-            self.section("versions", "Agent and extension versions against findings", self._versions()),
+            self.section("versions", "Agent and extension versions running (the highest each bundle logged) "
+                         "against findings", self._versions()),
             self.section("templates", "Most frequent unrecognized ERROR/WARNING templates", [
                 {"level": lv, "template": tp, "bundles": n, "share": _share(n, ok), "lines": lines, "example": ex}
                 for lv, tp, n, lines, ex in self.q(
@@ -117,11 +120,31 @@ class _Reader:
                     "SELECT location, digest, files_analyzed, (SELECT group_concat(version, ' ') FROM versions v "
                     "WHERE v.digest=b.digest AND kind='agent') FROM bundles b WHERE status='ok' AND NOT EXISTS "
                     "(SELECT 1 FROM findings f WHERE f.digest=b.digest AND f.confidence>=?) ORDER BY location", t)]),
+            self.section("partial", "Bundles read only in part (findings may be missing)", partial),
             self.section("errors", "Bundles that could not be triaged", [
                 {"location": loc, "digest": d, "error": err, "also_at": self._also_at(d, loc)}
                 for loc, d, err in self.q(
                     "SELECT location, digest, error FROM bundles WHERE status='error' ORDER BY location")]),
         ]
+        return out
+
+    def _partial(self) -> list[dict[str, Any]]:
+        """Triaged bundles with a member cut short, failed or over a size cap, or an archive that
+        ended early: what they did not hold may hide a finding, so "no finding" is weaker there."""
+        rows = self.q(
+            "SELECT b.location, b.digest, count(f.seq), group_concat(CASE WHEN substr(f.reason, 1, "
+            "length(f.path) + 1) = f.path || ':' THEN f.reason ELSE f.path || ': ' || coalesce(f.reason, f.status) "
+            "END, ' | '), b.warnings FROM bundles b LEFT JOIN files f ON f.digest=b.digest AND (f.status='failed' OR "
+            "f.truncated=1 OR (f.status='skipped' AND (f.reason LIKE '%cap of%' OR f.reason LIKE '%ratio%'))) "
+            "WHERE b.status='ok' GROUP BY b.digest HAVING count(f.seq) > 0 OR b.warnings LIKE '%later members unread%' "
+            "ORDER BY b.location")
+        out = []
+        for location, digest, count, reasons, warnings in rows:
+            said = (reasons or "").split(" | ")[:2] if reasons else []
+            if not said:
+                said = [w for w in json.loads(warnings or "[]") if "later members unread" in w][:1]
+            out.append({"location": location, "digest": digest, "files": count, "reasons": said,
+                        "also_at": self._also_at(digest, location)})
         return out
 
     def _also_at(self, digest: str, location: str) -> list[str]:
@@ -225,6 +248,8 @@ _VIEWS: dict[str, list[tuple[str, Any]]] = {
                   ("template", lambda r: r["template"])],
     "no_finding": [("location", lambda r: _named(r)), ("digest", lambda r: r["digest"][:12]),
                    ("files", lambda r: r["files_analyzed"]), ("agent", lambda r: r["agent_versions"])],
+    "partial": [("location", lambda r: _named(r)), ("files", lambda r: r["files"]),
+                ("what was not read", lambda r: "; ".join(r["reasons"]))],
     "errors": [("location", lambda r: _named(r)), ("error", lambda r: r["error"])],
 }
 
@@ -238,6 +263,8 @@ def _overview_line(s: Summary) -> str:
     o = s.overview
     line = (f"{o['bundles']} bundles: {o['ok']} triaged, {o['failed']} failed; {o['with_findings']} with a finding "
             f"at >= {s.threshold:g}, {o['no_finding']} with none; {o['locations']} locations, {o['runs']} run(s)")
+    if o.get("partial"):
+        line += f"; {o['partial']} read only in part"
     last = o.get("last_run") or {}
     if last.get("status") in ("interrupted", "running"):
         # A killed or ongoing run: the fleet view is partial until a re-run completes it.
@@ -293,6 +320,8 @@ def _csv_rows(section: Section) -> list[tuple[Any, ...]]:
         return [(n, r["template"], r["level"], r["bundles"], r["share"], r["lines"], r["example"]) for r in rows]
     if n == "no_finding":
         return [(n, r["location"], r["digest"], "", "", r["files_analyzed"], r["agent_versions"]) for r in rows]
+    if n == "partial":
+        return [(n, r["location"], r["digest"], "", "", r["files"], "; ".join(r["reasons"])) for r in rows]
     return [(n, r["location"], r["digest"], "", "", "", r["error"]) for r in rows]
 
 
@@ -301,7 +330,7 @@ def render_csv(summary: Summary, out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     o = summary.overview
-    for key in ("bundles", "ok", "failed", "with_findings", "no_finding", "locations", "runs"):
+    for key in ("bundles", "ok", "failed", "with_findings", "no_finding", "partial", "locations", "runs"):
         writer.writerow(("overview", key, "", o[key], "", "", ""))
     for section in summary.sections:
         writer.writerows(_csv_rows(section))

@@ -155,7 +155,12 @@ def test_fleet_has_thirty_bundles(fleet: Path) -> None:
     assert set(FIXTURE_CASES) <= set(CASES)
     found, warnings = expand([str(fleet)])
     assert len(found) == FLEET_SIZE == 30
-    assert not warnings
+    # The clutter is named, once per directory: the README at the top, each generated bundle's manifest.
+    assert warnings == [f"{fleet / 'generated'}: 8 entries not taken as bundles (no archive, compressed file or log "
+                        "tree; links are not followed): gen-conf.tar.json, gen-dhcp.tar.json, gen-healthy-1.tar.json, "
+                        "gen-healthy-2.tar.json, gen-noexec.tar.json and 3 more",
+                        f"{fleet}: 1 entry not taken as bundles (no archive, compressed file or log tree; links "
+                        "are not followed): README.md"]
     names = {_name(item.location) for item in found}
     assert "README" not in " ".join(names) and not any(n.endswith(".json") for n in names)
 
@@ -768,7 +773,8 @@ def test_store_refuses_other_databases(tmp_path: Path) -> None:
 def test_summary_counts(fleet_db: Path) -> None:
     s = summarize(fleet_db, top=None)
     assert s.overview | {"last_run": None} == {"bundles": 30, "ok": 26, "failed": 4, "with_findings": 21,
-                                              "no_finding": 5, "locations": 30, "runs": 1, "last_run": None}
+                                              "no_finding": 5, "partial": 0, "locations": 30, "runs": 1,
+                                              "last_run": None}
     sections = {sec.name: sec.rows for sec in s.sections}
     per_finding = {r["id"]: r["bundles"] for r in sections["findings"]}
     direct: dict[str, int] = {}
@@ -1094,3 +1100,65 @@ def test_a_text_file_of_no_known_layout_is_a_failed_bundle_not_a_healthy_one(tmp
     sections = summarize(db).to_dict()["sections"]
     assert not any(str(row).count("notes.txt") for row in sections["no_finding"]["rows"])
     assert any(row["location"].endswith("notes.txt") for row in sections["errors"]["rows"])
+
+
+def test_summary_names_bundles_read_only_in_part(tmp_path: Path) -> None:
+    whole = packing.pack(tree("linux_nonetwork_snapshot"), "tar.gz")
+    (tmp_path / "whole.tar.gz").write_bytes(whole)
+    (tmp_path / "cut.tar.gz").write_bytes(whole[: len(whole) * 2 // 3])  # waagent.log cut short
+    db = tmp_path / "p.sqlite"
+    assert batch.run_batch([str(tmp_path / "whole.tar.gz"), str(tmp_path / "cut.tar.gz")], db).triaged == 2
+    summary = summarize(db)
+    [row] = summary.to_dict()["sections"]["partial"]["rows"]
+    assert row["location"].endswith("cut.tar.gz") and row["files"] >= 1
+    assert any("truncated" in reason for reason in row["reasons"])
+    assert summary.overview["partial"] == 1
+    table, page, rows = io.StringIO(), io.StringIO(), io.StringIO()
+    render_table(summary, table, width=200)
+    render_html(summary, page)
+    render_csv(summary, rows)
+    assert "1 read only in part" in table.getvalue() and "Bundles read only in part" in page.getvalue()
+    assert [r for r in csv.reader(io.StringIO(rows.getvalue())) if r[0] == "partial"][0][1].endswith("cut.tar.gz")
+
+
+def test_entries_that_are_no_bundles_are_counted_not_dropped_silently(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "empty").mkdir(parents=True)
+    (folder / "a.tar.gz").write_bytes(packing.pack(tree("linux_healthy"), "tar.gz"))
+    (folder / "hosts.txt").write_text("10.0.0.4 vm1\n")
+    (folder / "link.tar.gz").symlink_to(folder / "a.tar.gz")
+    found, warnings = expand([str(folder)])
+    assert [Path(i.location).name for i in found] == ["a.tar.gz"]
+    assert warnings == [f"{folder}: 3 entries not taken as bundles (no archive, compressed file or log tree; links "
+                        "are not followed): empty/, hosts.txt, link.tar.gz"]
+
+
+def test_an_interrupted_run_counts_what_it_stored(fleet: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Store.write
+    calls: list[int] = []
+
+    def write_then_ctrl_c(self: Store, result: dict[str, Any], run_id: int, stamp: str | None = None) -> str:
+        outcome = real(self, result, run_id, stamp)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # after the third bundle's commit, before the batch counts it
+        return outcome
+
+    monkeypatch.setattr(Store, "write", write_then_ctrl_c)
+    db = tmp_path / "i.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch([f"{fleet}/generated"], db, jobs=1)
+    assert _rows(db, "SELECT status, triaged, failed FROM runs") == [("interrupted", 3, 0)]
+    assert _rows(db, "SELECT count(*) FROM bundles") == [(3,)]
+
+
+def test_ctrl_c_says_how_to_resume(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(self: Store, result: dict[str, Any], run_id: int, stamp: str | None = None) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "write", interrupted)
+    code = cli.main(["batch", f"{fleet}/generated", "--db", str(tmp_path / "c.sqlite"), "--jobs", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.count("\n") == 1 and "run the same command again to resume" in err
