@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from logparse import formats
 from logparse._console import make_console
 from logparse._cpus import usable_cpus
-from logparse.errors import FormatError, LogparseError
+from logparse.errors import CatalogueError, FormatError, LogparseError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -100,11 +100,14 @@ def _cmd_triage(args: argparse.Namespace) -> int:
                             + (f": {reasons}" if reasons else "") + ")")
     if args.json and args.format not in (None, "json"):
         raise LogparseError(f"--json is --format json; it cannot be combined with --format {args.format}")
+    fmt = "json" if args.json else args.format or "table"
+    if args.per_evidence and fmt not in ("csv", "jsonl"):
+        _say(f"logparse: warning: --per-evidence applies to --format csv and jsonl, not {fmt}")
     options = RenderOptions(threshold=args.min_confidence, verbose=args.verbose, per_evidence=args.per_evidence)
     code = EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
     # Decided before the output: a reader that stops early (| head) must not turn --fail-on into 0.
     args.outcome = code
-    write_report(result, "json" if args.json else args.format or "table", args.output, options)
+    write_report(result, fmt, args.output, options)
     if args.output not in (None, "-") and not args.quiet:
         _say(f"logparse: report written to {args.output}")
     return code
@@ -292,7 +295,16 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from logparse.catalogue.explain import explain_rich, explain_text
 
     catalogue = catalogue_from_args(args)
-    entry = catalogue.get(args.id)
+    try:
+        entry = catalogue.get(args.id)
+    except CatalogueError as exc:
+        from logparse.fuzzy import match
+
+        # A code typed from a screenshot or cut short: the matcher reads it as it reads a paste.
+        best = [r for r in match(args.id, catalogue, top=3) if r.confidence >= 0.5]
+        if not best:
+            raise
+        raise CatalogueError(f"{exc}; did you mean {' or '.join(r.id for r in best)}?") from exc
     if sys.stdout.isatty():
 
         make_console().print(explain_rich(catalogue, entry, args.lang))
@@ -355,6 +367,8 @@ def _cmd_match(args: argparse.Namespace) -> int:
     else:
         for r in results:
             print(f"{r.confidence:.2f}\t{r.id}\t{r.kind}\t{r.matched}\t{r.title}")
+        if not results:  # stdout stays the rows a script reads; the person at the terminal is told
+            _say("logparse: no catalogue entry matches this text")
     return EXIT_OK
 
 

@@ -205,3 +205,29 @@ def test_fast_json_timestamps_equal_to_dict_for_any_time() -> None:
         assert fast == record.to_dict()["timestamp"]
 
     check()
+
+
+def test_explain_suggests_the_entry_a_cut_code_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "ExtensionSnapshotFailedNoNetwor"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith("did you mean ExtensionSnapshotFailedNoNetwork?")
+    assert main(["explain", "Foo"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
+def test_match_with_no_result_says_so_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["match", "hello world"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == "logparse: no catalogue entry matches this text\n"
+    assert main(["match", "UserErrorGuestAgentStatusUnavailable"]) == 0
+    out, err = capsys.readouterr()
+    assert "\tUserErrorGuestAgentStatusUnavailable\t" in out.splitlines()[0]
+    assert err == ""
+
+
+def test_per_evidence_outside_csv_and_jsonl_is_warned(capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = str(FIXTURES / "bundles" / "linux_healthy")
+    assert main(["triage", bundle, "--per-evidence", "--quiet"]) == 0
+    assert "--per-evidence applies to --format csv and jsonl, not table" in capsys.readouterr().err
+    assert main(["triage", bundle, "--per-evidence", "--format", "csv", "--quiet"]) == 0
+    assert "--per-evidence" not in capsys.readouterr().err
