@@ -28,7 +28,13 @@ _LAZY = {
 }
 
 
+# The documented submodules, reachable after a bare ``import logparse`` as the README writes them.
+_SUBMODULES = frozenset({"render", "parsing", "batch", "summary", "catalogue", "fuzzy", "formats", "state"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"logparse.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'logparse' has no attribute {name!r}")

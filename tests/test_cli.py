@@ -231,3 +231,12 @@ def test_per_evidence_outside_csv_and_jsonl_is_warned(capsys: pytest.CaptureFixt
     assert "--per-evidence applies to --format csv and jsonl, not table" in capsys.readouterr().err
     assert main(["triage", bundle, "--per-evidence", "--format", "csv", "--quiet"]) == 0
     assert "--per-evidence" not in capsys.readouterr().err
+
+
+def test_documented_submodules_after_a_bare_import() -> None:
+    # The README writes logparse.render.render(...) and logparse.parsing.open_records(...) after `import logparse`.
+    code = ("import logparse\nassert callable(logparse.render.render) and callable(logparse.parsing.open_records)\n"
+            "assert callable(logparse.batch.run_batch) and callable(logparse.summary.summarize)\n"
+            "try:\n    logparse.nosuch\nexcept AttributeError:\n    pass\nelse:\n    raise SystemExit(1)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
