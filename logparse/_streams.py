@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import io
 import struct
+import sys
+from collections import deque
 from typing import Any, BinaryIO, Protocol, cast
 
 from logparse.errors import SourceError
@@ -277,10 +279,14 @@ class Guard(RawReader):
         max_ratio: float = 0.0,
         ratio_grace: int = 0,
         budget: Budget | None = None,
+        inner_name: str | None = None,
     ) -> None:
         super().__init__()
         self._inner = inner
         self.name = name
+        # A top-level file's decoded layer is named as the input was given (/abs/x.gz), its member as
+        # a member path (abs/x.gz): its errors are this stream's, said once under this name.
+        self._inner_name = inner_name
         self._max_bytes = max_bytes
         self._cap_reason = cap_reason
         self._compressed = compressed
@@ -290,10 +296,13 @@ class Guard(RawReader):
         self.count = 0
         self._error: SourceError | None = None
 
-    def members_judge_ratio(self) -> None:
-        """The tar read from this stream judges the ratio member by member from now on: one
-        repetitive log is that member's problem, not the end of every member after it."""
+    def members_judge_caps(self) -> None:
+        """The tar read from this stream judges its members from now on: the ratio member by member
+        (one repetitive log is that member's problem, not the end of every member after it), and
+        the total cap on the member bytes read, as in a plain tar (its headers and the data it skips
+        are no member bytes; ``TarScan`` judges their ratio)."""
         self._compressed = None
+        self._max_bytes = sys.maxsize
 
     def _fail(self, reason: str) -> SourceError:
         self._error = SourceError(f"{self.name}: {reason}")
@@ -308,6 +317,10 @@ class Guard(RawReader):
             if str(exc).startswith(f"{self.name}: "):  # an inner layer of this same stream
                 self._error = exc
                 raise
+            inner = self._inner_name
+            if inner is not None and str(exc).startswith(f"{inner}: "):
+                self._error = type(exc)(f"{self.name}: {str(exc)[len(inner) + 2 :]}")
+                raise self._error from exc
             if isinstance(exc, TrailingData):  # keeps its kind: the text before it is whole
                 self._error = TrailingData(f"{self.name}: {exc}")
                 raise self._error from exc
@@ -377,7 +390,7 @@ class TrailingData(SourceError):
 
 
 class _Incremental(RawReader):
-    """Decompress with a bz2/lzma/igzip decompressor object, also across concatenated streams."""
+    """Decompress with a bz2/lzma decompressor object, also across concatenated streams."""
 
     def __init__(self, raw: BinaryIO, factory: Any, magic: bytes) -> None:
         super().__init__()
@@ -409,6 +422,310 @@ class _Incremental(RawReader):
                 data = self._dec.decompress(b"", size)
             if data:
                 return cast(bytes, data)
+
+
+class ChecksumError(ValueError):
+    """A gzip member whose trailer disagrees with the data it inflated to (all of it handed on first)."""
+
+
+_FHCRC, _FEXTRA, _FNAME, _FCOMMENT, _FRESERVED = 0x02, 0x04, 0x08, 0x10, 0xE0
+_GZIP_MAGIC = b"\x1f\x8b"
+_INFLATE_ENDED = "Compressed file ended before the end-of-stream marker was reached"
+# The compressed input of a gzip member is kept up to this much: when igzip stops inflating, zlib
+# replays it to give the output of the failing call, which igzip drops. Past it, that output is lost
+# (a read's worth at most); a stream known to be larger keeps nothing: held at the start of a 1 GB
+# bundle, it only raised the peak memory.
+GZIP_REPLAY_BYTES = 8 * 1024**2
+# zlib copies the input a call leaves unread into ``unconsumed_tail``: fed 1 MiB at a time with the
+# output capped, it copied most of each chunk several times over (15% of its time, measured).
+ZLIB_PIECE = 64 * 1024
+
+
+class _Gzip(RawReader):
+    """gzip member by member: the header read here, raw deflate inflated, the CRC-32 and length
+    checked here against the trailer.
+
+    A gzip decoder checks the trailer in the call that inflates the end of the data and drops that
+    call's output when the check fails; here the output is handed on first. A mismatch does not
+    stop the stream (the next members are read); it is raised once the stream ends, as
+    ``ChecksumError``. A member that stops inflating gives the bytes before the bad code: zlib
+    inflates with a copy of its state kept before each call, and the failing call is replayed with
+    ever smaller output caps; igzip (``fast``, about 2x zlib, but it cannot copy its state) keeps
+    its member's input instead, for zlib to replay from the start of the member.
+    """
+
+    def __init__(self, raw: BinaryIO, fast: Any = None, size: int | None = None) -> None:
+        super().__init__()
+        self._raw = raw
+        self._fast = fast  # isal's igzip_lib, or None: zlib
+        self._replayable = size is None or size <= GZIP_REPLAY_BYTES  # size: of the compressed stream
+        self._buf = b""  # input read but not handed to the inflater: header, trailer, what follows
+        self._dec: Any = None  # the inflater of the member being read; None: a trailer or header is next
+        self._zlib = fast is None  # this member is inflated by zlib (with a state copy per call)
+        self._own_crc = True  # False: igzip computes the CRC-32 (its gzip-without-header mode)
+        self._crc = 0
+        self._size = 0
+        self._members = 0
+        self._kept: list[bytes] | None = None  # this member's input, for a zlib replay (igzip only)
+        self._kept_bytes = 0
+        self._replay: deque[bytes] = deque()  # input to feed before _buf and the stream
+        self._view = memoryview(b"")  # the input chunk zlib is fed from, ZLIB_PIECE at a time
+        self._view_at = 0
+        self._discard = 0  # output of a replay that was handed on already
+        self._damage: list[str] = []  # trailer mismatches so far: raised at the end of the stream
+        self._error: BaseException | None = None  # met after some output: raised on the next read
+        self._ended = False
+
+    # -- the stream ------------------------------------------------------------------------
+
+    def _pull(self, size: int) -> bytes:
+        while True:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                return b""
+            if self._dec is None and not self._next_member():
+                self._ended = True
+                if self._damage:
+                    raise self._fail(None)
+                return b""
+            if self._zlib:
+                data = self._inflate_zlib(size)
+            else:
+                data = self._inflate_fast(size)
+            if data:
+                return data
+
+    def _inflate_fast(self, size: int) -> bytes:
+        dec = self._dec
+        try:
+            if dec.needs_input:
+                chunk = self._input()
+                if not chunk:
+                    # igzip holds back the last byte or two of a cut stream; zlib gives them.
+                    if self._kept is None:
+                        raise self._fail(EOFError(_INFLATE_ENDED))
+                    self._replay_with_zlib()
+                    return b""
+                if self._kept is not None:
+                    self._keep(chunk)
+                data: bytes = dec.decompress(chunk, size)
+            else:
+                data = dec.decompress(b"", size)
+        except self._fast.error as exc:
+            if self._kept is None:
+                raise self._fail(exc) from exc
+            # The same bytes up to the bad code, and those of the failing call, which igzip dropped.
+            self._replay_with_zlib()
+            return b""
+        self._size += len(data)
+        if self._own_crc:
+            self._crc = self._fast_crc(data, self._crc)
+        if dec.eof:
+            self._buf = dec.unused_data
+            if not self._own_crc:
+                self._crc = dec.crc
+            self._dec = None
+        return data
+
+    def _replay_with_zlib(self) -> None:
+        """Inflate this member again from its start with zlib, handing on only what is new."""
+        import zlib
+
+        assert self._kept is not None
+        self._replay.extend(self._kept)
+        self._kept = None
+        self._discard, self._crc, self._size = self._size, 0, 0
+        self._own_crc, self._zlib = True, True
+        self._dec = zlib.decompressobj(-15)
+
+    def _inflate_zlib(self, size: int) -> bytes:
+        import zlib
+
+        dec = self._dec
+        chunk: bytes | memoryview = dec.unconsumed_tail
+        if not chunk:
+            if self._view_at == len(self._view):
+                self._view, self._view_at = memoryview(self._input()), 0
+            chunk = self._view[self._view_at : self._view_at + ZLIB_PIECE]
+            self._view_at += len(chunk)
+        saved = dec.copy()
+        try:
+            data: bytes = dec.decompress(chunk, size)
+        except zlib.error as exc:
+            data = _longest_output(saved, chunk, size)
+            self._fail(exc)  # raised on the next read, after this output
+        else:
+            if not data and not chunk and not dec.eof:
+                raise self._fail(EOFError(_INFLATE_ENDED))
+            if dec.eof:
+                # What follows the member, in order: the rest of this piece, of its chunk, of a replay.
+                rest = self._view[self._view_at :]
+                self._buf = b"".join((dec.unused_data, rest, *self._replay, self._buf))
+                self._view, self._view_at = memoryview(b""), 0
+                self._replay.clear()
+                self._dec = None
+        self._size += len(data)
+        self._crc = zlib.crc32(data, self._crc)
+        if self._discard:
+            cut = min(self._discard, len(data))
+            self._discard -= cut
+            data = data[cut:]
+        return data
+
+    def _input(self) -> bytes:
+        if self._replay:
+            return self._replay.popleft()
+        if self._buf:
+            chunk, self._buf = self._buf, b""
+            return chunk
+        return read_some(self._raw, CHUNK)
+
+    def _keep(self, chunk: bytes) -> None:
+        assert self._kept is not None
+        self._kept_bytes += len(chunk)
+        if self._kept_bytes > GZIP_REPLAY_BYTES:
+            self._kept = None
+        else:
+            self._kept.append(chunk)
+
+    def _fail(self, exc: BaseException | None) -> BaseException:
+        """``exc`` as the error that ends the stream (raised again on any later read), after the
+        trailer mismatches met before it."""
+        if self._damage:
+            damage = "; ".join(self._damage)
+            if exc is not None:
+                damage += f"; then {describe(exc).removeprefix('corrupt: ')}"
+            exc = ChecksumError(damage)
+        assert exc is not None
+        self._error = exc
+        return exc
+
+    # -- framing ---------------------------------------------------------------------------
+
+    def _next_member(self) -> bool:
+        """Check the trailer of the member just inflated, then read the next header; False at the end."""
+        if self._members:
+            self._trailer()
+            if not self._more_members():
+                return False
+        self._header()
+        self._members += 1
+        self._crc = self._size = 0
+        if self._fast is None:
+            import zlib
+
+            self._dec = zlib.decompressobj(-15)
+            return True
+        self._zlib = False
+        try:
+            # Inflates raw deflate, computes the CRC-32 as the gzip mode does, and leaves the trailer alone.
+            self._dec = self._fast.IgzipDecompressor(flag=self._fast.DECOMP_GZIP_NO_HDR)
+            self._own_crc = not hasattr(self._dec, "crc")
+        except AttributeError:  # an isal without that mode: plain deflate, and the CRC-32 here
+            self._dec = self._fast.IgzipDecompressor(flag=self._fast.DECOMP_DEFLATE)
+            self._own_crc = True
+        self._kept, self._kept_bytes = ([] if self._replayable else None), 0
+        return True
+
+    def _fast_crc(self, data: bytes, crc: int) -> int:
+        from isal import isal_zlib
+
+        return isal_zlib.crc32(data, crc)
+
+    def _trailer(self) -> None:
+        if not self._fill(8):
+            raise self._fail(EOFError("gzip trailer cut short"))
+        crc, length = struct.unpack_from("<II", self._buf)
+        self._buf = self._buf[8:]
+        which = f" of member {self._members}" if self._members > 1 else ""
+        if crc != self._crc:
+            self._damage.append(f"gzip CRC-32 mismatch{which} (stored {crc:08x}, data {self._crc:08x})")
+        elif length != self._size & 0xFFFFFFFF:
+            self._damage.append(f"gzip length mismatch{which} (stored {length}, data {self._size} mod 2**32)")
+
+    def _more_members(self) -> bool:
+        """After a trailer: True when another member starts; False at the end of the input (or of
+        its zero padding); ``TrailingData`` (after any mismatch met) when something else follows."""
+        self._fill(len(_GZIP_MAGIC))
+        if not self._buf or self._buf.startswith(_GZIP_MAGIC):
+            return bool(self._buf)
+        padding = 0
+        while not self._buf.strip(b"\0"):  # zeros (tape or block padding) up to the end are no junk
+            padding += len(self._buf)
+            self._buf = read_some(self._raw, CHUNK)
+            if not self._buf:
+                return False
+        ignored = padding + len(self._buf)
+        # As gzip -d: a download or copy that appended junk keeps the text before it.
+        raise self._fail(TrailingData(f"{ignored}+ bytes after the compressed data ignored "
+                                      "(no other stream starts there)"))
+
+    def _header(self) -> None:
+        if not self._fill(10):
+            raise self._fail(EOFError("gzip header cut short"))
+        method, flags = self._buf[2], self._buf[3]
+        if not self._buf.startswith(_GZIP_MAGIC) or method != 8:
+            raise self._fail(ValueError(f"not a gzip member (method {method})"))
+        if flags & _FRESERVED:
+            raise self._fail(ValueError(f"gzip header with reserved flags {flags:#x}"))
+        self._skip(10)
+        if flags & _FEXTRA:
+            if not self._fill(2):
+                raise self._fail(EOFError("gzip header cut short"))
+            self._skip(2 + int.from_bytes(self._buf[:2], "little"))
+        for flag in (_FNAME, _FCOMMENT):
+            if flags & flag:
+                self._skip_text()
+        if flags & _FHCRC:
+            self._skip(2)  # as gzip.py: a header CRC is not checked
+
+    def _fill(self, size: int) -> bool:
+        """At least ``size`` bytes in the buffer, unless the input ends first."""
+        while len(self._buf) < size:
+            more = read_some(self._raw, CHUNK)
+            if not more:
+                return False
+            self._buf += more
+        return True
+
+    def _skip(self, size: int) -> None:
+        while len(self._buf) < size:
+            size -= len(self._buf)
+            self._buf = read_some(self._raw, CHUNK)
+            if not self._buf:
+                raise self._fail(EOFError("gzip header cut short"))
+        self._buf = self._buf[size:]
+
+    def _skip_text(self) -> None:
+        """Past a NUL-terminated header field (a name or comment), holding none of it for long."""
+        while (end := self._buf.find(b"\0")) < 0:
+            self._buf = read_some(self._raw, CHUNK)
+            if not self._buf:
+                raise self._fail(EOFError("gzip header cut short"))
+        self._buf = self._buf[end + 1 :]
+
+
+def _longest_output(saved: Any, chunk: bytes | memoryview, size: int) -> bytes:
+    """The most output a zlib inflater in state ``saved`` gives from ``chunk`` before it fails.
+
+    zlib drops the output of a call that fails; with a cap of ``n`` bytes a call stops once it has
+    ``n``, so the largest cap that does not fail gives every byte before the bad code but the last.
+    """
+    import zlib
+
+    best, low, high = b"", 0, size
+    while low < high:
+        middle = (low + high + 1) // 2
+        try:
+            out = saved.copy().decompress(chunk, middle)
+        except zlib.error:
+            high = middle - 1
+        else:
+            best, low = out, len(out)
+            if len(out) < middle:  # the input ran out first: nothing more before the error
+                break
+    return best
 
 
 class _Zstd(RawReader):
@@ -470,6 +787,8 @@ class _Zstd(RawReader):
                 if self._in_frame:
                     raise EOFError("zstd stream ends inside a frame")
                 return None
+        if not self._in_frame and not self._frame_next():
+            return None
         if self._dec.eof:
             self._dec = self._factory()
         piece = self._input[self._fed : self._fed + self.PIECE]
@@ -480,24 +799,37 @@ class _Zstd(RawReader):
             self._fed -= len(self._dec.unused_data)  # the next frame starts inside this piece
         return output
 
+    def _frame_next(self) -> bool:
+        """Between frames: True when a frame (or a skippable one) starts next, False when only zeros
+        are left; ``TrailingData`` for anything else, as for gzip (zstd -d calls it an unknown header)."""
+        while len(self._input) - self._fed < 4 and (more := read_some(self._raw, CHUNK)):
+            self._input, self._fed = memoryview(bytes(self._input[self._fed :]) + more), 0
+        start = bytes(self._input[self._fed : self._fed + 4])
+        if start == b"\x28\xb5\x2f\xfd" or (len(start) == 4 and start[0] >> 4 == 5 and start[1:] == b"\x2a\x4d\x18"):
+            return True
+        padding = 0
+        while not bytes(self._input[self._fed :]).strip(b"\0"):
+            padding += len(self._input) - self._fed
+            self._input, self._fed = memoryview(read_some(self._raw, CHUNK)), 0
+            if not self._input:
+                return False
+        ignored = padding + len(self._input) - self._fed
+        raise TrailingData(f"{ignored}+ bytes after the compressed data ignored (no other stream starts there)")
 
-def decoder(kind: str, raw: BinaryIO) -> BinaryIO:
-    """A decompressing reader over ``raw``; the module for ``kind`` is imported only now."""
+
+def decoder(kind: str, raw: BinaryIO, size: int | None = None) -> BinaryIO:
+    """A decompressing reader over ``raw`` (``size`` bytes long, if known); the module for ``kind``
+    is imported only now."""
     if kind == "gz":
+        fast: Any = None
         if USE_ISAL:
             try:
                 from isal import igzip_lib
             except ImportError:
                 pass
             else:
-                # Not igzip.IGzipFile: its read drops the text it inflated when the stream is cut.
-                def make_gzip() -> Any:
-                    return igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
-
-                return cast(BinaryIO, _Incremental(raw, make_gzip, b"\x1f\x8b"))
-        import gzip
-
-        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
+                fast = igzip_lib
+        return cast(BinaryIO, _Gzip(raw, fast, size))
     if kind == "zst":
         return cast(BinaryIO, _Zstd(raw))
     if kind == "bz2":
@@ -514,8 +846,9 @@ def decoder(kind: str, raw: BinaryIO) -> BinaryIO:
     raise ValueError(f"unknown compression {kind!r}")
 
 
-def spool(stream: BinaryIO, name: str, limit: int) -> BinaryIO:
-    """Copy ``stream`` into a temp spool (memory first, then an unlinked file) for a reader that seeks.
+def spool(stream: BinaryIO, name: str, limit: int) -> tuple[BinaryIO, str | None]:
+    """Copy ``stream`` into a temp spool (memory first, then an unlinked file) for a reader that
+    seeks; and what was found after its compressed data (``TrailingData``'s text), if anything.
 
     Raises:
         SourceError: the stream is longer than ``limit`` or unreadable.
@@ -523,11 +856,15 @@ def spool(stream: BinaryIO, name: str, limit: int) -> BinaryIO:
     import tempfile
 
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned open
+    trailing = None
     try:
         total = 0
         while True:
             try:
-                piece = stream.read(CHUNK)
+                piece = read_some(stream, CHUNK)
+            except TrailingData as exc:  # the data before it is whole
+                trailing = str(exc)
+                break
             except SourceError:
                 raise
             except Exception as exc:
@@ -542,4 +879,21 @@ def spool(stream: BinaryIO, name: str, limit: int) -> BinaryIO:
     except BaseException:
         out.close()
         raise
-    return cast(BinaryIO, out)
+    return cast(BinaryIO, out), trailing
+
+
+# The end-of-central-directory record is 22 bytes and may be followed by a comment of up to 64 KiB.
+ZIP_END_SEARCH = 22 + 0xFFFF
+
+
+def ends_like_zip(handle: BinaryIO) -> bool:
+    """An end-of-central-directory signature where zipfile looks for one (in the last 64 KiB);
+    ``handle`` is rewound."""
+    try:
+        end = handle.seek(0, io.SEEK_END)
+        handle.seek(max(0, end - ZIP_END_SEARCH))
+        tail = handle.read(ZIP_END_SEARCH)
+        handle.seek(0)
+    except (OSError, ValueError):
+        return False
+    return b"PK\x05\x06" in tail

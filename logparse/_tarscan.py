@@ -98,6 +98,7 @@ class TarScan:
         self._globals: dict[str, str] = {}
         self._current: _Member | None = None
         self._started = False
+        self._handed = 0  # member data bytes handed out; the rest of _pos is headers and skipped data
 
     def next(self) -> TarEntry | None:
         first, self._started = not self._started, True
@@ -106,7 +107,9 @@ class TarScan:
             raise TarError("member data runs past the next header")
         self._skip(self._next - self._pos)
         try:
-            return self._entry()
+            entry = self._entry()
+            self._judge_overhead()
+            return entry
         except _Problem as problem:
             if problem.kind == "zeros":  # the end-of-archive block
                 return None
@@ -117,6 +120,22 @@ class TarScan:
                 "short": "truncated: archive ends inside a member header",
             }.get(problem.kind, f"corrupt: {problem}")
             return None
+
+    def rest(self) -> int | None:
+        """After ``next()`` returned None for the end-of-archive block: read on to the end of the
+        stream; None when only zeros follow, else the offset of the first other byte (the rest is
+        left unread). Errors of the stream pass through."""
+        while True:
+            if self._off < len(self._buf):
+                tail = memoryview(self._buf)[self._off :]
+                stripped = len(bytes(tail).lstrip(b"\0"))
+                if stripped:
+                    return self._pos + len(tail) - stripped
+                self._pos += len(tail)
+                self._judge_overhead()  # gigabytes of zeros after the end are a bomb too
+            self._buf, self._off = read_some(self._inner, CHUNK), 0
+            if not self._buf:
+                return None
 
     def open(self, entry: TarEntry) -> BinaryIO:
         """The data of ``entry``, the header ``next()`` just returned; valid until the next call."""
@@ -238,6 +257,16 @@ class TarScan:
             if meter is not None and skipped > grace and skipped > ratio * max(meter.count - base, 1):
                 raise TarError(f"compression ratio above {ratio:g} in member data skipped unread")
 
+    def _judge_overhead(self) -> None:
+        """Headers and skipped data together, against all the compressed bytes so far: no member
+        counts them, and a million 1 MiB pax headers would pass every per-member cap."""
+        if self._skip_check is None:
+            return
+        meter, ratio, grace = self._skip_check
+        overhead = self._pos - self._handed
+        if overhead > grace and overhead > ratio * max(meter.count, 1):
+            raise TarError(f"compression ratio above {ratio:g} in tar headers and member data skipped unread")
+
     def _data(self, member: _Member, size: int) -> bytes:
         """Up to ``size`` bytes of the current member: the rest of the header buffer, then whole
         blocks straight from the stream, so a 1 MiB read costs no copy here."""
@@ -256,6 +285,7 @@ class TarScan:
             if not data:
                 raise EOFError("unexpected end of data")
         self._pos += len(data)
+        self._handed += len(data)
         return data
 
 

@@ -251,7 +251,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     t.add_argument("--max-member-size", type=_size, default=defaults.max_member_bytes, metavar="SIZE",
                    help="cap on one decompressed member (default 2G)")
     t.add_argument("--max-total-size", type=_size, default=defaults.max_total_bytes, metavar="SIZE",
-                   help="cap on all decompressed data (default 20G)")
+                   help="cap on the decompressed bytes of all members read (default 20G)")
     t.add_argument("--max-ratio", type=_ratio, default=defaults.max_ratio,
                    help="cap on the compression ratio of a member (default 200)")
     add_catalogue_options(t)

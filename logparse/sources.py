@@ -37,7 +37,7 @@ from logparse._paths import collector_truncation, input_name, normalise, order, 
 from logparse.errors import SourceError
 
 if TYPE_CHECKING:
-    from logparse._tarscan import TarEntry
+    from logparse._tarscan import TarEntry, TarScan
 
 __all__ = [
     "Bundle", "Item", "Limits", "MemberInfo", "Skipped",
@@ -149,14 +149,15 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
         bundle.close()
         raise SourceError(f"{text}: empty input")
     named_packed = text.lower().endswith(_PACKED_SUFFIXES) or _is_page(text, head)
-    if bs.compression_of(head) is None and bs.archive_of(head) is None and named_packed:
+    seekable = stat.S_ISREG(st.st_mode) and error is None
+    if (bs.compression_of(head) is None and bs.archive_of(head) is None and named_packed
+            and not (seekable and _stub_zip(cast(BinaryIO, handle)))):
         # A failed download saved under the bundle's name (an HTML error page, a proxy notice):
         # read as a text file it would pass for a bundle with nothing wrong.
         bundle.close()
         shown = head[:40].decode("utf-8", "replace").split("\n")[0]
         what = "an archive" if text.lower().endswith(_PACKED_SUFFIXES) else "compressed data"
         raise SourceError(f"{text}: named like {what} but is not (starts {shown!r})")
-    seekable = stat.S_ISREG(st.st_mode) and error is None
     stream: BinaryIO
     if seekable:
         handle.seek(0)
@@ -239,7 +240,7 @@ class Bundle:
         return not self._stopped
 
     def _member(self, path: str, stream: BinaryIO, *, size: int | None, container: str,
-                meter: bs.Meter | None = None) -> Item:
+                meter: bs.Meter | None = None, decoded: str | None = None) -> Item:
         path, truncated = collector_truncation(path, size)
         guard = bs.Guard(
             stream,
@@ -250,6 +251,7 @@ class Bundle:
             compressed=meter,
             max_ratio=self.limits.max_ratio,
             ratio_grace=self.limits.ratio_grace_bytes,
+            inner_name=decoded,
         )
         info = MemberInfo(path, size, truncated is not None, truncated, rotation_key(path), container)
         return info, cast(BinaryIO, bs.Peekable(cast(BinaryIO, guard)))
@@ -288,9 +290,11 @@ class Bundle:
                 return
             counted = bs.Counting(stream)
             decoded = bs.Guard(
-                bs.decoder(kind, cast(BinaryIO, counted)),
+                bs.decoder(kind, cast(BinaryIO, counted), size),
                 path if level else self.name,
-                max_bytes=self.limits.max_total_bytes,
+                # At least the head read to tell what it holds: a tar then counts its members
+                # against the total cap, and a single log counts itself as its member.
+                max_bytes=max(self.limits.max_total_bytes, bs.HEAD_BYTES),
                 cap_reason=f"decompresses past the total cap of {self.limits.max_total_bytes} bytes",
                 compressed=counted,
                 max_ratio=self.limits.max_ratio,
@@ -303,11 +307,14 @@ class Bundle:
             if level == 0 and layer == 0:
                 container = "stdin" if container == "stdin" else kind
         archive = bs.archive_of(head)
+        if archive is None and seekable and _stub_zip(stream):
+            archive = "zip"
         if archive is None:
             if outer is None and level and _is_page(path, head):
                 yield Skipped(path, "a web page saved under a compressed file's name, not a log")
                 return
-            yield self._member(path, stream, size=size, container=container, meter=meter)
+            yield self._member(path, stream, size=size, container=container, meter=meter,
+                               decoded=outer[0].name if outer is not None else None)
             return
         if level > self.limits.max_depth:
             yield Skipped(path, f"nested archive deeper than {self.limits.max_depth} levels")
@@ -316,7 +323,7 @@ class Bundle:
         label = path if level else self.name
         if archive == "tar":
             if outer is not None:
-                outer[0].members_judge_ratio()
+                outer[0].members_judge_caps()
             yield from self._tar(stream, prefix, level + 1, label, outer[1] if outer is not None else meter)
             return
         if seekable:
@@ -325,10 +332,12 @@ class Bundle:
         # zip keeps its directory at the end: spool what cannot seek, and free it right after.
         cap = self.limits.max_member_bytes if level else self.limits.max_total_bytes
         try:
-            spooled = bs.spool(stream, label, cap)
+            spooled, trailing = bs.spool(stream, label, cap)
         except SourceError as exc:
             yield Skipped(path, str(exc).removeprefix(f"{label}: "))
             return
+        if trailing is not None:
+            self.warnings.append(trailing)
         with spooled:
             yield from self._zip(spooled, prefix, level + 1, label)
 
@@ -429,6 +438,8 @@ class Bundle:
             if info is None:
                 if scan.stop:
                     self._cut(label, last, scan.stop)
+                else:
+                    self._after_tar(scan, label)
                 return
             if not self._admit(label):
                 return
@@ -458,6 +469,23 @@ class Bundle:
             read.add(shown)
             yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level,
                                     meter=bs.Since(meter) if meter is not None else None)
+
+    def _after_tar(self, scan: TarScan, label: str) -> None:
+        """Read on past the end-of-archive block to the end of the stream: what is there besides
+        zero padding is named (an archive appended, junk after the compressed data), and so is a
+        gzip trailer that disagrees with the data, which is only checked at the end."""
+        try:
+            extra = scan.rest()
+        except bs.TrailingData as exc:
+            self.warnings.append(_named(label, exc))
+            return
+        except Exception as exc:  # the stream's own error: a CRC mismatch, a cut after the tar's end
+            damaged = isinstance(exc.__cause__, bs.ChecksumError)
+            note = ": the text of some member read may be damaged" if damaged else ""
+            self.warnings.append(f"{_named(label, exc)} (met after the tar's last member{note})")
+            return
+        if extra is not None:
+            self.warnings.append(f"{label}: data after the tar's end-of-archive block ignored (from byte {extra} on)")
 
     def _cut(self, label: str, last: str | None, exc: BaseException | str) -> None:
         reason = (exc if isinstance(exc, str) else bs.describe(exc)).removeprefix(f"{label}: ")
@@ -551,6 +579,29 @@ class Bundle:
                 f"{label}: zip directory unreadable ({why}); read in stored order up to member {last}, "
                 f"then {scan.stop}; later members unread"
             )
+
+
+def _named(label: str, exc: BaseException) -> str:
+    """``exc`` as a warning about ``label``: its reason, after the name once."""
+    return f"{label}: {bs.describe(exc).removeprefix(f'{label}: ')}"
+
+
+def _stub_zip(handle: BinaryIO) -> bool:
+    """A zip behind a stub (a self-extracting archive): an end-of-central-directory record near
+    the end, and zipfile reads the directory it points to. ``handle`` is rewound either way."""
+    if not bs.ends_like_zip(handle):
+        return False
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            # zipfile takes any 22 bytes that start right for an empty zip; entries it found are a
+            # central directory read whole, signatures and all.
+            return bool(archive.infolist())
+    except Exception:  # BadZipFile, a bad offset, ...: binary data after all
+        return False
+    finally:
+        handle.seek(0)
 
 
 def _is_page(name: str, head: bytes) -> bool:

@@ -777,3 +777,347 @@ def test_two_tar_members_of_one_name_are_read_with_a_warning() -> None:
     members, _, warnings = collect(io.BytesIO(blob))
     assert [data for _, data in members] == [b"first\n", b"second\n"]
     assert len(warnings) == 1 and "more than one member is named ticket.txt" in warnings[0]
+
+
+# -- damaged gzip keeps every byte it inflated ----------------------------------------------
+
+
+def _log_text(lines: int) -> bytes:
+    """A log that compresses like a real one (about 5:1), the same on every run."""
+    return b"".join(
+        b"2024-05-01T10:%02d:%02d.%06dZ INFO ExtHandler ExtHandler event %d id=%08x\n"
+        % (i // 3600 % 60, i // 60 % 60, i * 7919 % 10**6, i, i * 2654435761 % 2**32)
+        for i in range(lines)
+    )
+
+
+def read_members(src, limits: Limits | None = None):
+    """[(path, bytes read, the SourceError that ended the read or None)], skipped, warnings; each
+    member read in 64 KiB steps, as a scan does, so the bytes before an error are seen."""
+    members: list[tuple[str, bytes, SourceError | None]] = []
+    skipped: list[Skipped] = []
+    with open_source(src, limits) as bundle:
+        for item in bundle:
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            info, stream = item
+            got = bytearray()
+            error = None
+            try:
+                while chunk := stream.read(65536):
+                    got += chunk
+            except SourceError as exc:
+                error = exc
+            members.append((info.path, bytes(got), error))
+        return members, skipped, bundle.warnings
+
+
+@pytest.fixture(params=[True, False], ids=["isal", "stdlib"])
+def gz_engine(request, monkeypatch) -> bool:
+    if request.param:
+        pytest.importorskip("isal")
+    monkeypatch.setattr(_streams, "USE_ISAL", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("field", ["crc", "size"])
+@pytest.mark.parametrize("lines", [300, 120_000])  # read in one decoder call, and in many
+def test_gzip_with_a_bad_trailer_keeps_all_its_text(tmp_path: Path, gz_engine: bool, field: str, lines: int) -> None:
+    import gzip
+
+    text = _log_text(lines)
+    packed = bytearray(gzip.compress(text, mtime=0))
+    packed[-8 if field == "crc" else -4] ^= 0x01  # CRC-32, then ISIZE: the deflate data is intact
+    path = tmp_path / "waagent.log.1.gz"
+    path.write_bytes(bytes(packed))
+    [(name, got, error)], skipped, warnings = read_members(path)
+    assert (skipped, warnings) == ([], [])
+    assert got == text  # every inflated byte first, then the error
+    assert error is not None and not isinstance(error, _streams.TrailingData)
+    assert str(error).startswith(f"{name}: corrupt: ")
+    assert ("CRC-32" if field == "crc" else "length") in str(error)
+
+
+def test_a_bad_crc_in_one_gzip_member_keeps_the_members_after_it(tmp_path: Path, gz_engine: bool) -> None:
+    import gzip
+
+    first, second = _log_text(2000), _log_text(3000)[::-1]
+    bad = bytearray(gzip.compress(first, mtime=0))
+    bad[-6] ^= 0x40
+    path = tmp_path / "waagent.log.2.gz"
+    path.write_bytes(bytes(bad) + gzip.compress(second, mtime=0))
+    [(_, got, error)], _, _ = read_members(path)
+    assert got == first + second
+    assert error is not None and "CRC-32" in str(error)
+
+
+def _inflate_fails(packed: bytes, start: int) -> bytes:
+    """``packed`` with the first bit flip from ``start`` on that makes zlib's inflate fail."""
+    import zlib
+
+    for pos in range(start, len(packed) - 8):
+        for bit in range(8):
+            bad = bytearray(packed)
+            bad[pos] ^= 1 << bit
+            try:
+                zlib.decompressobj(31).decompress(bytes(bad))
+            except zlib.error:
+                return bytes(bad)
+    raise AssertionError("no flip breaks the stream")
+
+
+def _bytewise(packed: bytes) -> bytes:
+    """What zlib inflates before the error, fed one byte at a time (all but the last byte's output)."""
+    import zlib
+
+    inflate, out = zlib.decompressobj(31), bytearray()
+    for i in range(len(packed)):
+        try:
+            out += inflate.decompress(packed[i : i + 1])
+        except zlib.error:
+            return bytes(out)
+    raise AssertionError("the stream inflates")
+
+
+@pytest.mark.parametrize("lines", [300, 120_000])
+def test_gzip_that_stops_inflating_keeps_what_came_before(tmp_path: Path, gz_engine: bool, lines: int) -> None:
+    import gzip
+
+    text = _log_text(lines)
+    packed = gzip.compress(text, mtime=0)
+    bad = _inflate_fails(packed, len(packed) * 2 // 3)
+    before = _bytewise(bad)
+    assert len(before) > len(text) // 2
+    path = tmp_path / "waagent.log.1.gz"
+    path.write_bytes(bad)
+    [(_, got, error)], _, _ = read_members(path)
+    assert error is not None and "corrupt" in str(error)
+    assert len(got) >= len(before) - 1
+    n = min(len(got), len(before))
+    assert got[:n] == before[:n] and text.startswith(got[: len(before) // 2])
+
+
+def test_triage_of_a_gzip_with_a_bad_crc_reads_every_line(tmp_path: Path, gz_engine: bool) -> None:
+    import gzip
+
+    import logparse
+
+    text = (Path(__file__).parent.parent / "fixtures/formats/waagent/g3_current.log").read_bytes() * 10
+    packed = bytearray(gzip.compress(text, mtime=0))
+    packed[-7] ^= 0x10
+    (tmp_path / "var/log").mkdir(parents=True)
+    (tmp_path / "var/log/waagent.log.1.gz").write_bytes(bytes(packed))
+    result = logparse.triage(str(tmp_path))
+    [report] = result.files
+    assert (report.status, report.truncated, report.lines) == ("analyzed", True, text.count(b"\n"))
+    assert "CRC-32" in (report.reason or "")
+
+
+def test_tar_gz_with_a_bad_crc_keeps_every_member(gz_engine: bool) -> None:
+    tree = {f"var/log/f{i}.log": _log_text(20_000 + i) for i in range(3)}  # ~4 MB, many decoder calls
+    packed = bytearray(packing.pack(tree, "tar.gz"))
+    packed[-5] ^= 0x01  # the last byte of the CRC-32
+    members, skipped, warnings = read_members(io.BytesIO(bytes(packed)))
+    assert not skipped
+    assert [(name, got, error) for name, got, error in members] == [(name, data, None) for name, data in tree.items()]
+    assert len(warnings) == 1 and warnings[0].startswith("<stream>: corrupt: gzip CRC-32 mismatch")
+
+
+# -- bytes after an outer archive ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["tar.gz", "tar.zst", "tar.bz2", "tar.xz"])
+def test_junk_after_a_compressed_tar_is_named(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "x.tar.gz"
+    path.write_bytes(packing.pack(TREE, kind) + b"<html>404 Not Found</html>\n")
+    members, skipped, warnings = collect(path)
+    assert not skipped and {info.path: data for info, data in members} == expected(TREE)
+    assert warnings == [f"{path}: 27+ bytes after the compressed data ignored (no other stream starts there)"]
+
+
+def test_data_after_the_end_of_a_tar_is_named() -> None:
+    tree = {"a.log": b"a\n"}
+    blob = packing.tar_bytes(tree)
+    assert contents(io.BytesIO(blob + bytes(4096))) == tree  # more zero padding is no news
+    members, _, warnings = collect(io.BytesIO(blob + packing.tar_bytes({"b.log": b"b\n"})))
+    assert [(info.path, data) for info, data in members] == [("a.log", b"a\n")]
+    assert warnings == [f"<stream>: data after the tar's end-of-archive block ignored (from byte {len(blob)} on)"]
+
+
+def test_zst_log_with_junk_after_it_keeps_its_text(tmp_path: Path) -> None:
+    text = _log_text(5000)
+    path = tmp_path / "shell.log.zst"
+    path.write_bytes(packing.compress(text, "zst") + b"\r\n--junk--")
+    [(name, got, error)], _, _ = read_members(path)
+    assert got == text
+    assert isinstance(error, _streams.TrailingData)
+    assert str(error) == f"{name}: 10+ bytes after the compressed data ignored (no other stream starts there)"
+    # Two frames, and zero padding after them, are no junk.
+    path.write_bytes(packing.compress(text, "zst") * 2 + bytes(100))
+    assert read_members(path)[0] == [(name, text * 2, None)]
+
+
+def test_zip_in_a_gz_with_junk_after_it_is_read(tmp_path: Path) -> None:
+    tree = {"a.log": b"a\n", "b.log": b"b\n"}
+    path = tmp_path / "logs.zip.gz"
+    path.write_bytes(packing.compress(packing.zip_bytes(tree), "gz") + b"junk")
+    members, skipped, warnings = collect(path)
+    assert not skipped and {info.path: data for info, data in members} == tree
+    assert warnings == [f"{path}: 4+ bytes after the compressed data ignored (no other stream starts there)"]
+
+
+# -- a zip behind a stub (self-extracting) ----------------------------------------------------
+
+
+def test_zip_behind_a_stub_is_read_as_a_zip(tmp_path: Path) -> None:
+    import random
+    import zipfile
+
+    tree = {"var/log/waagent.log": b"w\n", "var/log/azure/x/extension.log": b"e\n"}
+    blob = b"MZ" + random.Random(4).randbytes(20_000) + packing.zip_bytes(tree)
+    for name in ("setup.exe", "logs.zip"):
+        path = tmp_path / name
+        path.write_bytes(blob)
+        with zipfile.ZipFile(path) as archive:  # what zipfile reads, triage reads
+            assert sorted(archive.namelist()) == sorted(tree)
+        assert contents(path) == tree
+    root = packing.write_tree(tmp_path / "t", {"collect/logs.exe": blob, "notes.txt": b"n\n"})
+    assert contents(root) == {"collect/logs.exe!/" + k: v for k, v in tree.items()} | {"notes.txt": b"n\n"}
+
+
+def test_binary_file_with_a_stray_end_record_stays_binary(tmp_path: Path) -> None:
+    import random
+
+    noise = random.Random(5).randbytes(30_000)
+    for data in (noise + b"PK\x05\x06" + noise[:40], noise[:100] + b"PK\x05\x06" + bytes(18) + noise):
+        path = tmp_path / "core.bin"
+        path.write_bytes(data)
+        [(info, got)], skipped, warnings = collect(path)
+        assert (info.container, got, skipped, warnings) == ("file", data, [], [])
+
+
+# -- --max-total-size counts the members read -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "tar.zst"])
+def test_total_cap_counts_member_bytes_read_in_every_tar(kind: str) -> None:
+    # Skipped data (a member over the per-member cap) and headers are no member bytes read:
+    # a compressed tar counts what a plain tar counts.
+    tree = {"big.log": b"x" * 300_000, **{f"small/{i}.log": b"%d\n" % i for i in range(400)}}
+    limits = Limits(max_member_bytes=200_000, max_total_bytes=250_000)
+    members, skipped, warnings = collect(io.BytesIO(packing.pack(tree, kind)), limits)
+    assert skipped == [Skipped("big.log", "exceeds per-member cap of 200000 bytes")]
+    assert {info.path: data for info, data in members} == {k: v for k, v in tree.items() if k != "big.log"}
+    assert warnings == []
+    # The cap itself still holds, the same way in each.
+    members, _, warnings = collect(io.BytesIO(packing.pack(tree, kind)), Limits(max_total_bytes=1000))
+    assert [info.path for info, _ in members] == ["big.log"]
+    assert warnings == ["<stream>: total size cap of 1000 bytes reached; later members unread"]
+
+
+def test_past_the_replay_cap_igzip_loses_one_read_at_most(tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("isal")
+    import gzip
+
+    monkeypatch.setattr(_streams, "GZIP_REPLAY_BYTES", 0)
+    text = _log_text(120_000)
+    bad = _inflate_fails(gzip.compress(text, mtime=0), 300_000)
+    before = _bytewise(bad)
+    path = tmp_path / "waagent.log.1.gz"
+    path.write_bytes(bad)
+    [(_, got, error)], _, _ = read_members(path)
+    assert error is not None and "corrupt" in str(error)
+    assert before.startswith(got) and len(got) > len(before) - 65536  # the reads are 64 KiB
+
+
+class _FlakyIgzip:
+    """isal's igzip_lib, but its decompressor fails on its third call, as on a bug zlib does not have."""
+
+    def __init__(self) -> None:
+        from isal import igzip_lib
+
+        self.real, self.calls = igzip_lib, 0
+        self.error, self.DECOMP_GZIP_NO_HDR = igzip_lib.error, igzip_lib.DECOMP_GZIP_NO_HDR
+
+    def IgzipDecompressor(self, flag: int):  # noqa: N802 - the module's name
+        flaky, real = self, self.real.IgzipDecompressor(flag=flag)
+
+        class Decompressor:
+            def __getattr__(self, name: str):
+                return getattr(real, name)
+
+            def decompress(self, data: bytes, size: int = -1) -> bytes:
+                flaky.calls += 1
+                if flaky.calls == 3:
+                    real.decompress(data, size)  # its output is dropped, as on an error
+                    raise flaky.error("made up")
+                return real.decompress(data, size)
+
+        return Decompressor()
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_an_igzip_failure_zlib_does_not_share_loses_nothing(members: int) -> None:
+    pytest.importorskip("isal")
+    import gzip
+
+    text = _log_text(60_000)
+    packed = gzip.compress(text, mtime=0) * members
+    reader = _streams._Gzip(io.BytesIO(packed), _FlakyIgzip())  # type: ignore[arg-type]
+    got = bytearray()
+    while chunk := reader.read(65536):
+        got += chunk
+    assert got == text * members
+
+
+def test_gzip_header_fields_are_read(gz_engine: bool) -> None:
+    import gzip
+    import struct
+    import zlib
+
+    text = _log_text(1000)
+    deflated = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = deflated.compress(text) + deflated.flush() + struct.pack("<II", zlib.crc32(text), len(text))
+    # FHCRC | FEXTRA | FNAME | FCOMMENT, each field present
+    header = (b"\x1f\x8b\x08\x1e" + bytes(6) + struct.pack("<H", 5) + b"extra" + b"waagent.log\0"
+              + b"a comment\0" + b"\xab\xcd")
+    assert gzip.decompress(header + body) == text
+    members, _, _ = read_members(io.BytesIO(header + body + header + body))
+    assert members == [("<stream>", text * 2, None)]
+    [(_, got, error)], _, _ = read_members(io.BytesIO(b"\x1f\x8b\x08\xe0" + bytes(6) + body))
+    assert got == b"" and "reserved flags" in str(error)
+
+
+@pytest.mark.parametrize("cut", [1, 4, 8])
+def test_gzip_cut_in_its_trailer_is_truncated_after_all_its_text(gz_engine: bool, cut: int) -> None:
+    import gzip
+
+    text = _log_text(1000)
+    [(_, got, error)], _, _ = read_members(io.BytesIO(gzip.compress(text, mtime=0)[:-cut]))
+    assert got == text and "truncated: gzip trailer cut short" in str(error)
+
+
+def test_a_gzip_known_to_be_large_keeps_no_input_for_a_replay() -> None:
+    pytest.importorskip("isal")
+    import gzip
+
+    text = _log_text(60_000)
+    packed = gzip.compress(text, mtime=0)
+    reader = _streams._Gzip(io.BytesIO(packed), _FlakyIgzip(), size=_streams.GZIP_REPLAY_BYTES + 1)  # type: ignore[arg-type]
+    got = bytearray()
+    with pytest.raises(Exception, match="made up"):
+        while chunk := reader.read(65536):
+            got += chunk
+    assert len(got) == 2 * 65536 and text.startswith(got)  # the third call's output is lost
+
+
+def test_gzip_cut_anywhere_gives_all_that_zlib_inflates_from_it(gz_engine: bool) -> None:
+    import gzip
+    import zlib
+
+    packed = gzip.compress(_log_text(3000), mtime=0)
+    for cut in range(20, len(packed) - 8, 997):
+        [(_, got, error)], _, _ = read_members(io.BytesIO(packed[:cut]))
+        assert got == zlib.decompressobj(31).decompress(packed[:cut]), cut  # igzip held back a byte or two
+        assert error is not None and "truncated" in str(error)

@@ -392,3 +392,36 @@ def test_tar_gz_member_reads_return_large_blocks() -> None:
                 sizes.append(len(block))
     assert sum(sizes) == len(data)
     assert len(sizes) <= 6 and sizes.count(1 << 20) >= 2
+
+
+# -- after the end-of-archive block ------------------------------------------------------------
+
+
+def test_rest_reads_zero_padding_and_stops_at_other_data() -> None:
+    blob = packing.tar_bytes({"a.log": b"a\n"})
+    reader = TarScan(io.BytesIO(blob + bytes(5000)), CAP)
+    assert reader.next() is not None and reader.next() is None
+    assert reader.rest() is None
+    reader = TarScan(io.BytesIO(blob + b"\0\0junk"), CAP)
+    assert reader.next() is not None and reader.next() is None
+    assert reader.rest() == len(blob) + 2
+
+
+class _Meter:
+    count = 1100  # compressed bytes: 220 KB at 200:1
+
+
+def test_headers_and_skipped_data_are_judged_for_their_ratio() -> None:
+    # Big pax headers are no member's bytes: all together, they are judged against the compressed size.
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for i in range(3):
+            info = tarfile.TarInfo(f"{i}.log")
+            info.pax_headers = {"comment": "x" * 200_000}
+            tar.addfile(info, io.BytesIO(b""))
+    reader = TarScan(io.BytesIO(out.getvalue()), CAP, (_Meter(), 200.0, 100_000))
+    assert reader.next() is not None  # 202 KB of header, 220 KB allowed
+    with pytest.raises(TarError, match="compression ratio above 200 in tar headers"):
+        reader.next()
+    reader = TarScan(io.BytesIO(out.getvalue()), CAP, (_Meter(), 200.0, 10**9))  # within the grace
+    assert [reader.next() is not None for _ in range(3)] == [True] * 3
