@@ -108,6 +108,12 @@ def test_historic_spelling_is_an_alias() -> None:
     assert confident("the job showed ExtentionOperationFailed")["ExtensionOperationFailedForManagedDisks"]
 
 
+def test_a_capital_typed_twice_is_a_slip_not_another_code() -> None:
+    top = match("Backup job failed, error code UserErrorFsFreezeFFailed")[0]
+    assert (top.id, top.matched) == ("UserErrorFsFreezeFailed", "fuzzy-code") and top.confidence >= 0.75
+    assert all(r.matched != "fuzzy-code" for r in match("Error code: UserErrorFsFreezeFailedV2"))  # a newer code
+
+
 def test_a_slip_between_two_codes_is_not_a_guess() -> None:
     # Equally far from ...ForOLR and ...ForCRR: neither is claimed.
     assert not confident("UserErrorCrossSubscriptionRestoreNotSuppportedForXRR")
@@ -336,6 +342,84 @@ def test_cli_json_integer_code_matches_through_the_string() -> None:
 ])
 def test_other_products_and_healthy_output_report_nothing_confident(text: str) -> None:
     assert not confident(text)
+
+
+# Another product's error in a catalogue message's frame: the words the catalogue seldom uses
+# ("provisioning", "key vault", "Volume Shadow Copy") are there, its own subject is not.
+@pytest.mark.parametrize(("text", "entry"), [
+    ("The cluster is in failed provisioning state; please reconcile the cluster before performing this operation.",
+     "UserErrorVmProvisioningStateFailed"),
+    ("MongoDB: Backup failed: another backup operation is currently in progress for this cluster",
+     "UserErrorBackupOperationInProgress"),
+    ("Unable to initiate scan as another scan operation is currently in progress",
+     "UserErrorBackupOperationInProgress"),
+    ("The function app doesn't have sufficient permissions to the key vault for reading secrets.",
+     "UserErrorKeyvaultPermissionsNotConfigured"),
+    ("The configured disk size is currently not supported by Azure Site Recovery.", "UserErrorUnsupportedDiskSize"),
+    ("Volume Shadow Copy Service error: A critical component required by the Volume Shadow Copy service is not "
+     "registered.", "ExtensionFailedVssServiceInBadState"),
+    ("There is no network connectivity on the virtual adapter; the VM cannot reach the gateway.",
+     "ExtensionSnapshotFailedNoNetwork"),
+    ("Database is not in a state that allows backups.", "UserErrorVmNotInDesirableState"),
+    ("Site Recovery 当前不支持配置的磁盘大小。", "UserErrorUnsupportedDiskSize"),
+    ("由于存储池中的可用空间不足，无法复制卷。", "UserErrorBCMPremiumStorageQuotaError"),
+    ("集群处于预配失败状态", "UserErrorVmProvisioningStateFailed"),
+])
+def test_another_products_sentence_in_a_catalogue_frame_is_a_hint(text: str, entry: str) -> None:
+    assert not confident(text)
+    assert any(r.id == entry for r in match(text))  # still shown, below the action threshold
+
+
+@pytest.mark.parametrize("text", [
+    "unable to load certificate",  # `openssl x509` says just this
+    "$ openssl x509 -in site.crt -noout\nunable to load certificate\n1403:error:0909006C:PEM routines:no start line",
+    "虚拟机不存在或已被删除。",
+    "PowerCLI: The virtual machine doesn't exist in the inventory of host esx-07.",  # the sentence goes on
+    "Veeam: Backup failed due to an error. See the job log for details.",
+])
+def test_a_few_generic_words_are_no_proof_without_azure_backup(text: str) -> None:
+    assert not confident(text)
+
+
+def test_the_same_words_are_proof_in_a_paste_from_azure_backup() -> None:
+    line = "2024/05/01 22:00:01 ERROR:[Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]unable to load certificate"
+    assert set(confident(line)) == {"FailedHandlerGuestAgentCertificateNotFound"}
+    assert set(confident("Error Code: BCMV2VMNotFound\n错误消息：虚拟机不存在")) == {"BCMV2VMNotFound"}
+
+
+def test_agent_log_signature_in_plain_words_needs_that_log() -> None:
+    assert not confident("ifup eth1: DHCP not available, falling back to link-local 169.254.12.7")
+    assert not confident("ERROR: Failed to download artifacts from the build server: 404 Not Found")
+    waagent = "2024-05-01T10:06:02.113009Z WARNING EnvHandler ExtHandler Dhcp client is not running."
+    assert set(confident(waagent)) == {"dhcp-disabled"}
+    assert set(confident("[00000008] [06/12/2020 03:01:44.12] [ERROR] InstallPlugins() failed with exception: x")) == {
+        "extension-provisioning-failed"}  # a program's own name is proof anywhere
+
+
+def test_two_hints_for_one_entry_do_not_make_proof() -> None:
+    # The message and its blog variant each half match the same line: one piece of evidence, twice.
+    assert not confident("Volume Shadow Copy Service warning: ESENT is in a bad state. hr = 0x800423f4")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Error: Snapshot operation due to no network connectivity on the virtual machine",  # a word dropped
+     "ExtensionSnapshotFailedNoNetwork"),
+    ("Error Message: Extension state is not supportive to t", "ExtensionStuckInDeletionState"),  # cut mid-word
+    ("a concurrent 'Create RestorePoint' operation was triggered on the VM",  # starts late
+     "VMRestorePointClientError.ConcurrentOperation"),
+    ("The snapshot status cannot be retrieved or a snapshot cannot be taken", "snapshot-status-unavailable"),
+    ("错误消息：备份服务对 Key Vault 没有足够的权限，无法备份", "UserErrorKeyvaultPermissionsNotConfigured"),
+    ("您好，虚拟机 fs-02 的备份作业失败，错误消息：VM 处于预配失败状态 请协助处理。",  # a space ends a Chinese sentence
+     "UserErrorVmProvisioningStateFailed"),
+])
+def test_dropped_cut_or_contracted_words_are_not_another_sentence(text: str, expected: str) -> None:
+    assert set(confident(text)) == {expected}
+
+
+def test_a_paraphrase_is_believed_where_the_text_comes_from_azure_backup() -> None:
+    advice = "Remove the lock on the restore point resource group and retry the operation."
+    assert not confident(advice)
+    assert "rp-resource-group-lock" in confident(f"Error Code: UserErrorRpCollectionLimitReached\n{advice}")
 
 
 # -- unknown codes ------------------------------------------------------------------------------

@@ -16,6 +16,13 @@ least 95% of the time). Evidence, strongest first (``codes``, ``messages``):
 
 A text span explained well by one entry does not also count for a weaker look-alike, so a
 portal block yields its own error and not every message sharing "Snapshot operation failed".
+
+Other products' errors share the catalogue's vocabulary, so evidence is proof only when it is
+specific; otherwise it is a hint (shown, below 0.5). A message match must hold the wording's
+own words where they stand, not other words in their place ("The cluster is in failed
+provisioning state"), and more than a few generic ones ("unable to load certificate" is also
+OpenSSL's); an agent log's signature in plain words must come in a paste from that log. Text
+that shows it comes from Azure Backup (a catalogue code, the vault, the VM agents' logs) needs less.
 """
 
 from logparse.fuzzy.matcher import MatchResult, match

@@ -106,12 +106,26 @@ def code_positions(query: Query) -> dict[str, str]:
     return out
 
 
-def signature_evidence(index: Index, query: Query) -> list[Evidence]:
-    """Log lines in the text that a catalogue signature proves (pasted extension.log, waagent.log)."""
+def signature_evidence(index: Index, query: Query, coded: bool = False) -> list[Evidence]:
+    """Log lines in the text that a catalogue signature proves (pasted extension.log, waagent.log).
+
+    An agent log's signature in plain words ("DHCP not available") proves its entry only in a
+    paste that shows it comes from Azure Backup or its agents, or that names a catalogue code
+    (``coded``): other programs log the same words. Elsewhere it is a hint.
+    """
     out: list[Evidence] = []
     text, folded = query.text, query.folded
     anchored = [p for anchor in index.anchored.keys() & query.wordset for p in index.anchored[anchor]]
+    # A literal that is one word (most are codes) lies inside one word of the text: looked for
+    # among the long words only, not through the whole text once per literal.
+    long_words: str | None = None
     for probe in anchored + index.unanchored:
+        if probe.word:
+            if long_words is None:
+                shortest, words = index.shortest_word_literal, query.tokens[0]
+                long_words = " ".join([words[i] for i in query.long_at if len(words[i]) >= shortest])
+            if probe.literal not in long_words:
+                continue
         haystack = folded if probe.folds else text
         at = haystack.find(probe.literal)
         if at < 0:
@@ -125,7 +139,10 @@ def signature_evidence(index: Index, query: Query) -> list[Evidence]:
             found = probe.pattern.search(text[start:end])  # a slice, so that ^ anchors at the line start
             if found:
                 span = (start + found.start(), start + found.end())
-                out.append(Evidence(probe.entry, SIGNATURE, "signature", query.lang, span, found.group()))
+                ev = Evidence(probe.entry, SIGNATURE, "signature", query.lang, span, found.group())
+                if not (probe.free or coded or query.azure_backup):
+                    ev.cap()
+                out.append(ev)
                 break
             if query.same_offsets:
                 at = haystack.find(probe.literal, end)
@@ -136,7 +153,7 @@ def signature_evidence(index: Index, query: Query) -> list[Evidence]:
 
 def _looks_like_code(token: str) -> bool:
     """CamelCase with at least three humps, the shape of every portal code."""
-    return sum(1 for ch in token[1:] if ch.isupper()) >= 2 and not token.isupper()
+    return sum(map(str.isupper, token[1:])) >= 2 and not token.isupper()
 
 
 def _one_case_code(token: str) -> bool:
@@ -162,7 +179,7 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
     if not best:
         return []
     name, distance, _ = best[0]
-    if _whole_word_difference(camel_words(token), index.code_words[name]):
+    if _whole_word_difference(_undoubled(camel_words(token)), index.code_words[name]):
         return []  # a different (maybe newer) code, not a typo: V2 added, a prefix dropped
     one_case = _one_case_code(token)
     if one_case and (name in folded or distance > 1):
@@ -204,6 +221,13 @@ def _code_family(index: Index, token: str) -> list[tuple[str, float]]:
             conf = FAMILY * (0.5 if name in index.generic else 1.0)
             return [(e, conf) for e, _ in owners]
     return []
+
+
+def _undoubled(words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` without a one-letter word that only repeats the next word's first letter: a
+    capital typed twice ("UserErrorFsFreezeFFailed") is a slip, not a word added ("...FailedV2")."""
+    return tuple(w for i, w in enumerate(words)
+                 if not (len(w) == 1 and w.isalpha() and i + 1 < len(words) and words[i + 1].startswith(w)))
 
 
 def _whole_word_difference(words: tuple[str, ...], code_words: tuple[str, ...]) -> bool:

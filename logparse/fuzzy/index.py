@@ -52,6 +52,16 @@ _BOILERPLATE = frozenset(
 )
 
 
+# A word of a program rather than of English: a hump inside it, a dotted or snake_case name.
+_IDENTIFIER = re.compile(r"[a-z][A-Z]|[A-Za-z]\.[A-Za-z]|[A-Za-z]_[A-Za-z]")
+_IDENTIFIER_WORD = re.compile(r"[A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*")
+_ESCAPE = re.compile(r"\\.")  # "\S", "\d" in a pattern: not letters of a name
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# Formats whose lines are pasted job errors (portal, CLI, PowerShell); the others are agent logs.
+_JOB_FORMATS = frozenset({"job_error"})
+# Words that stand in any sentence, or label one: never what tells one error text from another.
+PLAIN = _STOP | _BOILERPLATE
+
 _Wording = tuple[str, str, str, str, float]  # (entry id, matched, lang, text, strength) while building
 
 
@@ -70,6 +80,19 @@ class Wording:
     cjk: bool
     strength: float = 1.0  # below 1 for a message's later sentences, which are mostly advice
     long_words: frozenset[str] = frozenset()  # words long enough to carry a typo (five letters or more)
+    # The weighted words once each, in the order they first appear, with how much of a word each
+    # is (see ``_unit``), and all of them in order: what a text must hold, and where, before the
+    # wording's own sense is in it.
+    order: tuple[str, ...] = ()
+    units: dict[str, float] = field(default_factory=dict)
+    sequence: tuple[str, ...] = ()
+    size: float = 1.0  # sum of ``units``: how many words the wording is
+    places: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> where in ``sequence``
+    repeats: bool = False  # some word stands twice in ``sequence``
+    # The words as written with "not" joined or split off ("doesn" for ``does``, "can" for
+    # ``cannot``) -> the wording's word: "doesn't" and "does not" say the same.
+    negated: dict[str, str] = field(default_factory=dict)
+    vocab: frozenset[str] = frozenset()  # every word of ``flat`` (stop words too); Chinese: every character
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,11 @@ class Probe:
     folds: bool
     pattern: re.Pattern[str]
     anchor: str | None  # a whole word (or Chinese bigram) of the literal every match contains
+    # Proof in any pasted text: a job error's wording, or a literal only a program writes (a CamelCase
+    # or dotted name). Plain words from an agent's log ("DHCP not available") are also other
+    # programs' words, and prove the entry only in a paste from that log (see ``Query.azure_backup``).
+    free: bool = True
+    word: bool = False  # the literal is one folded ASCII word, so it lies inside one word of a text
 
 
 @dataclass
@@ -107,6 +135,7 @@ class Index:
     message_words: frozenset[str] = frozenset()  # every word of the wordings (stop words too), for rejoin
     least_coverage: list[float] = field(default_factory=list)  # per wording, set by fuzzy.messages
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
+    shortest_word_literal: int = 1 << 16  # of the signatures whose literal is one word (see Probe.word)
     anchored: dict[str, list[Probe]] = field(default_factory=dict)  # anchor word -> its signatures
     unanchored: list[Probe] = field(default_factory=list)
 
@@ -182,14 +211,22 @@ def build_index(catalogue: Catalogue) -> Index:
         if len(words) <= 3 and set(words) <= _EVERYDAY and "_" not in name
     )
     _index_wordings(index, wordings)
+    shortest = 1 << 16
     for entry_id, sig in catalogue.signatures():
         folds = "i" in sig.flags
-        probe = Probe(entry_id, sig.literal.casefold() if folds else sig.literal, folds,
-                      re.compile(sig.pattern, flag_bits(sig.flags)), _anchor(sig.literal))
+        written = f"{sig.literal} {_ESCAPE.sub(' ', sig.pattern)}"
+        free = not _JOB_FORMATS.isdisjoint(sig.formats) or _IDENTIFIER.search(written) is not None
+        literal = sig.literal.casefold() if folds else sig.literal
+        word = folds and _ASCII_WORD.fullmatch(literal) is not None
+        probe = Probe(entry_id, literal, folds, re.compile(sig.pattern, flag_bits(sig.flags)), _anchor(sig.literal),
+                      free, word)
+        if word:
+            shortest = min(shortest, len(literal))
         if probe.anchor is None:
             index.unanchored.append(probe)
         else:
             index.anchored.setdefault(probe.anchor, []).append(probe)
+    index.shortest_word_literal = shortest
     return index
 
 
@@ -231,6 +268,29 @@ def _own_sentences(wordings: list[_Wording]) -> list[_Wording]:
     return out
 
 
+def _unit(token: str) -> float:
+    """How much of a word ``token`` is, to count how much of a wording a text holds.
+
+    Boilerplate is half a word ("failed", "error"), and so is a Chinese bigram (two characters,
+    overlapping: a run of n characters has n - 1 of them, about n / 2 words).
+    """
+    unit = 0.5 if token in _BOILERPLATE else 1.0
+    return unit / 2 if token[0] > "z" and len(token) == 2 else unit
+
+
+def _negated(words: tuple[str, ...]) -> dict[str, str]:
+    """Other spellings of ``words`` with "not" joined to or split off them (see Wording.negated)."""
+    out: dict[str, str] = {}
+    for word in words:
+        if word[0] > "z":
+            continue
+        for other in (word + "n", word + "not", word[:-1] if word.endswith("n") else "",
+                      word[:-3] if word.endswith("not") else ""):
+            if other and other not in words and other not in PLAIN:  # "then" is not "the" + "n"
+                out.setdefault(other, word)
+    return out
+
+
 def _weight_factor(token: str, index: Index) -> float:
     """A code inside a message is its most specific word; boilerplate is nearly none."""
     if token in index.codes:
@@ -247,12 +307,14 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
         folded = fold(text)
         toks = [t for t, _ in tokens(folded)]
         content = {t for t in toks if t not in _STOP and (len(t) > 1 or t[0] > "z")}
-        prepared.append((entry_id, how, lang, folded, content, len(toks), strength))
+        # A program's name ("PreScript", "DiskEncryptionSet") is as many words as its humps say.
+        names = {name.casefold(): len(camel_words(name)) for name in _IDENTIFIER_WORD.findall(text)}
+        prepared.append((entry_id, how, lang, folded, content, len(toks), strength, names))
         for t in content:
             df[t] += 1
     n = len(prepared) + 1
     postings: dict[str, list[int]] = defaultdict(list)
-    for entry_id, how, lang, folded, content, count, strength in prepared:
+    for entry_id, how, lang, folded, content, count, strength, names in prepared:
         weights = {t: (math.log(n / df[t]) + 0.5) * _weight_factor(t, index) for t in content}
         if not weights:
             continue  # nothing but stop words: no evidence either way
@@ -264,8 +326,21 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
             postings[t].append(len(index.wordings))
             held += w
         long_words = frozenset(t for t in weights if len(t) >= 5 and t[0] <= "z")
-        index.wordings.append(Wording(entry_id, how, lang, flat(folded, cjk), weights, sum(weights.values()),
-                                      frozenset(weights), int(count * 1.4) + 4, cjk, strength, long_words))
+        sequence = tuple(t for t, _ in tokens(folded) if t in weights)
+        order = tuple(dict.fromkeys(sequence))
+        units = {t: names.get(t) or _unit(t) for t in order}
+        # n Chinese characters are about n / 2 words, and a run of them has n - 1 bigrams: its
+        # first bigram counts twice.
+        for t, at in tokens(folded):
+            if t[0] > "z" and len(t) == 2 and (at == 0 or CJK.match(folded, at - 1) is None) and t in units:
+                units[t] = 2 * _unit(t)
+        flattened = flat(folded, cjk)
+        index.wordings.append(Wording(entry_id, how, lang, flattened, weights, sum(weights.values()),
+                                      frozenset(weights), int(count * 1.4) + 4, cjk, strength, long_words,
+                                      order, units, sequence, sum(units.values()),
+                                      {t: tuple(i for i, s in enumerate(sequence) if s == t) for t in order},
+                                      len(order) < len(sequence), _negated(order),
+                                      frozenset(flattened if cjk else flattened.split())))
     index.key_postings = dict(postings)
     heads: dict[str, list[int]] = defaultdict(list)
     for wid, wording in enumerate(index.wordings):
@@ -280,5 +355,5 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
     index.sentence_ends = [frozenset(len(other) for other in by_entry[w.entry]
                                      if other != w.flat and w.flat.startswith(other)) for w in index.wordings]
     index.vocabulary = frozenset(postings)
-    index.message_words = frozenset(t for _, _, _, folded, _, _, _ in prepared for t, _ in tokens(folded)
+    index.message_words = frozenset(t for _, _, _, folded, _, _, _, _ in prepared for t, _ in tokens(folded)
                                     if t[0] <= "z")

@@ -63,7 +63,9 @@ def match(text: str, catalogue: Catalogue | None = None, top: int | None = None,
                               lambda token: bool(fuzzy_code(index, token, False)))
     origin = compose(unescaped, rejoined)
     query = Query(joined, backup)
-    evidence = code_evidence(index, query) + signature_evidence(index, query)
+    evidence = code_evidence(index, query)
+    evidence += signature_evidence(index, query, any(e.matched != "unknown-code" and e.confidence >= 0.5
+                                                     for e in evidence))
     named = {e.entry for e in evidence if e.matched != "unknown-code" and e.confidence >= 0.5}
     evidence += message_evidence(index, query, named)
     results = _combine(index, evidence, lang, query)
@@ -94,8 +96,12 @@ def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) ->
         best = evs[0]
         conf = best.confidence
         other = next((e for e in evs[1:] if e.matched != best.matched), None)
-        if other is not None:
-            conf += (1 - conf) * 0.6 * other.confidence  # independent evidence agrees
+        if other is not None and best.pending is not None and not best.pending():
+            best.cap()
+        if other is not None and not best.uncapped:
+            # Independent evidence agrees (a hint, as it was before it was held): two hints
+            # together are no proof.
+            conf += (1 - conf) * 0.6 * (other.uncapped or other.confidence)
         if entry_id.split(".", 1)[0].casefold() in index.generic and not (
                 query.backup_context or query.is_about(best.span)):
             # A platform error (AllocationFailed, ResourceNotFound) raised outside any backup

@@ -5,20 +5,37 @@ words must appear verbatim somewhere (words rare in the catalogue weigh most, bo
 least); the densest window of the text must hold enough of them; and the window must align
 with the wording character by character (rapidfuzz ``partial_ratio``). Coverage and alignment
 give a similarity that maps to a calibrated confidence; wordings with little specific
-information are capped, because other products print similar text.
+information are capped, because other products print similar text. A match is then checked
+word by word (``_specific``): another product's error in the same frame ("The cluster is in
+failed provisioning state") or a few generic words stay a hint unless the text shows it comes
+from Azure Backup.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
+from functools import partial
+from itertools import chain, compress, count
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
-from logparse.fuzzy.index import CJK, HEAD_WORDS, MIN_VERBATIM, TOKEN, Index, Wording, flat, head_keys, head_words
-from logparse.fuzzy.query import REPORT_FLOOR, Evidence, Query
+from logparse.fuzzy.index import (
+    CJK,
+    HEAD_WORDS,
+    MIN_VERBATIM,
+    PLAIN,
+    TOKEN,
+    Index,
+    Wording,
+    flat,
+    head_keys,
+    head_words,
+    tokens,
+)
+from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 
 # A cut-short paste: lines read (the first 200), their length in characters once flattened,
 # the least character ratio to a wording's start, and what a cut wording is worth against a whole one.
@@ -29,6 +46,13 @@ _CUT_TAIL = 12  # characters at the end of a cut paste that must be the wording'
 _ENDS_PASTE = re.compile(r"\s*$|\s*[>|]?\s*[^\s:：|\t][^:：|\t]{0,40}(?:\t|\s*[:：|])")
 # A portal or PowerShell label before the message on its line.
 _LABEL = re.compile(r"[\W_]*(?:(?:error ?)?message|错误消息|错误信息)?[\W_]*")
+# Evidence a wording needs before it is acted on (see _specific), in words (see index._unit):
+# three, so that "unable to load certificate" (OpenSSL's words as much as the extension's) is a
+# hint, five when the text's sentence goes on past the wording ("虚拟机不存在或已被删除"); and the
+# share of its words that may stand replaced by others, or be missing at all.
+_LEAST_WORDS, _LEAST_IN_SENTENCE, _REPLACED, _MISSING = 3.0, 5.0, 1 / 10, 1 / 3
+# The text's sentence goes straight on: a word follows on the line, no punctuation between.
+_GOES_ON = re.compile(r"[ \t]*([a-z0-9]+|[\u3400-\u9fff]+)")
 
 
 def prepare(index: Index) -> None:
@@ -37,7 +61,10 @@ def prepare(index: Index) -> None:
 
 
 def message_evidence(index: Index, query: Query, named: set[str]) -> list[Evidence]:
-    """Wordings found in the text; ``named`` entries (by code or signature) own what they match."""
+    """Wordings found in the text; ``named`` entries (by code or signature) own what they match.
+
+    Every candidate must also be specific (see ``_specific``); one that is not stays a hint.
+    """
     wordset = query.wordset
     keyed: set[int] = set()
     for tok in index.vocabulary & wordset:
@@ -56,30 +83,35 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
         if got < least[wid] and got + _room(wording, missing) < least[wid]:
             continue
         candidates.append((wording, found_words, missing))
-    found = _window_evidence(query, candidates) if candidates else []
+
+    def context() -> bool:  # asked only of a wording that is not proof on its own
+        """Whether the text shows it comes from Azure Backup: it names a catalogue entry, or says so."""
+        return bool(named) or query.azure_backup
+
+    found = _window_evidence(query, candidates, named, context) if candidates else []
     # A cut reading is worth at most 0.95 x _CUT: a line a whole wording explains better needs none.
     # One of text that a whole wording of the same entry also matched is the same evidence twice,
     # not two independent pieces: the stronger of the two stays.
     settled = [f.span for f in found if f.confidence > 0.95 * _CUT]
-    for ev in _cut_evidence(index, query, settled):
+    for ev in _cut_evidence(index, query, context, settled):
         same = [f for f in found if f.entry == ev.entry and _overlap(f.span, ev.span)]
         if all(f.confidence < ev.confidence for f in same):
             found = [f for f in found if f not in same] + [ev]
     return _explain_away(found, named)
 
 
-def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str], frozenset[str]]]) -> list[Evidence]:
+def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str], frozenset[str]]],
+                     named: set[str], context: Callable[[], bool]) -> list[Evidence]:
     """The densest window of the text per candidate wording, aligned character by character."""
     folded = query.folded
     words, starts = query.tokens
     wanted = set().union(*(found_words for _, found_words, _ in candidates))
     positions: dict[str, list[int]] = defaultdict(list)
-    for i, tok in enumerate(words):
-        if tok in wanted:
-            positions[tok].append(i)
+    for i in compress(count(), map(wanted.__contains__, words)):  # the few wanted, picked out in C
+        positions[words[i]].append(i)
     found: list[Evidence] = []
     for wording, found_words, missing in candidates:
-        hits = sorted(p for t in found_words for p in positions[t])
+        hits = sorted(chain.from_iterable(map(positions.__getitem__, found_words)))
         first, last, covered = _best_window(wording, words, hits)
         coverage = covered / wording.total
         needed = _ratio_needed(min(1.0, coverage + _room(wording, missing)), wording)
@@ -91,16 +123,226 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
         if ratio == 0.0:
             continue
         ratio /= 100.0
+        credited: frozenset[str] = frozenset()
         if missing and coverage < 0.999 and confidence(ratio, 1.0, wording) >= REPORT_FLOOR:
-            coverage = min(1.0, coverage + _typo_credit(wording, missing, words, first, last) / wording.total)
+            credited = _typo_credit(wording, missing, words, first, last)
+            coverage = min(1.0, coverage + 0.8 * sum(map(wording.weights.__getitem__, credited)) / wording.total)
         conf = confidence(ratio, coverage, wording)
         if conf >= REPORT_FLOOR:
-            found.append(Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end),
-                                  folded[start:end]))
+            ev = Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end), folded[start:end])
+            if conf <= WEAK:  # a hint already: asked only if another piece would back it
+                ev.pending = partial(_window_proof, wording, query, first, last, end, credited, context)
+            elif wording.entry not in named and not _window_proof(wording, query, first, last, end, credited, context):
+                ev.cap()  # (the code of a named entry is its proof, whatever its wording adds)
+            found.append(ev)
     return found
 
 
-def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]] = ()) -> list[Evidence]:
+def _window_proof(wording: Wording, query: Query, first: int, last: int, end: int, credited: frozenset[str],
+                  context: Callable[[], bool]) -> bool:
+    """Whether the text's tokens ``first`` to ``last`` (ending at offset ``end``) are proof of ``wording``."""
+    words = query.tokens[0]
+    held = wording.words.intersection(words[first:last + 1]) | credited
+    missing = [word for word in wording.order if word not in held]
+    gaps = (0.0, 0.0)
+    if missing:
+        contracted = _contracted(wording, missing, words[max(0, first - 1):last + 2])
+        if contracted:
+            held |= contracted
+            missing = [word for word in missing if word not in contracted]
+        gaps = _gaps(wording, held, missing, partial(_sides, wording, query, first, last, end))
+    return _specific(wording, missing, gaps, context, lambda: _embedded(wording, query.folded, end))
+
+
+def _specific(wording: Wording, missing: list[str], gaps: tuple[float, float], context: Callable[[], bool],
+              embedded: Callable[[], bool] = lambda: False) -> bool:
+    """Whether a text that lacks the words ``missing`` of ``wording``, with ``gaps`` (words
+    replaced, words dropped: see ``_gaps``), is proof of it; ``embedded``: whether the text's
+    sentence goes on past the wording.
+
+    IDF weights tell the catalogue's wordings apart, so the words they share ("VM", "snapshot")
+    weigh little; another product's error differs from a wording in exactly those ("The cluster
+    is in failed provisioning state") and shares the words the catalogue rarely uses. So, word
+    by word: of a wording, one word in ten may stand replaced by another (a paraphrase) and a
+    third may be missing in all; in a text that shows it comes from Azure Backup (``context``),
+    where a paraphrase of its own messages is what one expects, twice that. More is another
+    sentence. And a few generic words, even all of a short wording's, say nothing of which
+    product wrote them, unless in that context; fewer still when they are only part of a longer
+    sentence ("The virtual machine doesn't exist in the inventory of host esx-07").
+    """
+    replaced, dropped = gaps
+    strain = max(replaced / _REPLACED, (replaced + dropped) / _MISSING) / wording.size
+    if strain > 1 + 1e-9 and (strain > 2 + 1e-9 or not context()):
+        return False
+    kept = wording.size - sum(map(wording.units.__getitem__, missing))
+    return kept >= _LEAST_IN_SENTENCE or kept >= _LEAST_WORDS and not embedded() or context()
+
+
+def _gaps(wording: Wording, held: Set[str], missing: list[str],
+          sides: Callable[[bool, bool, bool], tuple[bool, bool, bool]]) -> tuple[float, float]:
+    """The wording's words the text lacks (``missing``): replaced by other words, and dropped, in words.
+
+    A word missing where the text has other words (``sides``: before the first word held on its
+    line, inside the window, after the last on its line; asked only about the sides needed) was
+    replaced: another product's sentence in the same frame. A word missing inside where the text
+    goes straight on was dropped (retyped by hand); a missing head or tail where the paste starts
+    late or stops early was cut, no gap.
+    """
+    places = wording.places
+    if not held:
+        return float(len(wording.order)), 0.0
+    if wording.repeats:
+        first, last = _span(wording.sequence, held)
+    else:
+        first = min([places[word][0] for word in held])
+        last = max([places[word][0] for word in held])
+    where = []  # per missing word: 0 head, 1 middle, 2 tail
+    for word in missing:
+        at = places[word]
+        where.append(1 if first < at[0] < last or len(at) > 1 and any(first < i < last for i in at)
+                     else 0 if at[0] < first else 2)
+    before, inside, after = sides(0 in where, 0 in where or 1 in where, 2 in where)
+    replaced = dropped = 0.0
+    for word, kind in zip(missing, where, strict=True):
+        if kind == 1 and inside or kind == 0 and (before or inside) or kind == 2 and after:
+            replaced += 0.5 if wording.cjk and word[0] > "z" else 1.0  # a bigram is half a word
+        elif kind == 1:
+            dropped += wording.units[word]
+        # else cut: the paste starts late or stops early
+    return replaced, dropped
+
+
+def _span(sequence: tuple[str, ...], held: Set[str]) -> tuple[int, int]:
+    """The shortest stretch of ``sequence`` holding every word of ``held`` it has (first, last).
+
+    Words repeat ("RestorePoint creation failed since a concurrent 'Create RestorePoint'
+    operation ..."): the stretch the text holds is where its words sit closest together.
+    """
+    wanted = {word for word in sequence if word in held}
+    best = (0, len(sequence) - 1)
+    count: dict[str, int] = {}
+    lo = 0
+    for hi, word in enumerate(sequence):
+        if word in wanted:
+            count[word] = count.get(word, 0) + 1
+        while len(count) == len(wanted):
+            if hi - lo < best[1] - best[0]:
+                best = (lo, hi)
+            gone = sequence[lo]
+            lo += 1
+            if gone in count:
+                count[gone] -= 1
+                if not count[gone]:
+                    del count[gone]
+    return best
+
+
+def _held(wording: Wording, said: list[str]) -> tuple[set[str], list[str]]:
+    """The wording's words among the words ``said``, misspelt (one slip in five letters) or
+    contracted; and the others, missing."""
+    present = set(said)
+    held = {word for word in wording.order if word in present}
+    missing = [word for word in wording.order if word not in held]
+    others = [t for t in said if len(t) >= 4 and t not in wording.weights]
+    typos = [word for word in missing if len(word) >= 5 and word[0] <= "z"]
+    if typos and others:
+        held.update(word for word in typos
+                    if process.extractOne(word, others, scorer=OSA.distance, score_cutoff=len(word) // 5))
+    held |= _contracted(wording, [word for word in missing if word not in held], said)
+    return held, [word for word in missing if word not in held]
+
+
+def _contracted(wording: Wording, missing: list[str], near: list[str]) -> set[str]:
+    """Of the ``missing`` words, those the text writes with "not" joined or split: "can't"
+    (``can``) as "cannot", "doesn't" (``doesn``) as "does not"."""
+    negated = wording.negated
+    return {negated[t] for t in negated.keys() & near}.intersection(missing)
+
+
+def _foreign(wording: Wording, token: str) -> bool:
+    """Whether ``token`` is a word the wording does not use (labels and stop words aside)."""
+    if token in PLAIN or len(token) < 2:
+        return False
+    if not wording.cjk:
+        return token not in wording.vocab
+    if token[0] <= "z":
+        return token not in wording.flat
+    # A bigram of two wording characters is where two of its words meet once one between them
+    # is dropped; a character the wording never uses is another word.
+    return not wording.vocab.issuperset(token)
+
+
+def _sides(wording: Wording, query: Query, first: int, last: int, end: int,
+           ask_before: bool, ask_inside: bool, ask_after: bool) -> tuple[bool, bool, bool]:
+    """Whether other words stand just before the tokens ``first`` to ``last`` (on their line),
+    between them, and after them (``end`` on) on their line; each only if asked."""
+    folded = query.folded
+    words, starts = query.tokens
+    before = False
+    if ask_before:
+        line = folded.rfind("\n", 0, starts[first]) + 1
+        seen, at = 0, first - 1
+        while seen < 2 and at >= 0 and starts[at] >= line:
+            if words[at] not in PLAIN:
+                if _foreign(wording, words[at]):
+                    before = True
+                    break
+                seen += 1
+            at -= 1
+    inside = False
+    if ask_inside and not before:  # (a head missing is replaced if either is true)
+        if wording.cjk:
+            inside = any(_foreign(wording, w) for w in words[first + 1:last])
+        else:  # the same test, as set arithmetic: a ticket window is many words
+            inside = any(len(w) > 1 for w in set(words[first + 1:last]).difference(wording.vocab, PLAIN))
+    return before, inside, ask_after and _after(wording, folded, end)
+
+
+def _after(wording: Wording, folded: str, end: int) -> bool:
+    """Whether other words follow ``end`` on its line, not the wording's own going on."""
+    # The rest of the line, as far as the wording could still go on in it: a longer rest is
+    # more than the wording, and another sentence's words are in its first part already.
+    reach = end + len(wording.flat) + 2
+    stop = folded.find("\n", end, reach)
+    stop = stop if stop >= 0 else reach
+    going = TOKEN.search(folded, end, stop)
+    if going is None:
+        return False
+    if _foreign(wording, going.group()) and TOKEN.search(folded, going.end(), stop) is not None:
+        return True  # most often: another word, and more after it
+    return not _goes_on(wording, TOKEN.findall(folded, end, stop))
+
+
+def _line_sides(wording: Wording, said: list[str], held: Set[str],
+                ask_before: bool, ask_inside: bool, ask_after: bool) -> tuple[bool, bool, bool]:
+    """``_sides`` of a line read as the wording's start: other words can only stand among its own."""
+    return False, ask_inside and any(_foreign(wording, t) for t in said if t not in held), False
+
+
+def _embedded(wording: Wording, folded: str, end: int) -> bool:
+    """Whether the text's sentence goes straight on at ``end`` with a word that is not the wording's.
+
+    A repeated last word can end a window early ("... see Job Error Message Details"), so the
+    wording's own words do not count; a space ends a Chinese sentence.
+    """
+    going = _GOES_ON.match(folded, end)
+    if going is None or wording.cjk and going.start(1) > end:
+        return False
+    word = going.group(1)
+    return not wording.vocab.issuperset(word[:2]) if word[0] > "z" else word not in wording.vocab
+
+
+def _goes_on(wording: Wording, rest: list[str]) -> bool:
+    """Whether the words ``rest`` are the wording's own, the last one perhaps cut short."""
+    if not all(word in wording.vocab or word in PLAIN for word in rest[:-1]):
+        return False
+    if wording.cjk:
+        return any(word.startswith(rest[-1]) for word in wording.order)
+    return f" {wording.flat}".find(f" {rest[-1]}") >= 0
+
+
+def _cut_evidence(index: Index, query: Query, context: Callable[[], bool],
+                  settled: Sequence[tuple[int, int]] = ()) -> list[Evidence]:
     """Wordings cut short where a line of the text ends: a paste that stops mid-message.
 
     The line must read as the start of the wording (typos forgiven by the character ratio);
@@ -144,7 +386,7 @@ def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]]
             pasted = flat(body, cjk)
         if not _CUT_MIN <= len(pasted) <= _CUT_MAX:
             continue
-        scored: list[tuple[float, float, Wording]] = []
+        scored: list[tuple[float, int, Wording]] = []
         for wid in wids:
             wording = index.wordings[wid]
             if wording.cjk != cjk or len(wording.flat) < len(pasted) + 4:
@@ -162,17 +404,26 @@ def _cut_evidence(index: Index, query: Query, settled: Sequence[tuple[int, int]]
                 continue
             if any(abs(cut - end) <= 4 for end in index.sentence_ends[wid]):
                 continue  # a whole first sentence, which is a wording of its own: not cut, compared whole
-            scored.append((ratio / 100, _head_weight(wording, cut), wording))
+            scored.append((ratio / 100, cut, wording))
         if not scored:
             continue
-        ratio, weight, wording = max(scored, key=lambda s: s[0])
+        ratio, cut, wording = max(scored, key=lambda s: s[0])
         if len({w.entry for r, _, w in scored if r >= ratio - 0.03}) > 1:
             continue  # a start that several entries' wordings share names none of them
         # As a whole wording's confidence, on the start's own weight, and worth _CUT of it.
-        conf = _base(ratio) * _information(weight, cjk) * wording.strength * _CUT
+        conf = _base(ratio) * _information(_head_weight(wording, cut), cjk) * wording.strength * _CUT
         if conf >= REPORT_FLOOR:
-            out.append(Evidence(wording.entry, conf, wording.matched, wording.lang,
-                                (start + body_at, start + len(line)), body))
+            span = (start + body_at, start + len(line))
+            ev = Evidence(wording.entry, conf, wording.matched, wording.lang, span, body)
+            # Checked on the line's own words: a start can read alike, character for character,
+            # with a word replaced ("Unable to initiate scan as another scan operation ..."), and
+            # a short start is still only a few generic words.
+            said = [t for t, _ in tokens(body)]
+            held, missing = _held(wording, said)
+            gaps = _gaps(wording, held, missing, partial(_line_sides, wording, said, held)) if missing else (0.0, 0.0)
+            if not _specific(wording, missing, gaps, context):
+                ev.cap()
+            out.append(ev)
     return out
 
 
@@ -241,15 +492,16 @@ def _best_window(wording: Wording, words: list[str], hits: list[int]) -> tuple[i
     return best
 
 
-def _typo_credit(wording: Wording, missing: frozenset[str], words: list[str], first: int, last: int) -> float:
-    """Weight of wording words absent from the text but present near the window with a small typo."""
+def _typo_credit(wording: Wording, missing: frozenset[str], words: list[str], first: int, last: int) -> frozenset[str]:
+    """Wording words absent from the text but present near the window with a small typo."""
     nearby = [t for t in words[max(0, first - 3):last + 4] if len(t) >= 4 and t not in wording.weights]
     if not nearby:
-        return 0.0
-    # One slip per five letters: "comunicate", "staus"; a longer word that merely contains this
-    # one ("vmsnapshotlinux" for "vmsnapshot") is not a typo of it.
-    return sum(0.8 * wording.weights[word] for word in missing
-               if process.extractOne(word, nearby, scorer=Levenshtein.distance, score_cutoff=len(word) // 5))
+        return frozenset()
+    # One slip per five letters: "comunicate", "staus", "sanpshot" (two letters swapped are one
+    # slip); a longer word that merely contains this one ("vmsnapshotlinux" for "vmsnapshot") is
+    # not a typo of it.
+    return frozenset(word for word in missing
+                     if process.extractOne(word, nearby, scorer=OSA.distance, score_cutoff=len(word) // 5))
 
 
 def _explain_away(found: list[Evidence], named: set[str]) -> list[Evidence]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 from logparse.errors import ParseError
@@ -19,6 +20,13 @@ _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{9,}")
 _BACKUP_CONTEXT = re.compile(
     r"backup|\bvault\b|recovery ?services|restore ?point|snapshot|\brestore\b|备份|保管库|快照|还原"
 )
+# Words only Azure Backup, its vault and the Azure VM agents and their logs write. "Backup" and
+# "snapshot" are not among them: every backup product's errors say those.
+_AZURE_BACKUP = re.compile(
+    r"azure ?(?:vm ?)?backup|recovery ?services|(?<!key )\bvaults?\b|\brsv\b|azurebackuprg|vmsnapshot"
+    r"|iaasbcdr|iaasvmprovider|waagent|walinuxagent|waappagent|windowsazure|guestagent|exthandler|envhandler"
+    r"|daemon daemon|hostgaplugin|wireserver|168\.63\.129\.16|azure ?备份|恢复服务|(?<!密钥)保管库"
+)
 
 
 @dataclass
@@ -31,6 +39,17 @@ class Evidence:
     lang: str
     span: tuple[int, int]
     text: str
+    # Set when held at WEAK because the text lacks what would make it proof (``messages._specific``,
+    # ``codes.signature_evidence``): the confidence it had. Alone it is a hint; next to proof of
+    # the same entry it still agrees with it as much as before.
+    uncapped: float = 0.0
+    # For a hint, the check that would cap it (``messages._specific``), left until it matters:
+    # when it is its entry's best evidence and another piece would back it.
+    pending: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+
+    def cap(self) -> None:
+        """Hold at WEAK at most: shown, not to be acted on, and no support for a like hint."""
+        self.uncapped, self.confidence = self.confidence, min(self.confidence, WEAK)
 
 
 def query_text(data: bytes | str) -> str:
@@ -78,6 +97,8 @@ class Query:
             self.wordset.update(w[i : i + 2] for w in self.words if w[0] > "z" for i in range(len(w) - 1))
         self._tokens: tuple[list[str], list[int]] | None = None
         self._context: bool | None = True if backup else None
+        self._azure: bool | None = True if backup else None
+        self._long_at: list[int] | None = None
 
     @property
     def same_offsets(self) -> bool:
@@ -90,6 +111,13 @@ class Query:
         if self._context is None:
             self._context = _BACKUP_CONTEXT.search(self.folded) is not None
         return self._context
+
+    @property
+    def azure_backup(self) -> bool:
+        """Whether the text shows it comes from Azure Backup: the service, its vault, the VM agents' logs."""
+        if self._azure is None:
+            self._azure = _AZURE_BACKUP.search(self.folded) is not None
+        return self._azure
 
     def is_about(self, span: tuple[int, int]) -> bool:
         """Whether the text is little more than this span: the question is this code or message."""
@@ -113,5 +141,12 @@ class Query:
             return _LONG_WORD.findall(self.text)
         words, starts = self.tokens
         text = self.text
-        return [text[at:at + len(w)] for w, at in zip(words, starts, strict=True)
-                if len(w) >= 10 and w[0].isalpha() and w[0] <= "z"]
+        return [text[starts[i]:starts[i] + len(words[i])] for i in self.long_at
+                if words[i][0].isalpha() and words[i][0] <= "z"]
+
+    @property
+    def long_at(self) -> list[int]:
+        """Where the words of ten or more characters are, in ``tokens``: codes and long names."""
+        if self._long_at is None:
+            self._long_at = [i for i, w in enumerate(self.tokens[0]) if len(w) >= 10]
+        return self._long_at

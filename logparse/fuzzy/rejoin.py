@@ -199,7 +199,7 @@ def _wrapped_word(text: str, pieces: list[re.Match[str]], words: frozenset[str],
 
 
 def _humps(word: str) -> int:
-    return sum(1 for ch in word[1:] if ch.isupper())
+    return sum(map(str.isupper, word[1:]))
 
 
 def origin_span(origin: list[int] | None, span: tuple[int, int]) -> tuple[int, int]:
