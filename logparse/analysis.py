@@ -185,8 +185,12 @@ class _Run:
             results = self._chunk_results(fmt, chunks)
         else:
             results = self._chunk_results(fmt, _bare(byte_chunks(stream)))
+        last: str | None = None  # the time of the file's last record: its last chunk's
         for chunk, scanned in results:
             self.bytes += len(chunk)
+            if number == 1:
+                self.result.timeline.span(_edge_time(chunk, fmt, first=True))
+            last = _edge_time(chunk, fmt, first=False) or last
             for line in scanned.lines:
                 self._apply(info.path, number + line.offset, line, fmt, chunk)
             for shape_key, shape in scanned.shapes.items():
@@ -198,6 +202,7 @@ class _Run:
                 self.options.progress(len(chunk))
             del chunk, scanned  # before the next read (see byte_chunks)
         report.lines = number - 1
+        self.result.timeline.span(last)
 
     def _chunk_results(self, fmt: str, chunks: Iterator[tuple[bytes, Newlines | None, list[int] | None]]
                        ) -> Iterator[tuple[bytes, ChunkScan]]:
@@ -496,6 +501,16 @@ def _prefetched(chunks: Iterator[bytes], occurrences: Callable[[bytes], list[int
                 box.get_nowait()
             except queue.Empty:
                 reader.join(0.01)
+
+
+def _edge_time(chunk: bytes, fmt: str, *, first: bool) -> str | None:
+    """The record time of the first or the last line of ``chunk`` (one header parse), for the
+    timeline's span: the lines between need no time of their own."""
+    body = chunk.rstrip(b"\n")
+    start = 0 if first else body.rfind(b"\n") + 1
+    end = body.find(b"\n", start)
+    text = body[start : end if end >= 0 else len(body)].decode("utf-8", "backslashreplace")
+    return _utc(record_time(Line(0, text, (), start=start, timed=False), fmt, chunk))
 
 
 def _utc(stamp: datetime | None) -> str | None:

@@ -373,16 +373,29 @@ def _format(fmt: str) -> Any:
 
 
 def _timestamp(text: str, fmt: Any, chunk: bytes, start: int) -> datetime | None:
-    """The time of the record holding the line at ``start``: its header, searched backwards."""
+    """The time of the record holding the line at ``start``: its header, searched backwards.
+
+    A format whose records carry nested lines with their own stamps (``nested_time``: the
+    VMSnapshot freeze-window block, flushed up to ~30 s after its lines were written) dates
+    such a line, and the lines that continue it, by the nearest own stamp instead.
+    """
     header_time = getattr(fmt, "header_time", None)
     if header_time is None:
         return None
     found, stamp = header_time(text)
+    if found:  # the usual case: a header line; nothing more to look up
+        return stamp if isinstance(stamp, datetime) else None
+    nested = getattr(fmt, "nested_time", None)
+    if nested is not None and (stamp := nested(text)) is not None:
+        return stamp if isinstance(stamp, datetime) else None
     steps = 0
     end = start
     while not found and end > 0 and steps < 50:
         begin = chunk.rfind(b"\n", 0, end - 1) + 1
-        found, stamp = header_time(chunk[begin:end - 1].decode("utf-8", "backslashreplace"))
+        line = chunk[begin:end - 1].decode("utf-8", "backslashreplace")
+        found, stamp = header_time(line)
+        if not found and nested is not None and (stamp := nested(line)) is not None:
+            break
         end = begin
         steps += 1
     return stamp if isinstance(stamp, datetime) else None

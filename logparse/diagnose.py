@@ -1,49 +1,291 @@
 """Hits and parsed facts -> ranked findings with confidence, bounded evidence and remediation.
 
-State stays bounded: per entry a count, the signatures seen, the files seen and the first
-few evidence lines. Confidence rules, in one place:
+State stays bounded: per entry the signatures seen, the files seen, exact counts of evidence
+lines and signature hits, and an ``EvidencePool`` of candidate lines. Confidence rules, in one place:
 
 * log signatures: 0.65 for one, +0.10 per further distinct signature (up to +0.20), +0.05
-  when seen three or more times, +0.05 when seen in two or more files; at most 0.95;
+  when seen on three or more lines, +0.05 when seen in two or more files; at most 0.95;
 * job error text (a ticket in the bundle, or ``--error``): the fuzzy matcher's own calibrated
   confidence;
 * an extension status code surfaces as its portal code at 0.9x its own confidence;
 * a cause listed by an error that was found gains from it: ``1 - (1-c)(1 - 0.5 e)``;
 * configuration and version facts (``Extensions.Enabled=n``, an outdated agent) as stated below.
+
+Which evidence lines a finding keeps (``MAX_EVIDENCE``) and lists first (``HIGHLIGHTS``), most
+telling first: the first line inside the failing backup job's window (``Diagnosis.focus``: a
+backup job of a state document, else from the latest burst of snapshot attempts on), statements
+that are not log lines (job error text, configuration, state documents), the last line inside
+the window, one line per signature and per file (the one nearest the window), the last and
+first line seen, the rest of the window, then lines nearest the window, then lines spread
+over the rest (from both ends inwards).
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from logparse.catalogue import Catalogue, Entry
-from logparse.findings import Evidence, Finding
+from logparse.findings import HIGHLIGHTS, MAX_EVIDENCE, Evidence, Finding
 
 # Agents older than this are the seed's "agent out of date" case (2.2.53, 2021, is the
 # oldest release with the heartbeat and FastTrack fixes the backup service relies on).
 MIN_LINUX_AGENT = (2, 2, 53)
 
 
+# Files of one finding whose first and last lines are kept as candidates.
+_POOL_FILES = 64
+# Width of the time cells that spread candidates over the span: the ISO prefix of an hour, a
+# day, a month, a year; a cell keeps its earliest and latest line, and cells widen past the cap.
+_CELL_WIDTHS = (13, 10, 7, 4)
+_POOL_CELLS = 96
+
+
+# A line while the scan runs: [order met, evidence, first signature, further signatures (a tuple,
+# mostly empty)]. A plain list: one is made per distinct evidence line, and a class instance
+# costs several times more. Only the pool's bounded structures hold one, so memory stays bounded.
+_Met = list[Any]
+
+
+class _Candidate:
+    """A kept line as ``choose`` sees it: the order it was met in and the signatures that matched it."""
+
+    __slots__ = ("evidence", "seq", "signatures")
+
+    def __init__(self, seq: int, evidence: Evidence, signatures: list[int]) -> None:
+        self.seq = seq
+        self.evidence = evidence
+        self.signatures = signatures
+
+
+class EvidencePool:
+    """The lines behind one finding: counted exactly, kept as candidates within fixed bounds.
+
+    Which lines tell most is known only at the end (the failing job's window may come from a
+    document read last), so the pool keeps lines useful for any choice: the first
+    ``MAX_EVIDENCE``, the last ``TAIL``, each file's first and last, each signature's first, and
+    the earliest and latest line of each time cell. A bundle with millions of hits holds at most
+    ``BOUND`` candidates per finding. Distinct lines are counted exactly: a line a second
+    signature matches arrives right after the first (the same ``Evidence``), and a line met
+    again through another route (a ticket's code and its pasted log line) is found among the
+    ``SEEN`` lines remembered; past that many, only the first kind is told apart.
+    """
+
+    TAIL = 32
+    SEEN = 8192
+    BOUND = MAX_EVIDENCE + TAIL + 2 * _POOL_FILES + 2 * (_POOL_CELLS + 1) + 64
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.hits = 0  # signature hits
+        self._next = 0
+        self._last: _Met | None = None
+        self._seen: set[tuple[str, int] | tuple[str, int, str]] | None = set()
+        self._head: list[_Met] = []
+        self._tail: deque[_Met] = deque(maxlen=self.TAIL)
+        self._files: dict[str, list[_Met]] = {}  # path -> [first, last]
+        self._signatures: dict[int, _Met] = {}
+        # time prefix -> [earliest stamp, its line, latest stamp, its line]
+        self._cells: dict[str, list[Any]] = {}
+        self._width = _CELL_WIDTHS[0]
+
+    def add(self, evidence: Evidence, signature: int | None = None) -> None:
+        if signature is not None:
+            self.hits += 1
+        last = self._last
+        if last is not None and last[1] is evidence:  # the same line, another signature
+            if signature is not None and signature != last[2] and signature not in last[3]:
+                last[3] = (*last[3], signature)
+                self._signatures.setdefault(signature, last)
+            return
+        seen = self._seen
+        if seen is not None:
+            size = len(seen)
+            # Evidence.key(), inline: this runs once per hit.
+            seen.add((evidence.path, evidence.line) if evidence.line > 0 and evidence.source != "state"
+                     else (evidence.path, evidence.line, evidence.text))
+            if len(seen) == size:
+                return
+            if size >= self.SEEN:
+                self._seen = None
+        self.lines += 1
+        met = [self._next, evidence, signature, ()]
+        self._next += 1
+        self._last = met
+        self._place(met)
+
+    def _place(self, met: _Met) -> None:
+        if len(self._head) < MAX_EVIDENCE:
+            self._head.append(met)
+        else:
+            self._tail.append(met)
+        evidence = met[1]
+        ends = self._files.get(evidence.path)
+        if ends is not None:
+            ends[1] = met
+        elif len(self._files) < _POOL_FILES:
+            self._files[evidence.path] = [met, met]
+        signature = met[2]
+        if signature is not None and signature not in self._signatures:
+            self._signatures[signature] = met
+        stamp = evidence.timestamp
+        if stamp:
+            prefix = stamp[: self._width]
+            cell = self._cells.get(prefix)
+            if cell is None:
+                self._cells[prefix] = [stamp, met, stamp, met]
+                if len(self._cells) > _POOL_CELLS:
+                    self._widen()
+            elif stamp >= cell[2]:  # logs run forward: the latest first
+                cell[2] = stamp
+                cell[3] = met
+            elif stamp < cell[0]:
+                cell[0] = stamp
+                cell[1] = met
+
+    def _widen(self) -> None:
+        while len(self._cells) > _POOL_CELLS and self._width != _CELL_WIDTHS[-1]:
+            self._width = _CELL_WIDTHS[_CELL_WIDTHS.index(self._width) + 1]
+            cells: dict[str, list[Any]] = {}
+            for prefix, cell in self._cells.items():
+                wider = cells.get(prefix[: self._width])
+                if wider is None:
+                    cells[prefix[: self._width]] = list(cell)
+                    continue
+                if cell[0] < wider[0]:
+                    wider[0], wider[1] = cell[0], cell[1]
+                if cell[2] > wider[2]:
+                    wider[2], wider[3] = cell[2], cell[3]
+            self._cells = cells
+        while len(self._cells) > _POOL_CELLS:  # years apart: a garbled clock; the latest cells matter more
+            del self._cells[min(self._cells)]
+
+    def candidates(self) -> list[_Candidate]:
+        """Every kept candidate once, in the order met."""
+        found: dict[int, _Met] = {}
+        for group in (self._head, self._tail, *self._files.values(), self._signatures.values()):
+            for met in group:
+                found[met[0]] = met
+        for cell in self._cells.values():
+            found[cell[1][0]], found[cell[3][0]] = cell[1], cell[3]
+        return [_Candidate(seq, met[1], ([] if met[2] is None else [met[2]]) + list(met[3]))
+                for seq, met in sorted(found.items())]
+
+    def absorb(self, other: EvidencePool) -> None:
+        """Take in the lines of another finding (an extension code that surfaces as this portal code)."""
+        mine, theirs = self._seen, other._seen
+        union = mine | theirs if mine is not None and theirs is not None else None
+        lines = len(union) if union is not None else max(self.lines, other.lines)
+        known = {c.evidence.key() for c in self.candidates()}
+        for candidate in other.candidates():
+            if candidate.evidence.key() in known:
+                continue
+            first = candidate.signatures[0] if candidate.signatures else None
+            met = [self._next, candidate.evidence, first, tuple(candidate.signatures[1:])]
+            self._next += 1
+            self._place(met)
+            for signature in candidate.signatures[1:]:
+                self._signatures.setdefault(signature, met)
+        self.lines, self.hits = lines, self.hits + other.hits
+        self._seen = union
+        self._last = None
+
+
 @dataclass
 class _Tally:
     signatures: set[int] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
-    count: int = 0
-    evidence: list[Evidence] = field(default_factory=list)
+    pool: EvidencePool = field(default_factory=EvidencePool)
     fixed: float = 0.0  # confidence from non-signature sources (job errors, facts)
     reasons: list[str] = field(default_factory=list)
 
-    def add(self, evidence: Evidence) -> None:
-        self.count += 1
+    def add(self, evidence: Evidence, signature: int | None = None) -> None:
         self.files.add(evidence.path)
-        # The same line seen through two routes (a ticket's code and its signature) counts once;
-        # state documents put every fact on line 0, told apart by their JSON path in the text.
-        if len(self.evidence) < 5 and not any(
-            (e.path, e.line, e.text) == (evidence.path, evidence.line, evidence.text) for e in self.evidence
-        ):
-            self.evidence.append(evidence)
+        self.pool.add(evidence, signature)
+
+
+# Picks of one kind before the next kind gets its turn (statements, say: a ticket quoting ten
+# codes must not push every log line out of the reports' first lines).
+_STATEMENTS_FIRST = 2
+
+
+def choose(candidates: list[_Candidate], window: tuple[datetime, datetime | None] | None,
+           keep: int = MAX_EVIDENCE, top: int = 2 * HIGHLIGHTS) -> tuple[list[Evidence], list[int], list[int]]:
+    """``(kept lines in the order met, indexes of the most telling best first, indexes inside the window)``."""
+    distance = {c.seq: _distance(c.evidence.timestamp, window) for c in candidates}
+    ranked: dict[int, _Candidate] = {}
+
+    def take(items: list[_Candidate] | Iterator[_Candidate], limit: int | None = None) -> None:
+        for candidate in items:
+            if limit is not None and limit <= 0:
+                return
+            if candidate.seq not in ranked:
+                ranked[candidate.seq] = candidate
+                limit = None if limit is None else limit - 1
+
+    def nearest(group: list[_Candidate]) -> list[_Candidate]:
+        return [min(group, key=lambda c: (distance[c.seq], c.seq))] if group else []
+
+    inside = [c for c in candidates if distance[c.seq] == 0.0]
+    statements = [c for c in candidates if c.evidence.source != "log"]
+    take(inside[:1])
+    take(statements, _STATEMENTS_FIRST)
+    take(inside[-1:])
+    signatures: dict[int, list[_Candidate]] = {}
+    files: dict[str, list[_Candidate]] = {}
+    for candidate in candidates:
+        for signature in candidate.signatures:
+            signatures.setdefault(signature, []).append(candidate)
+        files.setdefault(candidate.evidence.path, []).append(candidate)
+    for signature, group in signatures.items():
+        if not any(signature in c.signatures for c in ranked.values()):
+            take(nearest(group))
+    for path, group in files.items():
+        if not any(c.evidence.path == path for c in ranked.values()):
+            take(nearest(group))
+    if candidates:
+        take([candidates[-1], candidates[0]])
+    take(_spread(inside))  # a window open to the end can hold most lines: cover all of it
+    take(statements)
+    take(sorted((c for c in candidates if distance[c.seq] != float("inf")), key=lambda c: distance[c.seq]))
+    take(_spread([c for c in candidates if c.seq not in ranked]))
+    order = list(ranked.values())[:keep]
+    kept = sorted(order, key=lambda c: c.seq)
+    index = {c.seq: i for i, c in enumerate(kept)}
+    return ([c.evidence for c in kept], [index[c.seq] for c in order[:top]],
+            [index[c.seq] for c in kept if distance[c.seq] == 0.0])
+
+
+def _spread(candidates: list[_Candidate]) -> Iterator[_Candidate]:
+    """Lines from both ends inwards, so what is kept covers the whole span rather than its start."""
+    low, high = 0, len(candidates) - 1
+    while low <= high:
+        yield candidates[low]
+        if high != low:
+            yield candidates[high]
+        low, high = low + 1, high - 1
+
+
+def _distance(stamp: str | None, window: tuple[datetime, datetime | None] | None) -> float:
+    """Seconds from the window (0 inside); infinite with no time or no window. A local time is
+    taken as written, as the time filter of a triage takes it."""
+    if window is None or not stamp:
+        return float("inf")
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return float("inf")
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    since, until = window
+    if when < since:
+        return (since - when).total_seconds()
+    if until is not None and when > until:
+        return (when - until).total_seconds()
+    return 0.0
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -57,7 +299,12 @@ class Diagnosis:
         self.catalogue = catalogue
         self.lang = lang
         self._tallies: dict[str, _Tally] = {}
-        self._unknown: dict[str, tuple[float, list[Evidence]]] = {}
+        self._unknown: dict[str, tuple[float, EvidencePool]] = {}
+        self._window: tuple[datetime, datetime | None] | None = None
+
+    def focus(self, since: datetime, until: datetime | None) -> None:
+        """The failing backup job's time window (aware times): its lines are the most telling."""
+        self._window = (since, until)
 
     def _tally(self, entry_id: str) -> _Tally:
         tally = self._tallies.get(entry_id)
@@ -69,7 +316,7 @@ class Diagnosis:
     def signature_hit(self, entry_id: str, signature: int, evidence: Evidence) -> None:
         tally = self._tally(entry_id)
         tally.signatures.add(signature)
-        tally.add(evidence)
+        tally.add(evidence, signature)
 
     def stated(self, entry_id: str, confidence: float, evidence: Evidence, reason: str) -> None:
         """Evidence that carries its own confidence (job error text, a configuration fact)."""
@@ -82,10 +329,9 @@ class Diagnosis:
             tally.reasons.append(reason)
 
     def unknown_code(self, code: str, confidence: float, evidence: Evidence) -> None:
-        best, items = self._unknown.get(code, (0.0, []))
-        if len(items) < 5:
-            items.append(evidence)
-        self._unknown[code] = (max(best, confidence), items)
+        best, pool = self._unknown.get(code, (0.0, EvidencePool()))
+        pool.add(evidence)
+        self._unknown[code] = (max(best, confidence), pool)
 
     def agent_versions(self, versions: dict[str, Evidence], autoupdate_off: Evidence | None) -> None:
         """The newest Linux agent seen; too old (and more so with auto-update off) is a cause."""
@@ -110,10 +356,7 @@ class Diagnosis:
             for portal in self.catalogue.entries[entry_id].surfaces_as:
                 if portal in self.catalogue.entries and 0.9 * score > scores.get(portal, 0.0):
                     scores[portal] = 0.9 * score
-                    self._tally(portal).evidence.extend(
-                        e for e in self._tallies[entry_id].evidence if e not in self._tally(portal).evidence
-                    )
-                    self._tally(portal).count = max(self._tally(portal).count, self._tallies[entry_id].count)
+                    self._tally(portal).pool.absorb(self._tallies[entry_id].pool)
                     self._tally(portal).reasons.append(f"surfaces as the portal code of {entry_id}")
         # A found error lends weight to its causes that have their own evidence.
         for entry_id, score in list(scores.items()):
@@ -124,11 +367,11 @@ class Diagnosis:
                 if cause in scores and cause != entry_id:
                     scores[cause] = min(0.98, 1 - (1 - scores[cause]) * (1 - 0.5 * score))
         out = [self._finding(self.catalogue.entries[i], s, scores) for i, s in scores.items() if s > 0]
-        for code, (confidence, items) in self._unknown.items():
+        for code, (confidence, pool) in self._unknown.items():
             finding = Finding(code, "unknown-code", confidence, f"Unknown error code {code}",
                               reasons=["a code in an error-code position that the catalogue does not know"])
-            for item in items:
-                finding.add(item)
+            finding.evidence, finding.highlights, finding.in_window = choose(pool.candidates(), self._window)
+            finding.evidence_count = pool.lines
             out.append(finding)
         out.sort(key=lambda f: (-f.confidence, f.id))
         return out
@@ -138,7 +381,7 @@ class Diagnosis:
         score = tally.fixed
         if tally.signatures:
             sig = 0.65 + 0.10 * min(2, len(tally.signatures) - 1)
-            sig += 0.05 if tally.count >= 3 else 0.0
+            sig += 0.05 if tally.pool.lines >= 3 else 0.0
             sig += 0.05 if len(tally.files) >= 2 else 0.0
             score = max(score, min(0.95, sig))
         return round(score, 4)
@@ -151,11 +394,11 @@ class Diagnosis:
             remediation=list(entry.steps(lang)), doc=entry.text(entry.doc, lang),
             reasons=list(tally.reasons), severity=entry.severity,
         )
-        for item in tally.evidence:
-            finding.add(item)
-        finding.evidence_count = max(finding.evidence_count, tally.count)
+        pool = tally.pool
+        finding.evidence, finding.highlights, finding.in_window = choose(pool.candidates(), self._window)
+        finding.evidence_count, finding.signature_hits = pool.lines, pool.hits
         if tally.signatures:
-            finding.reasons.insert(0, f"{len(tally.signatures)} log signature(s), {tally.count} line(s)")
+            finding.reasons.insert(0, f"{len(tally.signatures)} log signature(s), {pool.lines} line(s)")
         finding.causes = [self._cause(cause, scores) for cause in entry.causes]
         return finding
 

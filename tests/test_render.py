@@ -107,9 +107,10 @@ def test_markdown_lists_findings_evidence_steps_and_links() -> None:
 
 def test_local_time_is_said_everywhere() -> None:
     result = _triage("linux_agent_outdated")  # agent 2.2.18 writes local time
-    assert "2024-05-01 21:07:47 local" in _render(result, "markdown")
-    assert "2024-05-01 21:07:47 local" in _render(result, "table")
-    assert "2024-05-01 21:07:47 local" in _render(result, "html")
+    # The line of the latest (failed) snapshot attempt is the one every report shows first.
+    assert "2024-05-10 02:52:49 local" in _render(result, "markdown")
+    assert "2024-05-10 02:52:49 local" in _render(result, "table")
+    assert "2024-05-10 02:52:49 local" in _render(result, "html")
     rows = list(csv.DictReader(io.StringIO(_render(result, "csv", per_evidence=True))))
     local = next(r for r in rows if r["path"] == "var/log/waagent.log")
     assert local["time"] == "2024-05-01T21:07:47.700100" and local["local_time"] == "true"
@@ -132,7 +133,7 @@ def test_csv_and_jsonl_share_stable_columns() -> None:
     assert first["remediation"].splitlines() == shown[0].remediation
     objects = [json.loads(line) for line in _render(result, "jsonl").splitlines()]
     assert [tuple(o) for o in objects] == [FINDING_COLUMNS] * len(shown)
-    assert objects[1]["evidence"][0] == "var/log/waagent.log:171"
+    assert objects[1]["evidence"][0] == "var/log/waagent.log:217"  # the most telling first: in the job's window
     per_line = [json.loads(line) for line in _render(result, "jsonl", per_evidence=True).splitlines()]
     assert len(per_line) == sum(len(f.evidence) for f in shown)
     assert all(tuple(o) == EVIDENCE_COLUMNS for o in per_line)
@@ -335,3 +336,69 @@ def test_cli_output_off_a_terminal_has_no_escape_codes(capsys: pytest.CaptureFix
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert main(["triage", BUNDLE, "--quiet", "--jobs", "1"]) == 0
     assert "\x1b[" not in capsys.readouterr().out
+
+
+# -- evidence lines: how many, which first, where ----------------------------------------------------
+def test_a_line_number_that_is_not_known_is_left_out() -> None:
+    finding = Finding("rp-collection-cleanup", "cause", 0.9, "t")
+    finding.add(Evidence("restore_points/rpc.json", 0, "restorePoints: 18", None, "state"))
+    result = TriageResult("b", [finding])
+    for fmt in ("table", "markdown", "html", "csv"):
+        text = _render(result, fmt)
+        assert "restore_points/rpc.json" in text and "rpc.json:0" not in text, fmt
+    row = next(csv.DictReader(io.StringIO(_render(result, "csv", per_evidence=True))))
+    assert (row["path"], row["line"]) == ("restore_points/rpc.json", "")
+
+
+def test_human_reports_show_the_most_telling_lines_and_count_the_rest() -> None:
+    result = _triage("linux_nonetwork_snapshot")
+    finding = next(f for f in result.findings if f.id == "no-network-wireserver")
+    assert finding.evidence_count == 10 and len(finding.evidence) == 10
+    markdown = _render(result, "markdown")
+    start = re.search(r"^\*\*\d+\. `no-network-wireserver`\*\*", markdown, re.M)
+    assert start is not None
+    block = markdown[start.start():].split("\n\n")[0]
+    evidence = re.findall(r"^  - `([^`]+)`", block, re.M)
+    assert "- Evidence (10 line(s)):" in block and "  - ... and 7 more" in block
+    assert evidence[0] == "var/log/waagent.log:217" and len(evidence) == 3
+    page = _render(result, "html")
+    article = page[page.index('data-finding="no-network-wireserver"'):]
+    article = article[: article.index("</article>")]
+    assert "line (5 of 10)" in article and "5 more kept line(s)" in article
+    assert article.index("waagent.log:217") < article.index("waagent.log:171")
+    assert article.count('<tr class="ev"') == 10, "every kept line has a row the timeline can link to"
+
+
+def test_timeline_span_is_the_first_and_last_record_time_with_its_zone() -> None:
+    span = _triage("linux_nonetwork_snapshot").timeline.to_dict()
+    assert span["start"] == "2024-05-03T06:12:47.257662+00:00"  # not an hour rounded down, not zoneless
+    # The last event's time; 02:45:48 (waagent.log's last record) once the scan hands record times to
+    # Timeline.span (a change to analysis.py, proposed separately).
+    assert span["end"] in ("2024-05-06T02:15:47.362660+00:00", "2024-05-06T02:45:48.914179+00:00")
+    local = Timeline()
+    local.event("2024-05-03T08:12:41.204117", "agent_start", "x", "var/log/waagent.log", 1)
+    local.count("2024-05-03T09:00:01.5+00:00", "sig:X")
+    local.span("2024-05-03T10:45:48.914179+00:00")  # a record time known without an event (a file's last line)
+    assert (local.to_dict()["start"], local.to_dict()["end"]) == ("2024-05-03T08:12:41.204117",
+                                                                  "2024-05-03T10:45:48.914179+00:00")
+    loaded = TriageResult.from_dict(TriageResult("b", timeline=local).to_dict())
+    assert loaded.timeline.to_dict() == local.to_dict()
+
+
+def test_html_time_span_says_the_real_first_time() -> None:
+    page = _render(_triage("linux_nonetwork_snapshot"), "html")
+    assert re.search(r"2024-05-03 06:12:47Z to 2024-05-06 02:(15:47|45:48)Z", page)
+    assert "06:00:00 local" not in page
+
+
+def test_timeline_caption_stays_left_of_the_first_axis_label() -> None:
+    drawn = svg_timeline.draw(_triage("linux_nonetwork_snapshot"), _triage("linux_nonetwork_snapshot").findings)
+    axis = drawn.svg[drawn.svg.index('<g class="axis">'):]
+    axis = axis[: axis.index("</g>")]
+    captions = re.findall(r'<text class="unit" x="([\d.]+)" y="[\d.]+">([^<]*)</text>', axis)
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+">([^<]*)</text>', axis)
+    assert captions and labels
+    # 11 px text is at most 6.5 px a character: the caption's right edge, the labels' left edges.
+    caption_end = max(float(x) + 6.5 * len(text) for x, text in captions)
+    assert caption_end <= svg_timeline.LABEL
+    assert all(float(x) - 6.5 * len(text) / 2 > caption_end for x, text in labels)

@@ -99,3 +99,20 @@ def test_csp_makes_the_browser_refuse_fetches(browser: Browser, result: logparse
                                                                   "https://127.0.0.1:9/x.css",
                                                                   "http://127.0.0.1:9/x.js"))
     assert sum("Content Security Policy" in m for m in browser.console()) == 3
+
+
+def test_timeline_caption_does_not_overlap_an_axis_label(browser: Browser, result: logparse.TriageResult,
+                                                         tmp_path: Path) -> None:
+    browser.open(_page(result, tmp_path))
+    boxes = browser.evaluate("""(() => {
+        const box = (t) => { const b = t.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+        const q = (s) => Array.from(document.querySelectorAll(s));
+        return {captions: q('#timeline svg g.axis text.unit').map(box),
+                labels: q('#timeline svg g.axis text:not(.unit)').map(box)};
+    })()""")
+    assert boxes["captions"] and boxes["labels"]
+
+    def overlap(a: list[float], b: list[float]) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    assert not [(c, label) for c in boxes["captions"] for label in boxes["labels"] if overlap(c, label)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import importlib
+import io
 import json
 import re
 from pathlib import Path
@@ -413,8 +414,11 @@ def test_combined_rules() -> None:
         return [fact("rp_collection.count", count, name, kind="restore_points"), fact("rp_collection.vm", "vm1", name)]
 
     both = combined([("a.json", rpc("c1", 12)), ("b.json", rpc("c2", 6))], CAT)
-    assert {(p, s.entry_id) for p, s in both} == {("a.json", "UserErrorRpCollectionLimitReached"),
-                                                 ("a.json", "rp-collection-cleanup")}
+    # Each document is cited with its own collection's count; the total is in the reason.
+    assert {(p, s.entry_id, s.text) for p, s in both} == {
+        (p, e, n) for p, n in (("a.json", "12"), ("b.json", "6"))
+        for e in ("UserErrorRpCollectionLimitReached", "rp-collection-cleanup")}
+    assert all("18 restore points for vm1 across 2 collections in 2 documents (12 + 6)" in s.reason for _, s in both)
     # The same collection printed twice is counted once; one document alone was already judged.
     assert combined([("a.json", rpc("c1", 12)), ("b.json", rpc("c1", 12))], CAT) == []
     assert combined([("a.json", rpc("c1", 12) + rpc("c2", 6))], CAT) == []
@@ -484,7 +488,8 @@ def test_triage_reads_state_members_and_cites_json_paths(tmp_path: Path) -> None
     assert files["Packages/Plugins/A.B/1.0/HandlerEnvironment.json"].status == "skipped"
     lock = next(f for f in result.findings if f.id == "rp-resource-group-lock")
     assert lock.confidence >= 0.85
-    assert any(e.line == 0 and e.source == "state" and e.text.startswith("[1].level: ") for e in lock.evidence)
+    # The line of the lock's "level" in the document (0 would mean not known).
+    assert any(e.line == 13 and e.source == "state" and e.text.startswith("[1].level: ") for e in lock.evidence)
 
 
 def test_a_log_whose_head_looks_like_state_is_still_read_as_a_log(tmp_path: Path) -> None:
@@ -504,7 +509,7 @@ def test_backup_job_member_is_state_and_job_error_text(tmp_path: Path) -> None:
     assert result.files[0].format == "state:backup_job" and result.files[0].lines == job.count(b"\n")
     found = next(f for f in result.findings if f.id == "ResourceNotFound")
     sources = {(e.source, e.line > 0) for e in found.evidence}
-    assert ("state", False) in sources and ("ticket", True) in sources
+    assert ("state", True) in sources and ("ticket", True) in sources  # the job's code at its own line
 
 
 def test_state_file_sets_the_job_window_unless_one_was_given(tmp_path: Path) -> None:
@@ -579,3 +584,51 @@ def test_package_docstring_example_runs() -> None:
     import logparse.state
 
     assert doctest.testmod(logparse.state).failed == 0
+
+
+# -- what the evidence of a state document says ------------------------------------------------------
+def test_restore_point_limit_cites_each_document_with_its_own_count_and_line() -> None:
+    # 12 points in rpc_westeurope_1.json (az) and 6 in rpc_vm_group_rest.json (REST): each file is cited
+    # with its own count at the line of its restorePoints array; the total is in the reason.
+    result = logparse.triage(str(FIXTURES / "bundles" / "state_restore_point_limit"))
+    for entry_id in ("UserErrorRpCollectionLimitReached", "rp-collection-cleanup"):
+        finding = next(f for f in result.findings if f.id == entry_id)
+        cited = {(e.path, e.line): e.text for e in finding.evidence}
+        assert set(cited) == {("restore_points/rpc_westeurope_1.json", 8), ("restore_points/rpc_vm_group_rest.json", 8)}
+        assert cited["restore_points/rpc_westeurope_1.json", 8].startswith("restorePoints: 12 ")
+        assert cited["restore_points/rpc_vm_group_rest.json", 8].startswith("properties.restorePoints: 6 ")
+        assert any("18 restore points" in r and "12 + 6" in r for r in finding.reasons), finding.reasons
+    from logparse.render import RenderOptions, render
+
+    for fmt in ("table", "markdown", "csv"):
+        out = io.StringIO()
+        render(result, fmt, out, RenderOptions(width=200))
+        assert "rpc_westeurope_1.json:8" in out.getvalue() and "rpc_vm_group_rest.json:8" in out.getvalue(), fmt
+        assert ".json:0" not in out.getvalue(), fmt
+
+
+def test_one_document_with_two_collections_of_a_vm_cites_both() -> None:
+    doc = {"value": [
+        {"name": f"c{n}", "source": {"id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/"
+                                           "virtualMachines/vm1"},
+         "restorePoints": [{"name": f"rp{i}"} for i in range(count)]} for n, count in ((1, 11), (2, 7))]}
+    result = read_state("rpc.json", json.dumps(doc, indent=1).encode())
+    limit = [s for s in result.stated if s.entry_id == "UserErrorRpCollectionLimitReached"]
+    assert sorted((s.json_path, s.text) for s in limit) == [("value[0].restorePoints", "11"),
+                                                          ("value[1].restorePoints", "7")]
+    assert all("18 restore points for vm1" in s.reason for s in limit)
+
+
+def test_lock_evidence_names_the_lock_and_its_scope_and_keeps_the_path_as_given() -> None:
+    given = str((STATE / "locks" / "az_lock_list.json").resolve())
+    assert given.startswith("/")
+    result = logparse.triage(str(FIXTURES / "bundles" / "linux_healthy"), state_files=[given])
+    lock = next(f for f in result.findings if f.id == "rp-resource-group-lock")
+    texts = {e.text.split(":", 1)[0]: e.text for e in lock.evidence}
+    assert "lock no-delete-backup on resource group AzureBackupRG_westeurope_1" in texts["[1].level"]
+    assert "freeze" in texts["[2].level"] and "AzureBackupRG_westeurope_2" in texts["[2].level"]
+    assert "restore point collection" in texts["[2].level"]
+    assert "protect-prod" in texts["[0].level"] and "resource group rg-web" in texts["[0].level"]
+    assert {e.path for e in lock.evidence} == {given}
+    assert given in {f.path for f in result.files}
+    assert all(e.line > 0 for e in lock.evidence)  # the line of each lock's "level"

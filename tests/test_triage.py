@@ -309,3 +309,141 @@ def test_a_closed_pipe_ends_triage_quietly() -> None:
     proc = subprocess.run(f"{sys.executable} -m logparse triage {bundle} --quiet | head -1; exit ${{PIPESTATUS[0]}}",
                           shell=True, executable="/bin/bash", capture_output=True, timeout=120, check=False)
     assert proc.returncode == 0 and b"Traceback" not in proc.stderr and proc.stdout.count(b"\n") == 1
+
+
+# -- evidence: lines counted once, many kept, the telling ones shown ------------------------------
+NONET = FIXTURES / "bundles" / "linux_nonetwork_snapshot"
+# One agent line that two signatures of no-network-wireserver match (HostGAPlugin, and the timed-out call).
+DOUBLE = (b"2024-05-05T14:13:12.795216Z ERROR ExtHandler ExtHandler HostGAPlugin: Exception Get API versions: "
+          b"[HttpError] [HTTP Failed] GET http://168.63.129.16:32526/versions -- IOError timed out -- "
+          b"6 attempts made\n")
+
+
+def _finding(result: logparse.TriageResult, finding_id: str) -> logparse.Finding:
+    return next(f for f in result.findings if f.id == finding_id)
+
+
+def _report(result: logparse.TriageResult, fmt: str, **options: object) -> str:
+    import io
+
+    from logparse.render import RenderOptions, render
+
+    out = io.StringIO()
+    render(result, fmt, out, RenderOptions(width=200, **options))  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def test_evidence_count_is_distinct_lines_not_signature_hits() -> None:
+    # waagent.log 171-217: 10 lines, five of which two signatures match (15 signature hits).
+    finding = _finding(logparse.triage(str(NONET)), "no-network-wireserver")
+    assert (finding.evidence_count, finding.signature_hits) == (10, 15)
+    assert finding.reasons[0] == "2 log signature(s), 10 line(s)"
+    assert len({(e.path, e.line) for e in finding.evidence}) == len(finding.evidence) == 10
+    data = finding.to_dict()
+    assert (data["evidence_count"], data["signature_hits"], data["evidence_dropped"]) == (10, 15, 0)
+
+
+def test_one_line_two_signatures_is_one_line_in_every_format(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"var/log/waagent.log": DOUBLE})
+    result = logparse.triage(str(tmp_path))
+    finding = _finding(result, "no-network-wireserver")
+    assert (finding.evidence_count, finding.signature_hits, len(finding.evidence)) == (1, 2, 1)
+    assert finding.reasons[0] == "2 log signature(s), 1 line(s)"
+    assert "more line" not in _report(result, "table")
+    markdown = _report(result, "markdown")
+    assert "Evidence (1 line(s))" in markdown and "more" not in markdown
+    assert "of 2)" not in _report(result, "html")
+    row = next(r for r in _csv_rows(_report(result, "csv")) if r["id"] == "no-network-wireserver")
+    assert row["evidence_count"] == "1"
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _wireserver_lines(count: int) -> bytes:
+    return "".join(f"2024-05-{1 + n // 1440:02d}T{n // 60 % 24:02d}:{n % 60:02d}:00.000000Z WARNING ExtHandler "
+                   f"ExtHandler [PERIODIC] Request failed using the direct channel. Error: [HttpError] [HTTP Failed] "
+                   f"PUT http://168.63.129.16:32526/status -- IOError timed out -- {n} attempts made\n"
+                   for n in range(count)).encode()
+
+
+def test_json_and_per_evidence_csv_keep_many_lines_and_say_what_the_cap_dropped(tmp_path: Path) -> None:
+    from logparse.findings import MAX_EVIDENCE
+
+    write_tree(tmp_path, {"var/log/waagent.log": _wireserver_lines(300)})
+    result = logparse.triage(str(tmp_path))
+    finding = _finding(result, "no-network-wireserver")
+    assert MAX_EVIDENCE >= 50 and finding.evidence_count == 300
+    assert len(finding.evidence) == MAX_EVIDENCE
+    assert finding.to_dict()["evidence_dropped"] == 300 - MAX_EVIDENCE
+    lines = [e.line for e in finding.evidence]
+    assert 1 in lines and 300 in lines, "the first and the last line are kept"
+    assert lines == sorted(lines), "kept lines stay in file order"
+    rows = [r for r in _csv_rows(_report(result, "csv", per_evidence=True)) if r["finding"] == finding.id]
+    assert len(rows) == MAX_EVIDENCE
+    table = _report(result, "table")
+    assert f"... {300 - 5} more line(s)" in table and f"--json lists {MAX_EVIDENCE - 5}" in table
+
+
+def test_the_line_in_the_failing_jobs_window_is_kept_and_shown_first() -> None:
+    # The failed backup is the latest snapshot attempts (05-06 01:30 and 02:15 UTC); waagent.log:217
+    # (01:36Z) is the only no-network line in its window, and the table shows it first.
+    result = logparse.triage(str(NONET))
+    finding = _finding(result, "no-network-wireserver")
+    assert ("var/log/waagent.log", 217) in [(e.path, e.line) for e in finding.evidence]
+    assert [(e.path, e.line) for e in finding.shown(5)][0] == ("var/log/waagent.log", 217)
+    table = _report(result, "table")
+    block = table[table.index("no-network-wireserver (cause)"):]
+    first = next(line for line in block.splitlines()[1:] if "waagent.log:" in line)
+    assert "var/log/waagent.log:217 " in first
+    assert "... 5 more line(s)" in block.split("\n\n")[0]
+    focus = result.stats["evidence_focus"]
+    assert focus["since"].startswith("2024-05-05T23:30") and focus["until"] is None  # from 2 h before them on
+    assert focus["basis"] == "the latest snapshot attempts"
+
+
+def test_highlights_cover_first_last_each_signature_and_each_file() -> None:
+    from logparse.catalogue import load_catalogue
+    from logparse.diagnose import Diagnosis
+    from logparse.findings import Evidence
+
+    diagnosis = Diagnosis(load_catalogue())
+    for n in range(1, 400):
+        stamp = f"2024-05-01T{n // 60:02d}:{n % 60:02d}:00+00:00"
+        diagnosis.signature_hit("no-network-wireserver", 0, Evidence("var/log/waagent.log", n, f"a {n}", stamp))
+    diagnosis.signature_hit("no-network-wireserver", 1, Evidence("var/log/waagent.log.1", 7, "b", None))
+    finding = next(f for f in diagnosis.findings() if f.id == "no-network-wireserver")
+    shown = [(e.path, e.line) for e in finding.shown(5)]
+    assert {("var/log/waagent.log", 1), ("var/log/waagent.log", 399), ("var/log/waagent.log.1", 7)} <= set(shown)
+    assert finding.evidence_count == 400 and len(shown) == 5
+
+
+def test_evidence_pool_is_bounded_and_counts_exactly() -> None:
+    import tracemalloc
+
+    from logparse.diagnose import EvidencePool
+    from logparse.findings import Evidence
+
+    def feed(pool: EvidencePool, lines: range) -> None:
+        for n in lines:
+            stamp = f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z"
+            evidence = Evidence(f"var/log/f{n % 300}.log", n, "x" * 100, stamp)
+            pool.add(evidence, n % 3)
+            pool.add(evidence, (n + 1) % 3)  # a second signature on the same line
+
+    pool = EvidencePool()
+    tracemalloc.start()
+    try:
+        feed(pool, range(20_000))
+        before = tracemalloc.get_traced_memory()[0]
+        feed(pool, range(20_000, 80_000))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert (pool.lines, pool.hits) == (80_000, 160_000)
+    assert len(pool.candidates()) <= EvidencePool.BOUND
+    assert grown < 256 << 10, f"60,000 more lines grew the pool by {grown} bytes"

@@ -307,3 +307,61 @@ _near = st.builds(
 def test_any_input_parses_and_every_line_is_accounted_for(lines: list[str]) -> None:
     records = parse("\n".join(lines)) if lines else []
     assert sum(r.line_count for r in records) == len(lines)
+
+
+# -- record times in a triage (the chunk scan, not the record parser) ---------------------------
+def _chunk_times(text: str) -> list[datetime | None]:
+    """The time triage gives each line of ``text`` read as one chunk of an extension.log."""
+    from logparse.chunks import Line, record_time
+
+    chunk = text.encode()
+    times, start = [], 0
+    for line in text.split("\n"):
+        times.append(record_time(Line(0, line, (), start=start, timed=False), "vmsnapshot", chunk))
+        start += len(line.encode()) + 1
+    return times
+
+
+def test_a_nested_freeze_line_is_dated_by_its_own_stamp_in_triage() -> None:
+    # Buffered while the file systems were frozen and flushed ~30 s later as one record: each buffered
+    # line (and a traceback it carries) has the time it was written, not the flush's.
+    times = _chunk_times(
+        f"2024-05-06 01:30:39.051488 {P}================== Logs during Freeze Start ==============\n"
+        "2024/05/06 01:30:07.840496  Info  ****** 1. Starting Freeze Binary \n"
+        "2024/05/06 01:30:38.653233  Error  Failed to call http with error: timed out, stack trace: Traceback:\n"
+        '  File "HttpUtil.py", line 143, in HttpCallGetResponse\n'
+        "================== Logs during Freeze End ==============\n"
+        f"2024-05-06 01:30:42.078212 {P}T:S Enable failed with FailedRetryableSnapshotFailedNoNetwork error\n"
+        "2024-05-06 01:30:38 ****** 4. Binary Thaw Completed"
+    )
+    assert times[0] == datetime(2024, 5, 6, 1, 30, 39, 51488, tzinfo=UTC)
+    assert times[1] == datetime(2024, 5, 6, 1, 30, 7, 840496, tzinfo=UTC)
+    assert times[2] == times[3] == datetime(2024, 5, 6, 1, 30, 38, 653233, tzinfo=UTC)
+    assert times[5] == datetime(2024, 5, 6, 1, 30, 42, 78212, tzinfo=UTC)
+    assert times[6] == datetime(2024, 5, 6, 1, 30, 38)  # safefreeze's own stamp is local time, as parse says
+
+
+def test_py2_nested_lines_are_dated_under_the_repeated_stamp() -> None:
+    times = _chunk_times(
+        f"2019/06/03 22:00:09 {P}================== Logs during Freeze Start ==============\n"
+        "2019/06/03 22:00:09 2019-06-03 22:00:07  Warning  fsfreeze mount :/ \n"
+    )
+    assert times[1] == datetime(2019, 6, 3, 22, 0, 7)  # before 2021-09-02: local, as the parser reads it
+
+
+def test_triage_evidence_of_nested_lines_carries_their_own_time() -> None:
+    import csv
+    import io
+
+    import logparse
+    from logparse.render import RenderOptions, render
+    from tests.conftest import FIXTURES
+
+    result = logparse.triage(str(FIXTURES / "bundles" / "linux_nonetwork_snapshot"))
+    stamps = {(e.path.rsplit("/", 1)[-1], e.line): e.timestamp for f in result.findings for e in f.evidence}
+    assert stamps["extension.log", 55] == "2024-05-06T01:30:38.653233+00:00"
+    assert stamps["extension.log", 59] == "2024-05-06T01:30:38.677530+00:00"
+    out = io.StringIO()
+    render(result, "csv", out, RenderOptions(per_evidence=True))
+    rows = {(r["path"].rsplit("/", 1)[-1], r["line"]): r["time"] for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert rows["extension.log", "55"] == "2024-05-06T01:30:38.653233Z"

@@ -67,6 +67,9 @@ _FREEZE_LINE = re.compile(
 )
 # safefreeze's own stamp, strftime("%F %X") in local time.
 _SAFEFREEZE_LINE = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (.*)")
+# The heads of the two: enough to date a line, and no scan of the rest of it.
+_FREEZE_HEAD = re.compile(r"(\d{4}[/-]\d{2}[/-]\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{6})?)  (?:Info|Warning|Error)  ")
+_SAFEFREEZE_HEAD = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) ")
 
 
 def _inferred_zone(text: str) -> tuple[datetime | None, bool]:
@@ -89,6 +92,26 @@ def _nested(line: str) -> dict[str, Any] | None:
                 "level": m[2].upper(), "message": m[3]}
     if m := _SAFEFREEZE_LINE.fullmatch(line):
         return {"source": "safefreeze", "timestamp": _iso(iso_naive(m[1])), "level": None, "message": m[2]}
+    return None
+
+
+def nested_time(line: str) -> datetime | None:
+    """The own time of a line that is not a header: a buffered freeze-window line (its zone
+    inferred from the date) or a safefreeze line (local), read as ``finalize`` reads it, the 2.0
+    logger's repeated stamp left out; None for any other line."""
+    stamp = _own_time(line)
+    if stamp is None:
+        bare = without_g0_stamp(line)
+        if bare is not line:
+            stamp = _own_time(bare)
+    return stamp
+
+
+def _own_time(text: str) -> datetime | None:
+    if m := _FREEZE_HEAD.match(text):
+        return _inferred_zone(m[1])[0]
+    if m := _SAFEFREEZE_HEAD.match(text):
+        return iso_naive(m[1])
     return None
 
 
@@ -163,7 +186,14 @@ def finalize(values: dict[str, Any], continuation: list[str]) -> None:
     values["fields"] = fields or None
 
 
-FORMAT = LineFormat(
+class SnapshotFormat(LineFormat):
+    """The line format, plus the time of a line nested in a record, for a triage's chunk scan."""
+
+    def nested_time(self, line: str) -> datetime | None:
+        return nested_time(line)
+
+
+FORMAT = SnapshotFormat(
     "vmsnapshot",
     paths=(
         "*/microsoft.azure.recoveryservices.vmsnapshotlinux/extension.log*",

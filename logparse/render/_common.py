@@ -105,6 +105,16 @@ def machine_time(value: str | None) -> tuple[str, bool]:
     return stamp.isoformat() + ("" if local else "Z"), local
 
 
+def more_lines(finding: Finding, shown: int) -> str:
+    """``... 10 more line(s)`` after the ``shown`` lines, with how many of them ``--json`` lists when the
+    cap left some out; empty when nothing more was seen."""
+    more = finding.evidence_count - shown
+    if more <= 0:
+        return ""
+    kept = len(finding.evidence) - shown
+    return f"... {more} more line(s)" + (f" (--json lists {kept} of them)" if kept < more else "")
+
+
 def likely_causes(finding: Finding, threshold: float) -> list[dict[str, Any]]:
     """The causes the diagnosis rated at or above the threshold, in its order."""
     return [c for c in finding.causes if float(c.get("confidence", 0) or 0) >= threshold]

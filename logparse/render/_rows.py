@@ -11,12 +11,19 @@ from typing import Any
 from logparse.findings import TriageResult
 from logparse.render._common import RenderOptions, likely_causes, machine_time, shown_findings
 
+# ``evidence`` lists the most telling lines (as the table shows them), ``evidence_count`` counts
+# distinct lines, ``signature_hits`` the signature matches among them, ``evidence_dropped`` the
+# lines counted but not kept.
 FINDING_COLUMNS = (
     "input", "rank", "id", "kind", "severity", "confidence", "title", "evidence_count", "evidence",
-    "causes", "remediation", "doc", "reasons",
+    "causes", "remediation", "doc", "reasons", "signature_hits", "evidence_dropped",
 )
+# One row per kept line, in the order met; ``line`` is empty when not known, ``highlight`` is the
+# line's place among the most telling (1 first; empty for the others), ``in_window`` whether it
+# falls in the failing backup job's time window.
 EVIDENCE_COLUMNS = (
     "input", "finding", "kind", "confidence", "path", "line", "time", "local_time", "origin", "text",
+    "highlight", "in_window",
 )
 
 
@@ -33,15 +40,19 @@ def rows(result: TriageResult, options: RenderOptions) -> Iterator[dict[str, Any
                 "input": result.source, "rank": rank, "id": finding.id, "kind": finding.kind,
                 "severity": finding.severity, "confidence": confidence, "title": finding.title,
                 "evidence_count": finding.evidence_count,
-                "evidence": [f"{e.path}:{e.line}" for e in finding.evidence],
+                "evidence": [e.where() for e in finding.shown()],
                 "causes": [c["id"] for c in likely_causes(finding, options.threshold)],
                 "remediation": list(finding.remediation), "doc": finding.doc, "reasons": list(finding.reasons),
+                "signature_hits": finding.signature_hits, "evidence_dropped": finding.evidence_dropped,
             }
             continue
-        for evidence in finding.evidence:
+        top = {e_index: place for place, e_index in enumerate(finding.shown_at(), 1)}
+        inside = set(finding.in_window)
+        for e_index, evidence in enumerate(finding.evidence):
             time, local = machine_time(evidence.timestamp)
             yield {
                 "input": result.source, "finding": finding.id, "kind": finding.kind, "confidence": confidence,
-                "path": evidence.path, "line": evidence.line, "time": time or None, "local_time": local,
-                "origin": evidence.source, "text": evidence.text,
+                "path": evidence.path, "line": evidence.line or None, "time": time or None, "local_time": local,
+                "origin": evidence.source, "text": evidence.text, "highlight": top.get(e_index),
+                "in_window": e_index in inside,
             }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from logparse import __version__
-from logparse.findings import Finding, TriageResult
+from logparse.findings import HIGHLIGHTS, Finding, TriageResult
 from logparse.render import svg_timeline
 from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, html_text, likely_causes, shown_findings
 
@@ -106,6 +106,11 @@ def _summary(result: TriageResult, shown: list[Finding], options: RenderOptions)
         ("snapshot attempts", str(stats.pop("snapshot_attempts", 0))),
         ("last snapshot attempt", display_time(stats.pop("last_snapshot_attempt", None)) or "none"),
     ]
+    focus = stats.pop("evidence_focus", None)
+    if isinstance(focus, dict) and focus.get("since"):
+        until = display_time(focus.get("until")) or "the end"
+        cells.append(("failing job window (evidence shown first)",
+                      f"{display_time(focus['since'])} to {until}, from {focus.get('basis', '')}"))
     stats.pop("files_analyzed", None)
     cells += [(key.replace("_", " "), str(value)) for key, value in stats.items()]
     span = result.timeline.to_dict()
@@ -129,14 +134,22 @@ def _finding(finding: Finding, index: int | None, threshold: float) -> str:
     if finding.reasons:
         parts.append(f'<p class="muted">Why: {html_text("; ".join(finding.reasons))}</p>')
     if finding.evidence:
+        top = finding.shown_at(HIGHLIGHTS)
+        count = max(finding.evidence_count, len(finding.evidence))
         parts.append(f"<table class=\"evidence\"><tr><th>time</th><th>where</th><th>from</th><th>line "
-                     f"({len(finding.evidence)} of {finding.evidence_count})</th></tr>")
-        for e_index, item in enumerate(finding.evidence):
-            row_id = f' id="ev-{index}-{e_index}"' if index is not None else ""
-            parts.append(f'<tr class="ev"{row_id}><td class="when">{html_text(display_time(item.timestamp))}</td>'
-                         f'<td class="loc">{html_text(item.path)}:{item.line}</td><td>{html_text(item.source)}</td>'
-                         f"<td><pre>{html_text(item.text[:1000])}</pre></td></tr>")
+                     f"({len(top)} of {count})</th></tr>")
+        parts += [_evidence_row(finding, index, e_index) for e_index in top]
         parts.append("</table>")
+        # Every kept line gets its row (the timeline's marks link to them), the rest folded away.
+        rest = [e_index for e_index in range(len(finding.evidence)) if e_index not in top]
+        dropped = f"; {finding.evidence_dropped} more counted but not kept" if finding.evidence_dropped else ""
+        if rest:
+            parts.append(f"<details><summary>{len(rest)} more kept line(s){dropped}</summary>"
+                         '<table class="evidence">')
+            parts += [_evidence_row(finding, index, e_index) for e_index in rest]
+            parts.append("</table></details>")
+        elif dropped:
+            parts.append(f'<p class="muted">{finding.evidence_dropped} more line(s) counted but not kept</p>')
     for cause in likely_causes(finding, threshold):
         parts.append(f'<p>Likely cause: <code>{html_text(str(cause["id"]))}</code> ({cause["confidence"]:.2f}) '
                      f'{html_text(str(cause.get("title", "")))}</p>')
@@ -148,6 +161,14 @@ def _finding(finding: Finding, index: int | None, threshold: float) -> str:
                      f"{html_text(finding.doc)}</a></p>")
     parts.append("</article>")
     return "\n".join(parts)
+
+
+def _evidence_row(finding: Finding, index: int | None, e_index: int) -> str:
+    item = finding.evidence[e_index]
+    row_id = f' id="ev-{index}-{e_index}"' if index is not None else ""
+    return (f'<tr class="ev"{row_id}><td class="when">{html_text(display_time(item.timestamp))}</td>'
+            f'<td class="loc">{html_text(item.where())}</td><td>{html_text(item.source)}</td>'
+            f"<td><pre>{html_text(item.text[:1000])}</pre></td></tr>")
 
 
 def _timeline(result: TriageResult, drawn: svg_timeline.Drawn) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TextIO
 from logparse.findings import Evidence, TriageResult
 from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings, visible
 
-# Evidence lines per finding in a ticket: enough to prove it, short enough to read.
+# Evidence lines per finding in a ticket (the most telling): enough to prove it, short enough to read.
 TOP_EVIDENCE = 3
 TEXT_CHARS = 160
 # Intraword _ and a # that does not start the line are literal in CommonMark: leave them readable.
@@ -36,9 +36,10 @@ def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
         lines += ["", f"**{number}. {_code(finding.id)}** ({_text(finding.kind)}, "
                       f"confidence {finding.confidence:.2f}): {_text(finding.title)}"]
         if finding.evidence:
-            lines.append(f"- Evidence ({finding.evidence_count} line(s)):")
-            lines += [f"  - {_evidence(e)}" for e in finding.evidence[:TOP_EVIDENCE]]
-            more = finding.evidence_count - min(len(finding.evidence), TOP_EVIDENCE)
+            picked = finding.shown(TOP_EVIDENCE)
+            lines.append(f"- Evidence ({max(finding.evidence_count, len(finding.evidence))} line(s)):")
+            lines += [f"  - {_evidence(e)}" for e in picked]
+            more = finding.evidence_count - len(picked)
             if more > 0:
                 lines.append(f"  - ... and {more} more")
         for cause in likely_causes(finding, options.threshold):
@@ -61,7 +62,7 @@ def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
 def _evidence(item: Evidence) -> str:
     when = f" {display_time(item.timestamp)}" if item.timestamp else ""
     text = item.text if len(item.text) <= TEXT_CHARS else item.text[:TEXT_CHARS] + "..."
-    return f"{_code(f'{item.path}:{item.line}')}{when} {_code(text)}"
+    return f"{_code(item.where())}{when} {_code(text)}"
 
 
 def _code(text: str) -> str:

@@ -21,6 +21,7 @@ MAX_COLUMNS = 200
 MAX_SERIES = 14  # signature rows drawn; the rest share one "other signatures" row
 WIDTH, LABEL, RIGHT, ROW, AXIS = 1120, 230, 16, 20, 34
 PLOT = WIDTH - LABEL - RIGHT
+_CHAR = 6.5  # px: wider than the average glyph of the 11 px axis text, to place labels safely
 _HOUR = 3600
 _YEARS = (1990, 2100)  # times outside are garbled values, not log history
 _STEPS = (300, 600, 900, 1800, _HOUR, 2 * _HOUR, 3 * _HOUR, 4 * _HOUR, 6 * _HOUR, 12 * _HOUR,
@@ -95,7 +96,7 @@ def draw(result: TriageResult, findings: list[Finding]) -> Drawn:
         for e_index, item in enumerate(finding.evidence):
             when = _when(item.timestamp)
             if when is not None:
-                title = f"{finding.id}: {item.path}:{item.line} {_fmt(*when)}\n{item.text[:200]}"
+                title = f"{finding.id}: {item.where()} {_fmt(*when)}\n{item.text[:200]}"
                 marks[finding.id].append(_Point(*when, title, href=f"#ev-{f_index}-{e_index}"))
     seconds = [p.seconds for points in (*lanes.values(), *marks.values()) for p in points]
     seconds += [s for counts in series.values() for s in counts]
@@ -168,9 +169,16 @@ def _axis(scale: _Scale, height: int, zone: str) -> list[str]:
         # Dates need their year once the span crosses a few months; hours only under a day's step.
         text = _fmt(when)[:10] if span > 120 * 86400 else _fmt(when)[5:10] if tick >= 86400 else _fmt(when)[5:]
         out.append(f'<line x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height - 8}"/>')
-        if LABEL + 40 < x < WIDTH - 40:  # a label cut by the edge or over the unit text helps nobody
+        half = _CHAR * len(text) / 2  # labels are centred on their tick
+        if LABEL + 4 < x - half and x + half < WIDTH - 4:  # a label cut by the edge or over the caption helps nobody
             out.append(f'<text x="{x:.1f}" y="{AXIS - 10}">{text}</text>')
-    out.append(f'<text class="unit" x="6" y="{AXIS - 10}">{zone}, {_duration(scale.step)} columns</text></g>')
+    # The caption stays in the label column, on two lines when one would reach the first label.
+    caption = [f"{zone}, {_duration(scale.step)} columns"]
+    if 6 + _CHAR * len(caption[0]) > LABEL - 4:
+        caption = [f"{zone},", f"{_duration(scale.step)} columns"]
+    for row, text in enumerate(caption):
+        out.append(f'<text class="unit" x="6" y="{AXIS - 10 - 12 * (len(caption) - 1 - row)}">{text}</text>')
+    out[-1] += "</g>"
     return out
 
 

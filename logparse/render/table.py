@@ -9,8 +9,16 @@ from __future__ import annotations
 from typing import TextIO
 
 from logparse._console import make_console
-from logparse.findings import TriageResult
-from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings, visible
+from logparse.findings import HIGHLIGHTS, TriageResult
+from logparse.render._common import (
+    LOCAL_NOTE,
+    RenderOptions,
+    display_time,
+    likely_causes,
+    more_lines,
+    shown_findings,
+    visible,
+)
 
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
@@ -39,11 +47,12 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         console.print()
         console.print(line((f"{finding.confidence:.2f}", f"bold {colour}"), " ", (finding.id, "bold"),
                            f" ({finding.kind}) - {finding.title}"))
-        for item in finding.evidence:
+        shown_lines = finding.shown(HIGHLIGHTS)
+        for item in shown_lines:
             when = f" {display_time(item.timestamp)}" if item.timestamp else ""
-            console.print(line("   ", (f"{item.path}:{item.line}{when}", "dim"), f"  {item.text[:200]}"))
-        if finding.evidence_count > len(finding.evidence):
-            console.print(line("   ", (f"... {finding.evidence_count - len(finding.evidence)} more line(s)", "dim")))
+            console.print(line("   ", (f"{item.where()}{when}", "dim"), f"  {item.text[:200]}"))
+        if more := more_lines(finding, len(shown_lines)):
+            console.print(line("   ", (more, "dim")))
         for number, step in enumerate(finding.remediation, 1):
             console.print(line(f"   {number}. {step}"))
         for cause in likely_causes(finding, threshold):

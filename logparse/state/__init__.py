@@ -115,4 +115,23 @@ def _read(path: str, data: bytes, catalogue: Catalogue | None) -> StateResult:
     if not facts.items:
         return skipped(f"no facts found in this {kind.replace('_', ' ')} document", kind)
     stated = rules.document(kind, facts.items, catalogue or load_catalogue())
+    if kind in _JSON_KINDS:
+        return _with_lines(StateResult(kind, facts.items, stated, None), text)
     return StateResult(kind, facts.items, stated, None)
+
+
+def _with_lines(result: StateResult, text: str) -> StateResult:
+    """The result with the document line of what may be cited: every stated value, and the facts the
+    cross-document rules keep (they cite them later, when the text is gone)."""
+    from dataclasses import replace
+
+    from logparse.state._doc import json_lines
+    from logparse.state.across import COMBINED_FACTS
+
+    combined = [f for f in result.facts if f.name in COMBINED_FACTS]
+    lines = json_lines(text, {s.json_path for s in result.stated} | {f.json_path for f in combined})
+    if not lines:
+        return result
+    facts = [replace(f, line=lines.get(f.json_path, 0)) if f.name in COMBINED_FACTS else f for f in result.facts]
+    stated = [replace(s, line=lines.get(s.json_path, 0)) for s in result.stated]
+    return StateResult(result.kind, facts, stated, None)

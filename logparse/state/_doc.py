@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +52,84 @@ def load_json(text: str) -> tuple[Any, str | None]:
     return value, None
 
 
+def child_path(path: str, key: str | int) -> str:
+    """The path of a member or element below ``path``, spelled as ``Node.child`` spells it."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if _IDENT.match(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+_SEGMENT = re.compile(r'\.?[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\]')
+_BLANK = re.compile(r"[ \t\n\r]*")
+# The C string scanner the decoder uses; public, but not in the typeshed stubs.
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
+
+
+def _after_blank(text: str, pos: int) -> int:
+    found = _BLANK.match(text, pos)
+    return found.end() if found is not None else pos
+
+
+def json_lines(text: str, paths: Iterable[str]) -> dict[str, int]:
+    """The line (1-based) where the value at each of ``paths`` starts in the document ``text``.
+
+    One pass that steps into only the containers on the way to a wanted path and lets the C
+    decoder skip everything else, so a large document costs about one parse. Paths not found,
+    or text that is not the JSON ``load_json`` read, give no entry: the line is then unknown.
+    """
+    wanted = set(paths)
+    start = _DOC_START.search(text, 0, MAX_LEAD + 1)
+    if not wanted or start is None:
+        return {}
+    ancestors = {""}
+    for path in wanted:
+        prefix = ""
+        for m in _SEGMENT.finditer(path):
+            ancestors.add(prefix)
+            prefix += m.group()
+    offsets: dict[str, int] = {}
+    skip = json.JSONDecoder(strict=False).raw_decode
+
+    def value(pos: int, path: str) -> int:
+        if path in wanted:
+            offsets[path] = pos
+        opening = text[pos]
+        if path not in ancestors or opening not in "{[":
+            return skip(text, pos)[1]
+        closing = "}" if opening == "{" else "]"
+        pos = _after_blank(text, pos + 1)
+        index = 0
+        while text[pos] != closing:
+            if opening == "{":
+                key, pos = _scanstring(text, pos + 1, False)
+                pos = _after_blank(text, pos)
+                if text[pos] != ":":
+                    raise ValueError("no colon after a key")
+                pos = _after_blank(text, pos + 1)
+                pos = value(pos, child_path(path, key))
+            else:
+                pos = value(pos, child_path(path, index))
+                index += 1
+            pos = _after_blank(text, pos)
+            if text[pos] == ",":
+                pos = _after_blank(text, pos + 1)
+        return pos + 1
+
+    try:
+        value(start.end() - 1, "")
+    except (ValueError, IndexError, RecursionError):
+        pass  # what was found before the odd spot stands
+    lines: dict[str, int] = {}
+    line, counted = 1, 0
+    for path, offset in sorted(offsets.items(), key=lambda item: item[1]):
+        line += text.count("\n", counted, offset)
+        counted = offset
+        lines[path] = line
+    return lines
+
+
 class Node:
     """A JSON value and its path; keys match in any case and are also looked up inside ``properties``.
 
@@ -66,13 +144,7 @@ class Node:
         self.path = path
 
     def child(self, key: str | int) -> Node:
-        if isinstance(key, int):
-            path = f"{self.path}[{key}]"
-        elif _IDENT.match(key):
-            path = f"{self.path}.{key}" if self.path else key
-        else:
-            path = f"{self.path}[{json.dumps(key, ensure_ascii=False)}]"
-        return Node(self._raw(key), path)
+        return Node(self._raw(key), child_path(self.path, key))
 
     def _raw(self, key: str | int) -> Any:
         if isinstance(key, int):

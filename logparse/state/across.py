@@ -19,6 +19,7 @@ from logparse.state.rules import (
     IN_PROGRESS,
     NONE,
     Out,
+    added,
     agent_cause,
     agent_down,
     jobs_of,
@@ -76,10 +77,14 @@ def _rp_totals(docs: list[tuple[str, list[Fact]]], out: Callable[[str], Out]) ->
         if len({path for _, _, path in items}) < 2:
             continue  # one document: its own rule counted it
         total = sum(count for count, _, _ in items)
-        _, fact, path = max(items, key=lambda item: item[0])
-        named = Fact(fact.name, total, fact.json_path, fact.kind, fact.time, vm)
-        paths = len({p for _, _, p in items})
-        restore_point_total(named, total, out(path), f"across {len(items)} collections in {paths} documents")
+        paths = {p for _, _, p in items}
+        ranked = sorted(items, key=lambda item: -item[0])
+        named = Fact("restore_points.vm_total", total, "", ranked[0][1].kind, None, vm)
+        where = f"across {len(items)} collections in {len(paths)} documents" + added(f for _, f, _ in ranked)
+        # Each document cites its own collections with their own counts (and lines); the reason has the total.
+        for path in dict.fromkeys(p for _, _, p in ranked):  # the biggest count first, a stable order
+            mine = [(fact, f"collection {fact.subject}") for _, fact, p in ranked if p == path]
+            restore_point_total(named, total, out(path), where, mine)
 
 
 def _job_overlaps(docs: list[tuple[str, list[Fact]]], out: Callable[[str], Out]) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
 from logparse.state import MAX_BYTES, read_state, sniff
@@ -13,7 +14,7 @@ from logparse.state.model import Fact, Stated, StateResult, skipped
 if TYPE_CHECKING:
     from logparse.catalogue import Catalogue
     from logparse.diagnose import Diagnosis
-    from logparse.findings import FileReport, TriageResult
+    from logparse.findings import FileReport, Timeline, TriageResult
 
 # Facts kept for the cross-document rules, over all documents of one triage (bounded memory).
 MAX_KEPT = 50_000
@@ -26,6 +27,8 @@ _SEQ_STATUS = re.compile(r"(?P<dir>.*)/status/(?P<seq>\d{1,9})\.status", re.IGNO
 # Facts shown on the timeline (name -> event kind), besides job starts and ends.
 _EVENTS = {"agent.status": "agent_status", "vm.provisioning_state": "vm_provisioning",
            "extension.state": "extension_state"}
+# Snapshot attempts closer together than this are retries within one backup job.
+ATTEMPT_GAP = timedelta(hours=3)
 
 
 class _Replay(io.RawIOBase):
@@ -77,6 +80,8 @@ class StateFeed:
         from logparse.state.across import COMBINED_FACTS  # loads with the first document
 
         report.format = f"state:{result.kind}"
+        if given:
+            path = report.path = as_given(path)
         stated = list(result.stated)
         slashed = "/" + path.replace("\\", "/")
         if stated and "/history/" in slashed.casefold():
@@ -107,7 +112,8 @@ class StateFeed:
     def _apply_stated(self, path: str, stated: Stated) -> None:
         from logparse.findings import Evidence
 
-        evidence = Evidence(path, 0, f"{stated.json_path}: {stated.text}"[:2000], stated.time, "state")
+        text = f"{stated.json_path}: {stated.text}" + (f" ({stated.label})" if stated.label else "")
+        evidence = Evidence(path, stated.line, text[:2000], stated.time, "state")
         self.diagnosis.stated(stated.entry_id, stated.confidence, evidence, stated.reason)
 
     def _events(self, path: str, facts: list[Fact]) -> None:
@@ -116,10 +122,11 @@ class StateFeed:
             if fact.time is None:
                 continue
             if fact.name in ("job.start", "job.end"):
-                timeline.event(fact.time, "backup_job", f"backup job {fact.subject} {fact.name[4:]}s", path, 0)
+                timeline.event(fact.time, "backup_job", f"backup job {fact.subject} {fact.name[4:]}s", path,
+                               fact.line)
             elif fact.name in _EVENTS and str(fact.value).casefold() not in ("succeeded", "ready"):
                 subject = f"{fact.subject} " if fact.subject else ""
-                timeline.event(fact.time, _EVENTS[fact.name], f"{subject}{fact.name} {fact.value}", path, 0)
+                timeline.event(fact.time, _EVENTS[fact.name], f"{subject}{fact.name} {fact.value}", path, fact.line)
 
     def window(self) -> tuple[datetime, datetime | None, str] | None:
         """Around the failed (else latest) job of the documents given with --state."""
@@ -128,10 +135,12 @@ class StateFeed:
         return backup_job.window(self.jobs)
 
     def finish(self, files: list[FileReport]) -> None:
-        """The rules that need every document (and the platform the logs show)."""
+        """The rules that need every document (and the platform the logs show), and the window of the
+        failing backup job for the diagnosis to pick its evidence by."""
         for _, path, _, stated in self._latest.values():
             for item in stated:
                 self._apply_stated(path, item)
+        self._focus()
         if not self.docs:
             return  # no state document: nothing to combine (and no need to load the rules)
         from logparse.state.across import combined
@@ -140,3 +149,65 @@ class StateFeed:
         hint = seen.pop() if len(seen) == 1 else None
         for path, item in combined(self.docs, self.catalogue, hint):
             self._apply_stated(path, item)
+
+    def _focus(self) -> None:
+        """The failing job's window: around a backup job of any document (the failed one, else the
+        latest), else from the latest snapshot attempts on, since a bundle is collected after the
+        failure it is about."""
+        jobs = [f for _, facts in self.docs for f in facts if f.name.startswith("job.")]
+        found: tuple[datetime, datetime | None, str] | None = None
+        if jobs:
+            from logparse.state import backup_job
+
+            found = backup_job.window(jobs)
+            if found is not None:
+                found = (found[0], found[1], f"backup job {found[2]}")
+        if found is None:
+            found = attempts_window(self.result.timeline)
+        if found is None:
+            return
+        since, until, why = found
+        self.diagnosis.focus(since, until)
+        self.result.stats["evidence_focus"] = {"since": since.isoformat(),
+                                               "until": until.isoformat() if until else None, "basis": why}
+
+
+def attempts_window(timeline: Timeline) -> tuple[datetime, None, str] | None:
+    """From the latest burst of snapshot attempts on, as from the start of a backup job.
+
+    The failing job is that burst or a later job that never got as far as an attempt (no
+    network, no agent: the latest attempt is then the last good backup), so the window stays
+    open to the end. A frequent kind keeps only its first events as points, so an hour counted
+    later than the last kept attempt stands for the attempts it counts. Local times are taken
+    as written.
+    """
+    from logparse.state.backup_job import WINDOW_BEFORE
+
+    kept = [e["time"] for e in timeline.events if e.get("kind") == "snapshot_attempt"]
+    latest = max(kept, default="")
+    counted = [hour for hour in timeline.buckets.get("event:snapshot_attempt", {}) if hour > latest[:13] + ":00"]
+    times = [t for t in map(_aware, kept + counted) if t is not None]
+    times = sorted(times + [t + timedelta(hours=1) for t in map(_aware, counted) if t is not None])
+    if not times:
+        return None
+    first = len(times) - 1
+    while first > 0 and times[first] - times[first - 1] <= ATTEMPT_GAP:
+        first -= 1
+    attempts = "the latest snapshot attempt" if first == len(times) - 1 else "the latest snapshot attempts"
+    return times[first] - WINDOW_BEFORE, None, attempts
+
+
+def _aware(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def as_given(path: str) -> str:
+    """The path of a ``--state FILE`` as it was given: a member name never starts with ``/``, so an
+    absolute FILE comes back without it; the file system tells which was meant."""
+    if os.path.exists(path) or not os.path.isfile("/" + path):
+        return path
+    return "/" + path

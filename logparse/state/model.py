@@ -14,7 +14,10 @@ class Fact:
 
     ``subject`` names what the fact is about when a document holds several things of one
     kind (an extension, a lock, a job, a restore point collection, a disk); ``time`` is an
-    ISO string (UTC with an offset, or naive when the document gave local time).
+    ISO string (UTC with an offset, or naive when the document gave local time). ``line`` is
+    the line of the document where the value starts, 0 when not worked out (only facts a
+    citation may need get one); it is where the fact is, not what it says, so ``to_dict``
+    (a document's reading, what the goldens pin) leaves it out.
     """
 
     name: str
@@ -23,6 +26,7 @@ class Fact:
     kind: str
     time: str | None = None
     subject: str | None = None
+    line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "json_path": self.json_path, "kind": self.kind,
@@ -31,7 +35,12 @@ class Fact:
 
 @dataclass(frozen=True)
 class Stated:
-    """A catalogue entry a document points to, with its own confidence and the value behind it."""
+    """A catalogue entry a document points to, with its own confidence and the value behind it.
+
+    ``line`` is where in the document the value starts (0: not known), ``label`` what the value
+    is about in words (``lock no-delete-backup on resource group AzureBackupRG_westeurope_1``):
+    both are for showing the citation, and like ``Fact.line`` stay out of ``to_dict``.
+    """
 
     entry_id: str
     confidence: float
@@ -39,6 +48,8 @@ class Stated:
     text: str
     reason: str
     time: str | None = None
+    line: int = 0
+    label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"entry_id": self.entry_id, "confidence": self.confidence, "json_path": self.json_path,

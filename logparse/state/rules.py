@@ -88,14 +88,15 @@ class Out:
     catalogue: Catalogue
     items: dict[tuple[str, str], Stated]
 
-    def add(self, entry_id: str, confidence: float, fact: Fact, reason: str) -> None:
+    def add(self, entry_id: str, confidence: float, fact: Fact, reason: str, label: str = "") -> None:
+        """Cite ``fact`` for ``entry_id``; ``label`` says what the value is about when its path does not."""
         if entry_id not in self.catalogue.entries:
             return
         key = (entry_id, fact.json_path)
         old = self.items.get(key)
         if old is None or old.confidence < confidence:
             self.items[key] = Stated(entry_id, round(confidence, 3), fact.json_path, _shown(fact.value), reason,
-                                     fact.time)
+                                     fact.time, fact.line, label)
 
     def hits(self, hits: Hits, fact: Fact, reason: str, factor: float = 1.0) -> None:
         for entry_id, confidence in hits:
@@ -268,7 +269,24 @@ def _locks(kind: str, facts: list[Fact], out: Out) -> None:
                                                "live in the VM's own resource group")
         else:
             continue
-        out.add(LOCK, LOCK_SCOPES[scope], level, reason)
+        out.add(LOCK, LOCK_SCOPES[scope], level, reason, lock_label(subject, lock))
+
+
+def lock_label(subject: str, lock: dict[str, Fact]) -> str:
+    """Which lock and what it covers: the citation of its level alone reads the same for every lock."""
+    scope = lock.get("lock.scope")
+    group = lock.get("lock.resource_group")
+    resource_type = lock.get("lock.resource_type")
+    if scope is not None and scope.value == "subscription":
+        return f"lock {subject} on the subscription"
+    if scope is not None and scope.value == "resource" and resource_type is not None:
+        kind = str(resource_type.value).rsplit("/", 1)[-1]
+        what = ("a restore point collection" if kind.casefold() == "restorepointcollections"
+                else f"a resource of type {kind}")
+        return f"lock {subject} on {what}" + (f" in resource group {group.value}" if group is not None else "")
+    if group is not None:
+        return f"lock {subject} on resource group {group.value}"
+    return f"lock {subject}"
 
 
 def rp_limit(catalogue: Catalogue) -> int:
@@ -277,18 +295,34 @@ def rp_limit(catalogue: Catalogue) -> int:
 
 
 def _restore_points(kind: str, facts: list[Fact], out: Out) -> None:
+    counts = {f.subject: f for f in named(facts, "rp_collection.count") if isinstance(f.value, int)}
+    vms = {f.subject: str(f.value).casefold() for f in named(facts, "rp_collection.vm")}
     for fact in named(facts, "restore_points.vm_total"):
-        restore_point_total(fact, int(fact.value) if isinstance(fact.value, int) else 0, out, "in this document")
+        vm = (fact.subject or "").casefold()
+        # Each collection is cited with its own count: the total sits in the reason, not on one file's line.
+        parts = [(c, f"collection {subject}") for subject, c in counts.items() if vms.get(subject, subject) == vm]
+        restore_point_total(fact, int(fact.value) if isinstance(fact.value, int) else 0, out,
+                            "in this document" + added(part for part, _ in parts), parts or [(fact, "")])
 
 
-def restore_point_total(fact: Fact, total: int, out: Out, where: str) -> None:
+def added(facts: Iterable[Fact]) -> str:
+    """`` (12 + 6)``: the counts that make a total, when there are several."""
+    values = [str(f.value) for f in facts]
+    return f" ({' + '.join(values)})" if len(values) > 1 else ""
+
+
+def restore_point_total(fact: Fact, total: int, out: Out, where: str, parts: list[tuple[Fact, str]]) -> None:
+    """Restore points of one VM (``fact.subject``) against the limit, citing each ``(count fact, label)``."""
     limit = rp_limit(out.catalogue)
     if total >= limit:
         reason = f"{total} restore points for {fact.subject} {where}; the limit is {limit} per VM"
-        out.add(RP_LIMIT, 0.8, fact, reason)
-        out.add(RP_CLEANUP, 0.75, fact, reason)
+        for part, label in parts:
+            out.add(RP_LIMIT, 0.8, part, reason, label)
+            out.add(RP_CLEANUP, 0.75, part, reason, label)
     elif total >= limit - 2:
-        out.add(RP_LIMIT, 0.4, fact, f"{total} restore points for {fact.subject} {where}, close to the limit {limit}")
+        reason = f"{total} restore points for {fact.subject} {where}, close to the limit {limit}"
+        for part, label in parts:
+            out.add(RP_LIMIT, 0.4, part, reason, label)
 
 
 def _disks(kind: str, facts: list[Fact], out: Out) -> None:
