@@ -53,6 +53,9 @@ FACTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 
 _MASKS = (
     (re.compile(r"\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?"), "<TS>"),
+    # The Windows agent's older header, "[07/21/2021 10:00:01.15]": one template with its ISO twin
+    # ("[00000004] 2024-06-01T02:00:35.900Z [INFO]"), not a <PATH> made of the date.
+    (re.compile(r"\[?\b\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}(?:\.\d+)?\]?"), "<TS>"),
     (re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b"), "<GUID>"),
     (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.$-]+){2,}[\\/]?"), "<PATH>"),
     (re.compile(r"\b\d+(?:\.\d+){1,3}\b"), "<VER>"),
@@ -80,7 +83,8 @@ def template_of(text: str) -> str:
 def _template_of(text: str) -> str:
     for pattern, mask in _MASKS:
         text = pattern.sub(mask, text)
-    return text.strip()[:300]
+    # Layouts pad fields differently ("[INFO]  msg", "[ERROR] msg"): one space is one template.
+    return " ".join(text.split())[:300]
 
 
 _DIGIT_CLASS = str.maketrans("23456789", "11111111")

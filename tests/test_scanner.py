@@ -179,3 +179,13 @@ def test_a_line_longer_than_the_cap_keeps_its_start_and_the_line_count(monkeypat
     assert len(joined) < 1000 + 4096 + 20
     cut = list(scanner.byte_chunks(io.BytesIO(b"A" * 50_000), 4096))  # no newline at all
     assert cut == [b"A" * 1000]
+
+
+def test_both_windows_header_styles_give_one_template() -> None:
+    from logparse.chunks import template_of
+
+    old = template_of("[00000004] [07/21/2021 10:00:01.15] [ERROR] WindowsAzureGuestAgent stopping.")
+    new = template_of("[00000004] 2024-06-01T02:00:35.900Z [ERROR]  WindowsAzureGuestAgent stopping.")
+    assert old == new == "[<N>] <TS> [ERROR] WindowsAzureGuestAgent stopping."
+    # A path is still a path, and a date inside a message is masked too.
+    assert template_of("Error opening /var/lib/waagent/x.xml on 5/3/2024 1:02:03") == "Error opening <PATH> on <TS>"
