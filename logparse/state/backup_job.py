@@ -71,14 +71,15 @@ def window(facts: list[Fact]) -> tuple[datetime, datetime | None, str] | None:
     if not timed:
         return None
     _, start_text, subject = max(timed)
-    start = _aware(start_text)
+    start = aware(start_text)
     if start is None:
         return None
-    end = _aware(jobs[subject].get("job.end", ""))
+    end = aware(jobs[subject].get("job.end", ""))
     return start - WINDOW_BEFORE, (end + WINDOW_AFTER) if end else None, subject
 
 
-def _aware(text: str) -> datetime | None:
+def aware(text: str) -> datetime | None:
+    """An ISO time with its zone; one written without a zone is taken as UTC."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:

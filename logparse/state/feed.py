@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
 from logparse.state import MAX_BYTES, read_state, sniff
@@ -181,13 +181,13 @@ def attempts_window(timeline: Timeline) -> tuple[datetime, None, str] | None:
     later than the last kept attempt stands for the attempts it counts. Local times are taken
     as written.
     """
-    from logparse.state.backup_job import WINDOW_BEFORE
+    from logparse.state.backup_job import WINDOW_BEFORE, aware
 
     kept = [e["time"] for e in timeline.events if e.get("kind") == "snapshot_attempt"]
     latest = max(kept, default="")
     counted = [hour for hour in timeline.buckets.get("event:snapshot_attempt", {}) if hour > latest[:13] + ":00"]
-    times = [t for t in map(_aware, kept + counted) if t is not None]
-    times = sorted(times + [t + timedelta(hours=1) for t in map(_aware, counted) if t is not None])
+    times = [t for t in map(aware, kept + counted) if t is not None]
+    times = sorted(times + [t + timedelta(hours=1) for t in map(aware, counted) if t is not None])
     if not times:
         return None
     first = len(times) - 1
@@ -195,14 +195,6 @@ def attempts_window(timeline: Timeline) -> tuple[datetime, None, str] | None:
         first -= 1
     attempts = "the latest snapshot attempt" if first == len(times) - 1 else "the latest snapshot attempts"
     return times[first] - WINDOW_BEFORE, None, attempts
-
-
-def _aware(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def as_given(path: str) -> str:
