@@ -103,7 +103,8 @@ def _cmd_triage(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format or "table"
     if args.per_evidence and fmt not in ("csv", "jsonl"):
         _say(f"logparse: warning: --per-evidence applies to --format csv and jsonl, not {fmt}")
-    options = RenderOptions(threshold=args.min_confidence, verbose=args.verbose, per_evidence=args.per_evidence)
+    options = RenderOptions(threshold=args.min_confidence, verbose=args.verbose, per_evidence=args.per_evidence,
+                            lang=args.lang)
     code = EXIT_FINDINGS if _fail_on(result, args.fail_on) else EXIT_OK
     # Decided before the output: a reader that stops early (| head) must not turn --fail-on into 0.
     args.outcome = code

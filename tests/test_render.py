@@ -402,3 +402,139 @@ def test_timeline_caption_stays_left_of_the_first_axis_label() -> None:
     caption_end = max(float(x) + 6.5 * len(text) for x, text in captions)
     assert caption_end <= svg_timeline.LABEL
     assert all(float(x) - 6.5 * len(text) / 2 > caption_end for x, text in labels)
+
+
+# -- the reports' own words in the reader's language (--lang) -----------------------------------------
+# format -> (English text the report holds, its zh-CN counterpart): headings, labels and fixed phrases.
+_ZH_WORDS = {
+    "table": [("finding(s) at >= 0.50", "个文件，置信度 >= 0.50 的诊断结果"),
+              ("(times are UTC;", "（时间均为 UTC；"), ("   cause: ", "   原因："), ("more line(s)", "   ... 另有 "),
+              ("Files not fully analysed", "未完全分析的文件"), (" path ", " 路径 ")],
+    "markdown": [("### logparse triage: ", "### logparse triage 报告："), ("file(s) analysed", "个文件，"),
+                 ("Times are UTC;", "时间均为 UTC；"), ("- Evidence (", "- 证据（"), ("  - ... and ", "  - ... 另有 "),
+                 ("- Likely cause: ", "- 可能的原因："), ("- Steps:", "- 修复步骤："), ("- Docs: ", "- 文档：")],
+    "html": [('<html lang="en">', '<html lang="zh-CN">'), (">Findings</a>", ">诊断结果</a>"),
+             ("<h2>Findings at confidence &gt;= 0.50</h2>", "<h2>置信度 &gt;= 0.50 的诊断结果</h2>"),
+             (">files analysed<", ">已分析的文件<"), ("All times are UTC;", "时间均为 UTC；"), ("Why: ", "判断依据："),
+             ("<th>time</th><th>where</th><th>from</th>", "<th>时间</th><th>位置</th><th>来源</th>"),
+             ("more kept line(s)", "行已保留"), ("Likely cause: ", "可能的原因："),
+             ("<h2>Timeline</h2>", "<h2>时间线</h2>"), ("<h2>Files (", "<h2>文件（"),
+             ("<th>path</th><th>format</th><th>status</th>", "<th>路径</th><th>格式</th><th>状态</th>"),
+             ("<h2>Unrecognised errors and warnings</h2>", "<h2>无法识别的错误和警告</h2>"),
+             ("This page is self-contained", "此页面完全独立"), ("agent event, snapshot attempt", "代理事件、快照尝试"),
+             ("Timeline, ", "时间线："), (">agent starts<", ">代理启动<"), (" columns</text>", "每列 "),
+             (" event(s), ", " 个事件，"), ("evidence: ", "证据：")],
+}
+
+
+@cache
+def _triage_zh(case: str) -> TriageResult:
+    result = logparse.triage(str(FIXTURES / "bundles" / case), jobs=1, lang="zh-CN")
+    result.source = case
+    return result
+
+
+@pytest.mark.parametrize("fmt", sorted(_ZH_WORDS))
+def test_zh_cn_reports_say_their_own_words_in_chinese(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    english = _render(_triage("linux_nonetwork_snapshot"), fmt)
+    chinese = _render(_triage_zh("linux_nonetwork_snapshot"), fmt, lang="zh-CN")
+    for en, zh in _ZH_WORDS[fmt]:
+        assert en in english, f"the English {fmt} report no longer says {en!r}: update this test"
+        assert zh in chinese, zh
+        assert en not in chinese, en
+
+
+@pytest.mark.parametrize("fmt", sorted(_ZH_WORDS))
+def test_zh_cn_says_no_known_failure_in_chinese(fmt: str) -> None:
+    text = _render(_triage_zh("linux_healthy"), fmt, lang="zh-CN")
+    assert "未发现已知的备份故障。" in text and "No known backup failure found." not in text
+
+
+def test_every_message_has_chinese_with_the_same_placeholders() -> None:
+    from string import Formatter
+
+    from logparse.render._text import LANGUAGES, MESSAGES
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+    for key, texts in MESSAGES.items():
+        assert set(texts) == set(LANGUAGES), key
+        assert fields(texts["zh-CN"]) == fields(texts["en"]), key
+        assert texts["zh-CN"] != texts["en"] or not re.search(r"[a-z]{2}", texts["en"]), key
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("zh-CN", "zh-CN"), ("zh", "zh-CN"), ("zh_CN.UTF-8", "zh-CN"), ("ZH-Hans", "zh-CN"), ("en", "en"),
+    ("en-US", "en"), ("fr", "en"), ("zh-TW", "en"), ("", "en"), (None, "en")])
+def test_a_language_the_reports_lack_is_english(lang: str | None, expected: str) -> None:
+    from logparse.render._text import language, message
+
+    assert language(lang) == expected
+    assert message("no_failure", lang) == ("未发现已知的备份故障。" if expected == "zh-CN" else
+                                           "No known backup failure found.")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_english_and_unknown_languages_render_as_before(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    result = _triage("linux_nonetwork_snapshot")
+    default = _render(result, fmt)  # the golden output
+    assert _render(result, fmt, lang="en") == default
+    assert _render(result, fmt, lang="fr") == default
+
+
+@pytest.mark.parametrize(("fmt", "per_evidence"), [("json", False), ("jsonl", False), ("jsonl", True),
+                                                   ("csv", False), ("csv", True)])
+def test_machine_readable_output_is_the_same_in_every_language(fmt: str, per_evidence: bool) -> None:
+    result = _triage_zh("linux_nonetwork_snapshot")
+    assert _render(result, fmt, per_evidence=per_evidence, lang="zh-CN") == _render(result, fmt,
+                                                                                    per_evidence=per_evidence)
+
+
+def test_zh_cn_html_marks_its_language_and_keeps_ids_and_statuses() -> None:
+    page = _render(_triage_zh("linux_nonetwork_snapshot"), "html", lang="zh-CN")
+    assert page.count('<html lang="zh-CN">') == 1 and 'lang="en"' not in page
+    assert 'id="findings"' in page and 'data-finding="no-network-wireserver"' in page
+    assert '<tr class="skipped">' in page and "<td>skipped</td>" in page  # statuses are values, not words
+    assert _parsed(page).csp == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def test_zh_cn_table_stays_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    text = _render(_triage_zh("linux_nonetwork_snapshot"), "table", lang="zh-CN")
+    lines = text.splitlines()
+    assert max(cell_len(line) for line in lines) <= WIDTH
+    start = lines.index(next(line for line in lines if line.startswith("未完全分析的文件")))
+    heading, *rows = lines[start + 1:start + 3]
+    # Columns line up on screen: a heading starts at the same display column as the values under it.
+    status, reason = heading.index("状态"), heading.index("原因")
+    assert rows and all(cell_len(row[:row.index("skipped")]) == cell_len(heading[:status]) for row in rows)
+    assert all(cell_len(row[:row.index("no known")]) == cell_len(heading[:reason]) for row in rows)
+
+
+def test_zh_cn_timeline_caption_stays_left_of_the_first_axis_label() -> None:
+    for case in ("linux_nonetwork_snapshot", "linux_agent_outdated"):  # UTC only; local values too
+        result = _triage_zh(case)
+        svg = svg_timeline.draw(result, result.findings, "zh-CN").svg
+        axis = svg[svg.index('<g class="axis">'):]
+        axis = axis[: axis.index("</g>")]
+        captions = re.findall(r'<text class="unit" x="([\d.]+)" y="[\d.]+">([^<]*)</text>', axis)
+        labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+">([^<]*)</text>', axis)
+        assert captions and labels and all("每列" in text or text.endswith("，") for _, text in captions)
+        caption_end = max(float(x) + svg_timeline.text_width(text) for x, text in captions)
+        assert caption_end <= svg_timeline.LABEL, captions
+        assert all(float(x) - svg_timeline.text_width(text) / 2 > caption_end for x, text in labels)
+
+
+def test_cli_lang_reaches_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", BUNDLE, "--quiet", "--format", "markdown", "--lang", "zh_CN.UTF-8", "--jobs", "1"]) == 0
+    chinese = capsys.readouterr().out
+    assert "- 修复步骤：" in chinese and "- Steps:" not in chinese
+    assert main(["triage", BUNDLE, "--quiet", "--format", "markdown", "--lang", "en", "--jobs", "1"]) == 0
+    assert "- Steps:" in capsys.readouterr().out
+    assert main(["triage", BUNDLE, "--quiet", "--format", "csv", "--lang", "zh", "--jobs", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == ",".join(FINDING_COLUMNS)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logparse.findings import Finding, TriageResult
+from logparse.render._text import message
 
 LOCAL_NOTE = "times are UTC; 'local' marks a source that only wrote local time, shown as written"
 
@@ -60,12 +61,14 @@ def html_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """How to render: the confidence shown, one row per evidence line, the terminal width."""
+    """How to render: the confidence shown, one row per evidence line, the terminal width, the language."""
 
     threshold: float = 0.5
     verbose: bool = False  # show findings below the threshold too
     per_evidence: bool = False  # csv/jsonl: one row per evidence line instead of per finding
     width: int | None = None  # table: None follows the terminal (or COLUMNS)
+    # Of the human reports' own words (table, markdown, html); machine-readable output has none to translate.
+    lang: str = "en"
 
 
 def shown_findings(result: TriageResult, options: RenderOptions) -> list[Finding]:
@@ -105,14 +108,14 @@ def machine_time(value: str | None) -> tuple[str, bool]:
     return stamp.isoformat() + ("" if local else "Z"), local
 
 
-def more_lines(finding: Finding, shown: int) -> str:
+def more_lines(finding: Finding, shown: int, lang: str = "en") -> str:
     """``... 10 more line(s)`` after the ``shown`` lines, with how many of them ``--json`` lists when the
     cap left some out; empty when nothing more was seen."""
     more = finding.evidence_count - shown
     if more <= 0:
         return ""
     kept = len(finding.evidence) - shown
-    return f"... {more} more line(s)" + (f" (--json lists {kept} of them)" if kept < more else "")
+    return message("more_lines", lang, more=more) + (message("json_lists", lang, kept=kept) if kept < more else "")
 
 
 def likely_causes(finding: Finding, threshold: float) -> list[dict[str, Any]]:

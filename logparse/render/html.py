@@ -12,7 +12,8 @@ from typing import TextIO
 from logparse import __version__
 from logparse.findings import HIGHLIGHTS, Finding, TriageResult
 from logparse.render import svg_timeline
-from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, html_text, likely_causes, shown_findings
+from logparse.render._common import RenderOptions, display_time, html_text, likely_causes, shown_findings
+from logparse.render._text import language, message
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_EVENT_ROWS = 500
@@ -49,80 +50,102 @@ svg .event.local{fill:#fff}svg .event.marked{stroke:#b00020;stroke-width:3}
 svg .mark{fill:#b00020;stroke:#fff;stroke-width:1}svg .mark.local{fill:#fff;stroke:#b00020;stroke-width:1.5}
 .legend svg{vertical-align:middle}.legend span{margin-right:16px;white-space:nowrap}
 """
-_LEGEND = (
-    (14, '<circle cx="7" cy="7" r="4.5" fill="#1f6feb"/>', "agent event, snapshot attempt"),
+_LEGEND = (  # (width, shape, message key)
+    (14, '<circle cx="7" cy="7" r="4.5" fill="#1f6feb"/>', "html.legend_events"),
     (38, '<circle cx="7" cy="7" r="4.5" fill="#2e7d32"/><circle cx="19" cy="7" r="4.5" fill="#e0a100"/>'
-     '<circle cx="31" cy="7" r="4.5" fill="#c62828"/>', "extension state: success, transitioning, failed"),
-    (14, '<rect x="1" y="2" width="12" height="10" fill="#d9480f" fill-opacity=".6"/>',
-     "signature hits (darker: more)"),
-    (14, '<path d="M7 0l6 7-6 7-6-7z" fill="#b00020"/>', "evidence of a finding (links to it)"),
+     '<circle cx="31" cy="7" r="4.5" fill="#c62828"/>', "html.legend_states"),
+    (14, '<rect x="1" y="2" width="12" height="10" fill="#d9480f" fill-opacity=".6"/>', "html.legend_hits"),
+    (14, '<path d="M7 0l6 7-6 7-6-7z" fill="#b00020"/>', "html.legend_evidence"),
     (26, '<circle cx="7" cy="7" r="4.5" fill="#fff" stroke="#1f6feb" stroke-width="1.5"/>'
-     '<path d="M19 1l6 6-6 6-6-6z" fill="#fff" stroke="#b00020" stroke-width="1.5"/>', "local time only"),
+     '<path d="M19 1l6 6-6 6-6-6z" fill="#fff" stroke="#b00020" stroke-width="1.5"/>', "html.legend_local"),
 )
 
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
     shown = shown_findings(result, options)
     weaker = [f for f in result.findings if f not in shown]
-    drawn = svg_timeline.draw(result, shown)
-    title = f"logparse triage: {result.source}"
+    lang = language(options.lang)
+    drawn = svg_timeline.draw(result, shown, lang)
+    title = message("title", lang, source=result.source)
+
+    def text(key: str, **values: object) -> str:
+        return html_text(message(key, lang, **values))
+
     parts = [
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html_text(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
         f"<h1>{html_text(title)}</h1>",
-        '<nav><a href="#findings">Findings</a><a href="#timeline">Timeline</a><a href="#files">Files</a>'
-        '<a href="#unrecognized">Unrecognised errors</a></nav>',
-        *_summary(result, shown, options),
-        '<section id="findings">', f"<h2>Findings at confidence &gt;= {options.threshold:.2f}</h2>",
+        f'<nav><a href="#findings">{text("html.nav_findings")}</a><a href="#timeline">{text("html.nav_timeline")}</a>'
+        f'<a href="#files">{text("html.nav_files")}</a>'
+        f'<a href="#unrecognized">{text("html.nav_unrecognised")}</a></nav>',
+        *_summary(result, shown, lang),
+        '<section id="findings">', f"<h2>{text('html.findings', threshold=options.threshold)}</h2>",
     ]
     if not shown:
-        parts.append('<p class="none">No known backup failure found.</p>')
-    parts += [_finding(f, i, options.threshold) for i, f in enumerate(shown)]
+        parts.append(f'<p class="none">{text("no_failure")}</p>')
+    parts += [_finding(f, i, options.threshold, lang) for i, f in enumerate(shown)]
     if weaker:
-        parts.append(f"<details><summary>{len(weaker)} weaker hint(s) below {options.threshold:.2f}</summary>")
-        parts += [_finding(f, None, options.threshold) for f in weaker]
+        parts.append(f"<details><summary>{text('html.weaker', count=len(weaker), threshold=options.threshold)}"
+                     "</summary>")
+        parts += [_finding(f, None, options.threshold, lang) for f in weaker]
         parts.append("</details>")
-    parts += ["</section>", *_timeline(result, drawn), *_files(result), *_unrecognized(result)]
+    parts += ["</section>", *_timeline(result, drawn, lang), *_files(result, lang), *_unrecognized(result, lang)]
     if result.warnings:
-        parts += ['<section id="warnings"><h2>Warnings</h2><ul>',
+        parts += [f'<section id="warnings"><h2>{text("html.warnings")}</h2><ul>',
                   *(f"<li>{html_text(w)}</li>" for w in result.warnings), "</ul></section>"]
-    parts += [f'<footer class="muted"><p>logparse {__version__}. This page is self-contained: it loads '
-              "nothing from the network.</p></footer>", "</body>", "</html>"]
+    parts += [f'<footer class="muted"><p>{text("html.footer", version=__version__)}</p></footer>',
+              "</body>", "</html>"]
     out.write("\n".join(parts) + "\n")
 
 
-def _summary(result: TriageResult, shown: list[Finding], options: RenderOptions) -> list[str]:
+def _summary(result: TriageResult, shown: list[Finding], lang: str) -> list[str]:
     statuses = [f.status for f in result.files]
     stats = dict(result.stats)
     cells = [
-        ("findings", str(len(shown))),
-        ("files analysed", str(statuses.count("analyzed"))),
-        ("skipped / failed", f"{statuses.count('skipped')} / {statuses.count('failed')}"),
-        ("bytes read", f"{int(stats.pop('bytes', 0) or 0):,}"),
-        ("agent versions", ", ".join(stats.pop("agent_versions", None) or []) or "none seen"),
-        ("snapshot attempts", str(stats.pop("snapshot_attempts", 0))),
-        ("last snapshot attempt", display_time(stats.pop("last_snapshot_attempt", None)) or "none"),
+        (message("html.stat_findings", lang), str(len(shown))),
+        (message("html.stat_files", lang), str(statuses.count("analyzed"))),
+        (message("html.stat_skipped", lang), f"{statuses.count('skipped')} / {statuses.count('failed')}"),
+        (message("html.stat_bytes", lang), f"{int(stats.pop('bytes', 0) or 0):,}"),
+        (message("html.stat_agents", lang),
+         ", ".join(stats.pop("agent_versions", None) or []) or message("html.none_seen", lang)),
+        (message("html.stat_attempts", lang), str(stats.pop("snapshot_attempts", 0))),
+        (message("html.stat_last_attempt", lang),
+         display_time(stats.pop("last_snapshot_attempt", None)) or message("html.none", lang)),
     ]
     focus = stats.pop("evidence_focus", None)
     if isinstance(focus, dict) and focus.get("since"):
-        until = display_time(focus.get("until")) or "the end"
-        cells.append(("failing job window (evidence shown first)",
-                      f"{display_time(focus['since'])} to {until}, from {focus.get('basis', '')}"))
+        until = display_time(focus.get("until")) or message("html.the_end", lang)
+        cells.append((message("html.stat_window", lang),
+                      message("html.window", lang, since=display_time(focus["since"]), until=until,
+                              basis=_basis(str(focus.get("basis", "")), lang))))
     stats.pop("files_analyzed", None)
+    # Any other statistic is named by its key: there is no fixed text to translate.
     cells += [(key.replace("_", " "), str(value)) for key, value in stats.items()]
     span = result.timeline.to_dict()
     if span["start"]:
-        cells.append(("log time span", f"{display_time(span['start'])} to {display_time(span['end'])}"))
+        cells.append((message("html.stat_span", lang),
+                      message("html.span", lang, start=display_time(span["start"]), end=display_time(span["end"]))))
     items = "".join(f"<div><b>{html_text(value)}</b><span class=\"muted\">{html_text(name)}</span></div>"
                     for name, value in cells)
     return [f'<section id="summary"><div class="stats">{items}</div>',
-            f'<p class="muted">All {html_text(LOCAL_NOTE)}.</p></section>']
+            f'<p class="muted">{html_text(message("html.note", lang))}</p></section>']
 
 
-def _finding(finding: Finding, index: int | None, threshold: float) -> str:
+def _basis(basis: str, lang: str) -> str:
+    """The analysis' reason for the failing job window in ``lang`` when it is one of its fixed phrases."""
+    for key in ("basis.attempt", "basis.attempts"):
+        if basis == message(key, "en"):
+            return message(key, lang)
+    prefix = message("basis.job", "en", job="")
+    if basis.startswith(prefix):
+        return message("basis.job", lang, job=basis[len(prefix):])
+    return basis
+
+
+def _finding(finding: Finding, index: int | None, threshold: float, lang: str) -> str:
     weak = finding.confidence < 0.8
     css = "finding" + (" weak" if weak else "") + (" info" if finding.severity == "info" else "")
     anchor = f' id="f-{index}"' if index is not None else ""
@@ -132,27 +155,32 @@ def _finding(finding: Finding, index: int | None, threshold: float) -> str:
              f'<span class="muted">({html_text(finding.kind)}{severity})</span> '
              f"{html_text(finding.title)}</h3>"]
     if finding.reasons:
-        parts.append(f'<p class="muted">Why: {html_text("; ".join(finding.reasons))}</p>')
+        # The reasons are the diagnosis' own words: only their label is translated.
+        parts.append(f'<p class="muted">{html_text(message("html.why_label", lang))}'
+                     f'{html_text("; ".join(finding.reasons))}</p>')
     if finding.evidence:
         top = finding.shown_at(HIGHLIGHTS)
         count = max(finding.evidence_count, len(finding.evidence))
-        parts.append(f"<table class=\"evidence\"><tr><th>time</th><th>where</th><th>from</th><th>line "
-                     f"({len(top)} of {count})</th></tr>")
+        headings = [message("html.time", lang), message("html.where", lang), message("html.from", lang),
+                    message("html.line_of", lang, shown=len(top), count=count)]
+        parts.append('<table class="evidence"><tr>' + "".join(f"<th>{html_text(h)}</th>" for h in headings)
+                     + "</tr>")
         parts += [_evidence_row(finding, index, e_index) for e_index in top]
         parts.append("</table>")
         # Every kept line gets its row (the timeline's marks link to them), the rest folded away.
         rest = [e_index for e_index in range(len(finding.evidence)) if e_index not in top]
-        dropped = f"; {finding.evidence_dropped} more counted but not kept" if finding.evidence_dropped else ""
+        dropped = message("html.dropped", lang, count=finding.evidence_dropped) if finding.evidence_dropped else ""
         if rest:
-            parts.append(f"<details><summary>{len(rest)} more kept line(s){dropped}</summary>"
-                         '<table class="evidence">')
+            summary = message("html.more_kept", lang, count=len(rest), dropped=dropped)
+            parts.append(f'<details><summary>{html_text(summary)}</summary><table class="evidence">')
             parts += [_evidence_row(finding, index, e_index) for e_index in rest]
             parts.append("</table></details>")
         elif dropped:
-            parts.append(f'<p class="muted">{finding.evidence_dropped} more line(s) counted but not kept</p>')
+            only = message("html.only_dropped", lang, count=finding.evidence_dropped)
+            parts.append(f'<p class="muted">{html_text(only)}</p>')
     for cause in likely_causes(finding, threshold):
-        parts.append(f'<p>Likely cause: <code>{html_text(str(cause["id"]))}</code> ({cause["confidence"]:.2f}) '
-                     f'{html_text(str(cause.get("title", "")))}</p>')
+        parts.append(f'<p>{html_text(message("likely_cause_label", lang))}<code>{html_text(str(cause["id"]))}</code> '
+                     f'({cause["confidence"]:.2f}) {html_text(str(cause.get("title", "")))}</p>')
     if finding.remediation:
         steps = "".join(f"<li>{html_text(s)}</li>" for s in finding.remediation)
         parts.append(f'<ol class="steps">{steps}</ol>')
@@ -171,19 +199,20 @@ def _evidence_row(finding: Finding, index: int | None, e_index: int) -> str:
             f"<td><pre>{html_text(item.text[:1000])}</pre></td></tr>")
 
 
-def _timeline(result: TriageResult, drawn: svg_timeline.Drawn) -> list[str]:
-    parts = ['<section id="timeline">', "<h2>Timeline</h2>"]
+def _timeline(result: TriageResult, drawn: svg_timeline.Drawn, lang: str) -> list[str]:
+    parts = ['<section id="timeline">', f"<h2>{html_text(message('html.timeline', lang))}</h2>"]
     if drawn.svg:
         parts.append(drawn.svg)
         legend = "".join(f'<span><svg width="{width}" height="14" viewBox="0 0 {width} 14">{shape}</svg> '
-                         f"{html_text(text)}</span>" for width, shape, text in _LEGEND)
+                         f"{html_text(message(key, lang))}</span>" for width, shape, key in _LEGEND)
         parts.append(f'<p class="legend muted">{legend}</p>')
     parts += [f'<p class="muted note">{html_text(note)}</p>' for note in drawn.notes]
     events = result.timeline.to_dict()["events"]
     if events:
-        parts.append(f"<details><summary>{len(events)} event(s)"
-                     + (f", the first {MAX_EVENT_ROWS} listed" if len(events) > MAX_EVENT_ROWS else "")
-                     + '</summary><table class="events"><tr><th>time</th><th>kind</th><th>where</th><th>line</th></tr>')
+        summary = message("html.events", lang, count=len(events)) + (
+            message("html.events_first", lang, count=MAX_EVENT_ROWS) if len(events) > MAX_EVENT_ROWS else "")
+        parts.append(f"<details><summary>{html_text(summary)}</summary>"
+                     f'<table class="events">{_headings(("html.time", "html.kind", "html.where", "html.line"), lang)}')
         for event in events[:MAX_EVENT_ROWS]:
             parts.append(f'<tr><td class="when">{html_text(display_time(event["time"]))}</td>'
                          f'<td>{html_text(event["kind"])}</td><td class="loc">{html_text(str(event["path"]))}:'
@@ -193,11 +222,18 @@ def _timeline(result: TriageResult, drawn: svg_timeline.Drawn) -> list[str]:
     return parts
 
 
-def _files(result: TriageResult) -> list[str]:
-    parts = ['<section id="files">', f"<h2>Files ({len(result.files)})</h2>",
-             '<table class="files"><tr><th>path</th><th>format</th><th>status</th><th>lines</th><th>reason</th></tr>']
+def _headings(keys: tuple[str, ...], lang: str) -> str:
+    """A table's heading row."""
+    return "<tr>" + "".join(f"<th>{html_text(message(key, lang))}</th>" for key in keys) + "</tr>"
+
+
+def _files(result: TriageResult, lang: str) -> list[str]:
+    headings = _headings(("html.path", "html.format", "html.status", "html.lines", "html.reason"), lang)
+    parts = ['<section id="files">', f"<h2>{html_text(message('html.files', lang, count=len(result.files)))}</h2>",
+             f'<table class="files">{headings}']
     for f in result.files:
-        status = f.status + (" (truncated)" if f.truncated else "")
+        # The status is the value --json carries (and the row's class): the same in every language.
+        status = f.status + (message("truncated", lang) if f.truncated else "")
         parts.append(f'<tr class="{html_text(f.status)}"><td class="loc">{html_text(f.path)}</td>'
                      f"<td>{html_text(f.format or '')}</td><td>{html_text(status)}</td><td class=\"num\">{f.lines}</td>"
                      f"<td>{html_text(f.reason or '')}</td></tr>")
@@ -205,15 +241,14 @@ def _files(result: TriageResult) -> list[str]:
     return parts
 
 
-def _unrecognized(result: TriageResult) -> list[str]:
-    parts = ['<section id="unrecognized">', "<h2>Unrecognised errors and warnings</h2>"]
+def _unrecognized(result: TriageResult, lang: str) -> list[str]:
+    parts = ['<section id="unrecognized">', f"<h2>{html_text(message('unrecognised', lang))}</h2>"]
     if not result.unrecognized:
-        parts.append('<p class="muted">Every ERROR and WARNING line matched a catalogue signature.</p>')
+        parts.append(f'<p class="muted">{html_text(message("html.all_matched", lang))}</p>')
     else:
-        parts.append('<p class="muted">ERROR and WARNING lines no catalogue signature explains, grouped with '
-                     "numbers, ids and paths masked.</p>")
-        parts.append('<table class="templates"><tr><th>count</th><th>level</th><th>template</th><th>examples at'
-                     "</th></tr>")
+        parts.append(f'<p class="muted">{html_text(message("html.unmatched", lang))}</p>')
+        headings = _headings(("html.count", "html.level", "html.template", "html.examples_at"), lang)
+        parts.append(f'<table class="templates">{headings}')
         for template in result.unrecognized:
             where = ", ".join(f"{e.path}:{e.line}" for e in template.examples[:2])
             parts.append(f'<tr><td class="num">{template.count}</td><td>{html_text(template.level)}</td>'

@@ -6,7 +6,8 @@ import re
 from typing import TextIO
 
 from logparse.findings import Evidence, TriageResult
-from logparse.render._common import LOCAL_NOTE, RenderOptions, display_time, likely_causes, shown_findings, visible
+from logparse.render._common import RenderOptions, display_time, likely_causes, shown_findings, visible
+from logparse.render._text import message
 
 # Evidence lines per finding in a ticket (the most telling): enough to prove it, short enough to read.
 TOP_EVIDENCE = 3
@@ -21,41 +22,43 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
 
 def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
     shown = shown_findings(result, options)
+    lang = options.lang
     analysed = sum(1 for f in result.files if f.status == "analyzed")
     skipped = len(result.files) - analysed
-    lines = [f"### logparse triage: {_text(result.source)}", ""]
-    summary = (f"{analysed} file(s) analysed, {skipped} skipped or failed; "
-               f"{len(shown)} finding(s) at confidence >= {options.threshold:.2f}.")
+    # The heading and the message texts hold no markdown syntax: only the values in them are escaped.
+    lines = [f"### {message('title', lang, source=_text(result.source))}", ""]
+    summary = message("md.summary", lang, analysed=analysed, skipped=skipped, shown=len(shown),
+                      threshold=options.threshold)
     if any(e.timestamp for f in shown for e in f.evidence):
-        summary += f" {LOCAL_NOTE[0].upper()}{LOCAL_NOTE[1:]}."
+        summary += message("md.note", lang)
     lines.append(summary)
     if not shown:
         hints = ", ".join(f"{_code(f.id)} ({f.confidence:.2f})" for f in result.findings[:5])
-        lines += ["", "No known backup failure found." if not result.findings else f"Weaker hints only: {hints}"]
+        lines += ["", message("no_failure", lang) if not result.findings else message("md.weaker", lang, hints=hints)]
     for number, finding in enumerate(shown, 1):
-        lines += ["", f"**{number}. {_code(finding.id)}** ({_text(finding.kind)}, "
-                      f"confidence {finding.confidence:.2f}): {_text(finding.title)}"]
+        lines += ["", message("md.finding", lang, number=number, id=_code(finding.id), kind=_text(finding.kind),
+                              confidence=finding.confidence, title=_text(finding.title))]
         if finding.evidence:
             picked = finding.shown(TOP_EVIDENCE)
-            lines.append(f"- Evidence ({max(finding.evidence_count, len(finding.evidence))} line(s)):")
+            lines.append(message("md.evidence", lang, count=max(finding.evidence_count, len(finding.evidence))))
             lines += [f"  - {_evidence(e)}" for e in picked]
             more = finding.evidence_count - len(picked)
             if more > 0:
-                lines.append(f"  - ... and {more} more")
+                lines.append(message("md.and_more", lang, more=more))
         for cause in likely_causes(finding, options.threshold):
-            lines.append(f"- Likely cause: {_code(str(cause['id']))} ({cause['confidence']:.2f}) "
-                         f"{_text(str(cause.get('title', '')))}")
+            lines.append(f"- {message('likely_cause_label', lang)}{_code(str(cause['id']))} "
+                         f"({cause['confidence']:.2f}) {_text(str(cause.get('title', '')))}")
         if finding.remediation:
-            lines.append("- Steps:")
+            lines.append(message("md.steps", lang))
             lines += [f"  {step}. {_text(text)}" for step, text in enumerate(finding.remediation, 1)]
         if finding.doc:
-            lines.append(f"- Docs: <{visible(finding.doc)}>")
+            lines.append(f"{message('md.docs_label', lang)}<{visible(finding.doc)}>")
     if result.unrecognized:
         top = result.unrecognized[0]
-        lines += ["", f"{len(result.unrecognized)} unrecognised error/warning template(s); most frequent "
-                      f"({top.count}x {_text(top.level)}): {_code(top.template[:TEXT_CHARS])}"]
+        lines += ["", message("md.unrecognised", lang, count=len(result.unrecognized), top=top.count,
+                              level=_text(top.level), template=_code(top.template[:TEXT_CHARS]))]
     if result.warnings:
-        lines += ["", *(f"> warning: {_text(w)}" for w in result.warnings)]
+        lines += ["", *(f"> {message('warning_label', lang)}{_text(w)}" for w in result.warnings)]
     return lines
 
 

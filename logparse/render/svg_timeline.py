@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import math
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Any
 
 from logparse.findings import Finding, TriageResult
 from logparse.render._common import html_text, parse_time
+from logparse.render._text import message
 
 MAX_COLUMNS = 200
 MAX_SERIES = 14  # signature rows drawn; the rest share one "other signatures" row
@@ -26,6 +28,7 @@ _HOUR = 3600
 _YEARS = (1990, 2100)  # times outside are garbled values, not log history
 _STEPS = (300, 600, 900, 1800, _HOUR, 2 * _HOUR, 3 * _HOUR, 4 * _HOUR, 6 * _HOUR, 12 * _HOUR,
           86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400)
+# (event kind, English label); a lane's label in another language is the message ``svg.<kind>``.
 LANES = (("agent_start", "agent starts"), ("agent_version", "agent version"),
          ("extension_state", "extension states"), ("snapshot_attempt", "snapshot attempts"))
 # Worst first: a column holding a failed and a successful extension state shows the failure.
@@ -76,8 +79,9 @@ class _Scale:
         return f"{_fmt(start)} - {_fmt(start + span * self.step)} UTC"
 
 
-def draw(result: TriageResult, findings: list[Finding]) -> Drawn:
-    """The timeline of ``result`` with the evidence of ``findings`` marked (linked to ``#ev-F-E``)."""
+def draw(result: TriageResult, findings: list[Finding], lang: str = "en") -> Drawn:
+    """The timeline of ``result`` with the evidence of ``findings`` marked (linked to ``#ev-F-E``), its
+    words in ``lang``."""
     timeline = result.timeline
     evidence_at = {(e.path, e.line) for f in findings for e in f.evidence}
     lanes: dict[str, list[_Point]] = {kind: [] for kind, _ in LANES}
@@ -101,16 +105,17 @@ def draw(result: TriageResult, findings: list[Finding]) -> Drawn:
     seconds = [p.seconds for points in (*lanes.values(), *marks.values()) for p in points]
     seconds += [s for counts in series.values() for s in counts]
     if not seconds:
-        return Drawn(notes=["No timestamped events or signature hits in this bundle: nothing to draw."])
+        return Drawn(notes=[message("svg.nothing", lang)])
     scale = _Scale(min(seconds), max(seconds) + (_HOUR if series else 0))
-    return _render(scale, lanes, series, marks, findings, local_values, timeline.dropped_events)
+    return _render(scale, lanes, series, marks, findings, local_values, timeline.dropped_events, lang)
 
 
 def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dict[int, int]],
-            marks: dict[str, list[_Point]], findings: list[Finding], local_values: int, dropped: int) -> Drawn:
+            marks: dict[str, list[_Point]], findings: list[Finding], local_values: int, dropped: int,
+            lang: str) -> Drawn:
     shown_ids = [f.id for f in findings]
     order = sorted(series, key=lambda s: (s[4:] not in shown_ids, -sum(series[s].values()), s))
-    rows: list[tuple[str, str, str]] = [(kind, label, "lane") for kind, label in LANES]
+    rows: list[tuple[str, str, str]] = [(kind, message(f"svg.{kind}", lang), "lane") for kind, _ in LANES]
     folded = order[MAX_SERIES:]
     rows += [(name, name[4:], "series") for name in order[:MAX_SERIES]]
     if folded:
@@ -119,15 +124,16 @@ def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dic
             for when, count in series[name].items():
                 other[when] += count
         series["other"] = dict(other)
-        rows.append(("other", f"{len(folded)} other signatures", "series"))
+        rows.append(("other", message("svg.other_signatures", lang, count=len(folded)), "series"))
     loose = [fid for fid in marks if f"sig:{fid}" not in order[:MAX_SERIES]]
     if loose:
-        rows.append(("evidence", "other finding evidence", "lane"))
+        rows.append(("evidence", message("svg.other_evidence", lang), "lane"))
     height = AXIS + ROW * len(rows) + 8
+    title = message("svg.title", lang, columns=scale.columns, step=_duration(scale.step, lang))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {WIDTH} {height}" '
            f'width="100%" role="img" aria-labelledby="tl-title">',
-           f'<title id="tl-title">Timeline, {scale.columns} columns of {_duration(scale.step)}</title>']
-    out += _axis(scale, height, "UTC" if not local_values else "UTC (hollow: local as written)")
+           f'<title id="tl-title">{html_text(title)}</title>']
+    out += _axis(scale, height, "UTC" if not local_values else message("svg.zone_local", lang), lang)
     peak = max((c for counts in series.values() for c in counts.values()), default=1)
     drawn = Drawn()
     for index, (key, label, kind) in enumerate(rows):
@@ -135,31 +141,30 @@ def _render(scale: _Scale, lanes: dict[str, list[_Point]], series: dict[str, dic
         finding_row = kind == "series" and label in shown_ids
         out.append(f'<g class="row {kind}" data-row="{html_text(key)}">')
         out.append(f'<rect class="band{index % 2}" x="0" y="{top}" width="{WIDTH}" height="{ROW}"/>')
-        total = f" ({sum(series[key].values())} hits)" if kind == "series" else ""
+        total = message("svg.hits", lang, count=sum(series[key].values())) if kind == "series" else ""
         out.append(f'<text class="label{" finding" if finding_row else ""}" x="6" y="{top + 14}">'
                    f'<title>{html_text(label + total)}</title>{html_text(_short(label))}</text>')
         if kind == "series":
-            out += _cells(scale, series[key], top, peak, label)
+            out += _cells(scale, series[key], top, peak, label, lang)
         elif key in lanes:
-            out += _markers(scale, lanes[key], top, key, drawn)
+            out += _markers(scale, lanes[key], top, key, drawn, lang)
         own = marks.get(label, []) if finding_row else []
         if key == "evidence":
             own = [p for fid in loose for p in marks[fid]]
-        out += _marks(scale, own, top, drawn)
+        out += _marks(scale, own, top, drawn, lang)
         out.append("</g>")
     out.append("</svg>")
     drawn.svg = "\n".join(out)
     if local_values:
-        drawn.notes.append(f"{local_values} event(s) come from sources that only wrote local time: drawn hollow, "
-                           "placed as written.")
+        drawn.notes.append(message("svg.local_events", lang, count=local_values))
     if dropped:
-        drawn.notes.append(f"{dropped} later event(s) were counted but not kept.")
+        drawn.notes.append(message("svg.dropped", lang, count=dropped))
     if folded:
-        drawn.notes.append(f"{len(folded)} less frequent signature series share the last row.")
+        drawn.notes.append(message("svg.folded", lang, count=len(folded)))
     return drawn
 
 
-def _axis(scale: _Scale, height: int, zone: str) -> list[str]:
+def _axis(scale: _Scale, height: int, zone: str, lang: str = "en") -> list[str]:
     span = scale.columns * scale.step
     tick = next((s for s in _STEPS if s >= scale.step and span / s <= 10), scale.step * math.ceil(scale.columns / 10))
     first = scale.low + (-scale.low) % tick
@@ -173,16 +178,26 @@ def _axis(scale: _Scale, height: int, zone: str) -> list[str]:
         if LABEL + 4 < x - half and x + half < WIDTH - 4:  # a label cut by the edge or over the caption helps nobody
             out.append(f'<text x="{x:.1f}" y="{AXIS - 10}">{text}</text>')
     # The caption stays in the label column, on two lines when one would reach the first label.
-    caption = [f"{zone}, {_duration(scale.step)} columns"]
-    if 6 + _CHAR * len(caption[0]) > LABEL - 4:
-        caption = [f"{zone},", f"{_duration(scale.step)} columns"]
+    step = _duration(scale.step, lang)
+    caption = [message("svg.caption", lang, zone=zone, step=step)]
+    if 6 + text_width(caption[0]) > LABEL - 4:
+        caption = [message("svg.caption_zone", lang, zone=zone), message("svg.caption_step", lang, step=step)]
     for row, text in enumerate(caption):
-        out.append(f'<text class="unit" x="6" y="{AXIS - 10 - 12 * (len(caption) - 1 - row)}">{text}</text>')
+        out.append(f'<text class="unit" x="6" y="{AXIS - 10 - 12 * (len(caption) - 1 - row)}">{html_text(text)}</text>')
     out[-1] += "</g>"
     return out
 
 
-def _cells(scale: _Scale, counts: dict[int, int], top: int, peak: int, name: str) -> list[str]:
+def text_width(text: str) -> float:
+    """A safe (wide) estimate of the px width of ``text`` in the 11 px axis font.
+
+    A CJK character is about a full em wide, twice a Latin one: counting characters would let a
+    Chinese caption run over the first axis label.
+    """
+    return _CHAR * sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cells(scale: _Scale, counts: dict[int, int], top: int, peak: int, name: str, lang: str) -> list[str]:
     columns: dict[int, int] = defaultdict(int)
     for when, count in counts.items():
         columns[scale.column(when)] += count
@@ -192,13 +207,13 @@ def _cells(scale: _Scale, counts: dict[int, int], top: int, peak: int, name: str
     for column, count in sorted(columns.items()):
         level = 0.2 + 0.8 * math.log1p(count) / math.log1p(max(peak, 1))
         width = min(scale.width * span, LABEL + PLOT - scale.x(column))
+        title = message("svg.cell", lang, name=name, count=count, when=scale.label(column, span))
         out.append(f'<rect class="cell" x="{scale.x(column):.1f}" y="{top + 3}" width="{max(width - 0.5, 1):.1f}" '
-                   f'height="{ROW - 6}" fill-opacity="{level:.2f}"><title>{html_text(name)}: {count} hit(s), '
-                   f'{scale.label(column, span)}</title></rect>')
+                   f'height="{ROW - 6}" fill-opacity="{level:.2f}"><title>{html_text(title)}</title></rect>')
     return out
 
 
-def _markers(scale: _Scale, points: list[_Point], top: int, kind: str, drawn: Drawn) -> list[str]:
+def _markers(scale: _Scale, points: list[_Point], top: int, kind: str, drawn: Drawn, lang: str) -> list[str]:
     groups: dict[int, list[_Point]] = defaultdict(list)
     for point in points:
         groups[scale.column(point.seconds)].append(point)
@@ -214,9 +229,10 @@ def _markers(scale: _Scale, points: list[_Point], top: int, kind: str, drawn: Dr
             drawn.marked += 1
         if all(p.local for p in group):
             css += " local"
-        examples = "\n".join(p.title for p in group[:3]) + (f"\n... {len(group) - 3} more" if len(group) > 3 else "")
+        examples = "\n".join(p.title for p in group[:3]) + _more(len(group) - 3, lang)
+        heading = message("svg.events", lang, count=len(group), when=scale.label(column))
         out.append(f'<circle class="event {kind} {css.strip()}" cx="{x:.1f}" cy="{top + ROW / 2}" r="4.5">'
-                   f'<title>{len(group)} event(s), {scale.label(column)}\n{html_text(examples)}</title></circle>')
+                   f"<title>{html_text(heading)}\n{html_text(examples)}</title></circle>")
         if kind == "agent_version":
             # The version a column ends on, written beside it when the next marker leaves room.
             version = group[-1].title.split("\n", 1)[0].rsplit(" ", 1)[-1][:16]
@@ -226,7 +242,11 @@ def _markers(scale: _Scale, points: list[_Point], top: int, kind: str, drawn: Dr
     return out
 
 
-def _marks(scale: _Scale, points: list[_Point], top: int, drawn: Drawn) -> list[str]:
+def _more(count: int, lang: str) -> str:
+    return message("svg.more", lang, count=count) if count > 0 else ""
+
+
+def _marks(scale: _Scale, points: list[_Point], top: int, drawn: Drawn, lang: str) -> list[str]:
     groups: dict[int, list[_Point]] = defaultdict(list)
     for point in points:
         groups[scale.column(point.seconds)].append(point)
@@ -234,10 +254,10 @@ def _marks(scale: _Scale, points: list[_Point], top: int, drawn: Drawn) -> list[
     for column, group in sorted(groups.items()):
         x, y = scale.x(column) + scale.width / 2, top + ROW / 2
         drawn.marked += 1
-        titles = "\n".join(p.title for p in group[:3]) + (f"\n... {len(group) - 3} more" if len(group) > 3 else "")
+        titles = "\n".join(p.title for p in group[:3]) + _more(len(group) - 3, lang)
         local = " local" if all(p.local for p in group) else ""
         out.append(f'<a href="{group[0].href}"><path class="mark{local}" d="M{x:.1f} {y - 7:.1f}l6 7-6 7-6-7z">'
-                   f'<title>evidence: {html_text(titles)}</title></path></a>')
+                   f"<title>{html_text(message('svg.evidence_label', lang))}{html_text(titles)}</title></path></a>")
     return out
 
 
@@ -284,12 +304,12 @@ def _fmt(seconds: int, local: bool = False) -> str:
     return text + (" local" if local else "")
 
 
-def _duration(seconds: int) -> str:
+def _duration(seconds: int, lang: str = "en") -> str:
     if seconds % 86400 == 0:
-        return f"{seconds // 86400}-day"
+        return message("svg.days", lang, count=seconds // 86400)
     if seconds % _HOUR == 0:
-        return f"{seconds // _HOUR}-hour"
-    return f"{seconds // 60}-minute"
+        return message("svg.hours", lang, count=seconds // _HOUR)
+    return message("svg.minutes", lang, count=seconds // 60)
 
 
 def _short(label: str, limit: int = 30) -> str:

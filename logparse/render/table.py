@@ -10,15 +10,8 @@ from typing import TextIO
 
 from logparse._console import make_console
 from logparse.findings import HIGHLIGHTS, TriageResult
-from logparse.render._common import (
-    LOCAL_NOTE,
-    RenderOptions,
-    display_time,
-    likely_causes,
-    more_lines,
-    shown_findings,
-    visible,
-)
+from logparse.render._common import RenderOptions, display_time, likely_causes, more_lines, shown_findings, visible
+from logparse.render._text import message
 
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
@@ -31,17 +24,17 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         return Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts))
 
     console = make_console(file=out, width=options.width, highlight=False)
-    threshold = options.threshold
+    threshold, lang = options.threshold, options.lang
     shown = shown_findings(result, options)
     analysed = sum(1 for f in result.files if f.status == "analyzed")
-    console.print(line(("logparse triage", "bold"), f" {result.source}: {analysed} file(s) analysed, "
-                       f"{len(shown)} finding(s) at >= {threshold:.2f}"))
+    console.print(line(("logparse triage", "bold"), message("table.summary", lang, source=result.source,
+                                                            analysed=analysed, shown=len(shown), threshold=threshold)))
     if not shown:
-        console.print(line("No known backup failure found." if not result.findings else
-                           f"Nothing at >= {threshold:.2f}; weaker hints: "
+        console.print(line(message("no_failure", lang) if not result.findings else
+                           message("table.weaker", lang, threshold=threshold)
                            + ", ".join(f"{f.id} ({f.confidence:.2f})" for f in result.findings[:5])))
     elif any(e.timestamp for f in shown for e in f.evidence):
-        console.print(line((f"({LOCAL_NOTE})", "dim")))
+        console.print(line((message("table.note", lang), "dim")))
     for finding in shown:
         colour = "red" if finding.confidence >= 0.8 else "yellow"
         console.print()
@@ -51,34 +44,38 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         for item in shown_lines:
             when = f" {display_time(item.timestamp)}" if item.timestamp else ""
             console.print(line("   ", (f"{item.where()}{when}", "dim"), f"  {item.text[:200]}"))
-        if more := more_lines(finding, len(shown_lines)):
+        if more := more_lines(finding, len(shown_lines), lang):
             console.print(line("   ", (more, "dim")))
         for number, step in enumerate(finding.remediation, 1):
             console.print(line(f"   {number}. {step}"))
         for cause in likely_causes(finding, threshold):
-            console.print(line("   cause: ", (str(cause["id"]), "bold"),
+            console.print(line(message("table.cause_label", lang), (str(cause["id"]), "bold"),
                                f" ({cause['confidence']:.2f}) {cause.get('title', '')}"))
         if finding.doc:
             console.print(line("   ", (finding.doc, "blue")))
     skipped = [f for f in result.files if f.status != "analyzed" or f.truncated]
     if skipped:
-        table = Table(title="Files not fully analysed", box=None, title_justify="left")
-        for column in ("path", "status", "reason"):
-            table.add_column(column, overflow="fold")
+        table = Table(title=message("table.files", lang), box=None, title_justify="left")
+        for column in ("table.path", "table.status", "table.reason"):
+            table.add_column(message(column, lang), overflow="fold")
         for f in skipped:
-            table.add_row(line(f.path), line(f.status + (" (truncated)" if f.truncated else "")), line(f.reason or ""))
+            # The status is the value --json carries, the same in every language.
+            status = f.status + (message("truncated", lang) if f.truncated else "")
+            table.add_row(line(f.path), line(status), line(f.reason or ""))
         console.print()
         console.print(table)
     if result.unrecognized:
         console.print()
-        console.print(line(("Unrecognised errors and warnings", "bold"), " (no catalogue signature):"))
+        console.print(line((message("unrecognised", lang), "bold"), message("table.no_signature", lang)))
         for template in result.unrecognized[:8]:
             console.print(line(f"   {template.count:>6}  {template.level:7} {template.template[:150]}"))
+    label = message("warning_label", lang)
     for warning in result.warnings:
-        console.print(line(("warning:", "yellow"), f" {warning}"))
+        # Only the label is coloured; what separates it from the text (a space in English) is not.
+        console.print(line((label.rstrip(), "yellow"), label[len(label.rstrip()):] + warning))
 
 
 def render_triage(result: TriageResult, out: TextIO, *, threshold: float = 0.5, width: int | None = None,
-                  verbose: bool = False) -> None:
+                  verbose: bool = False, lang: str = "en") -> None:
     """The terminal summary of a triage (the keyword form older callers use)."""
-    render(result, out, RenderOptions(threshold=threshold, verbose=verbose, width=width))
+    render(result, out, RenderOptions(threshold=threshold, verbose=verbose, width=width, lang=lang))
