@@ -113,9 +113,9 @@ def _scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
 def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
     probes: list[Probe] = []
     for entry_id, sig_index, sig in _signatures(catalogue):
-        # Pasted text is matched by the fuzzy matcher already; its job_error signatures would
-        # count the same line twice.
-        if fmt in sig.formats or (fmt == TEXT and any(f != "job_error" for f in sig.formats)):
+        # Pasted text is matched by the fuzzy matcher already; its job_error signatures, and those
+        # derived from the catalogue's own codes and messages, would count the same line twice.
+        if fmt in sig.formats or (fmt == TEXT and not sig.derived and any(f != "job_error" for f in sig.formats)):
             caseless = "i" in sig.flags
             flags = re.IGNORECASE if caseless else 0
             # The regex confirms every candidate, so the scan may look for a rarer piece of the literal.

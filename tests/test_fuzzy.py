@@ -574,3 +574,109 @@ def test_query_tokens_and_offsets_agree_with_the_index_tokeniser(text: str) -> N
     query = Query(text)
     words, starts = query.tokens
     assert list(zip(words, starts, strict=True)) == tokens(query.folded)
+
+
+# -- a code cut short: a proper prefix of catalogue codes --------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ExtensionSnapshotFailedNoNe", "ExtensionSnapshotFailedNoNetwork"),
+    ("ExtensionSnapshotFailedNoNet", "ExtensionSnapshotFailedNoNetwork"),
+    ("UserErrorGuestAgentStatusUnava", "UserErrorGuestAgentStatusUnavailable"),
+    ("UserErrorGuestAgentStatus", "UserErrorGuestAgentStatusUnavailable"),
+    ("GuestAgentSnapshotTaskStatusE", "GuestAgentSnapshotTaskStatusError"),
+    ("UserErrorVmProvisioningState", "UserErrorVmProvisioningStateFailed"),
+    ("UserErrorBcmDatasourceNot", "UserErrorBcmDatasourceNotPresent"),
+    ("usererrorvmprovisioningstate", "UserErrorVmProvisioningStateFailed"),
+    ("backups fail with GuestAgentSnapshotTaskStatus since monday", "GuestAgentSnapshotTaskStatusError"),
+])
+def test_a_code_cut_short_reads_as_the_one_code_it_starts(text: str, expected: str) -> None:
+    results = match(text)
+    assert results and results[0].id == expected and 0.6 <= results[0].confidence < 0.97, results[:3]
+    assert all(r.confidence < 0.5 for r in results[1:]), results[:3]
+
+
+def test_a_longer_cut_is_surer() -> None:
+    short = match("UserErrorGuestAgentStatus")[0].confidence
+    longer = match("UserErrorGuestAgentStatusUnava")[0].confidence
+    assert short < longer
+
+
+def test_a_cut_that_several_codes_start_ranks_them_and_names_none() -> None:
+    results = match("ExtensionSnapshotFailedNo")
+    ids = [r.id for r in results]
+    # "No" is not "COM": the letters after the cut must not contradict the code.
+    assert "ExtensionSnapshotFailedCOM" not in ids, results
+    assert ids[:2] == ["ExtensionSnapshotFailedNoNetwork", "ExtensionSnapshotFailedNoSecureNetwork"], results
+    assert all(r.confidence < 0.5 for r in results), results
+    assert not confident("ExtensionSnapshotFailed")
+    assert not confident("UserErrorCrossSubscriptionRestore")
+
+
+@pytest.mark.parametrize("text", [
+    "ExtensionSnapshotFailedNoNe", "ExtensionSnapshotFailedNo", "UserErrorGuestAgentStatus",
+])
+def test_a_cut_never_reads_as_a_code_it_contradicts(text: str) -> None:
+    for r in match(text):
+        assert CATALOGUE.get(r.id).id.casefold().startswith(text.casefold()), r
+
+
+@pytest.mark.parametrize("text", [
+    "The Extension is installed",  # short words, no code
+    "VMSnapshotLinux extension 1.0.9.0 handler installation",
+    "InternalExecution of the job",  # the stem of a generic platform code
+    "UserErrorGuest",  # too short to say which
+])
+def test_a_generic_stem_is_no_code(text: str) -> None:
+    assert not confident(text)
+
+
+# -- generic words are no proof, in any context; the specific message ranks first ----------------------------
+
+@pytest.mark.parametrize("backup", [False, True])
+def test_generic_ticket_prose_is_no_proof_even_in_backup_context(backup: bool) -> None:
+    results = match("The backup failed due to an error, see below", backup=backup)
+    assert all(r.confidence < 0.5 for r in results), results
+
+
+def test_triage_error_with_generic_prose_finds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["triage", str(ROOT / "fixtures/bundles/linux_healthy"), "--error",
+                 "The backup failed due to an error, see below", "--fail-on", "error"])
+    assert code == 0, capsys.readouterr().out
+
+
+def test_one_context_word_is_no_evidence_of_a_message() -> None:
+    # "backup" alone is every backup message's word, not UserErrorCrpReportedUserError's.
+    results = match("The configured disk size is not supported by Azure Backup")
+    assert results[0].id == "UserErrorUnsupportedDiskSize" and results[0].confidence >= 0.5, results
+    assert "UserErrorCrpReportedUserError" not in [r.id for r in results], results
+
+
+# -- calibration of exact messages ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("VMSnapshot extension operation failed", "ExtensionOperationFailedForManagedDisks"),
+    ("The VM is in failed provisioning state", "UserErrorVmProvisioningStateFailed"),
+    ("Snaphsot operation failed due to no network", "ExtensionSnapshotFailedNoNetwork"),  # the README's example
+])
+def test_a_short_exact_message_with_words_of_its_own_is_well_over_the_bar(text: str, expected: str) -> None:
+    top = match(text)[0]
+    assert top.id == expected and top.confidence >= 0.65, top
+
+
+def test_generic_exact_messages_stay_modest() -> None:
+    # Every word of it is in any backup product's errors: believed, not more.
+    top = match("Backup failed due to an error. For details, see Job Error Message Details.")[0]
+    assert top.id == "UserErrorCrpReportedUserError" and 0.5 <= top.confidence < 0.65, top
+    assert not confident("The cluster is in failed provisioning state")
+
+
+def test_a_doc_heading_of_a_shared_message_is_a_hint_for_both_owners() -> None:
+    results = {r.id: r.confidence for r in match("Backup failed with an internal error")}
+    assert set(results) == {"BackUpOperationFailed", "BackUpOperationFailedV2"}, results
+    assert all(0.3 <= c < 0.5 for c in results.values()), results
+
+
+def test_a_chinese_message_with_a_word_dropped_is_still_believed() -> None:
+    top = match("VM 代理无法与 Azure 备份通信")[0]
+    assert top.id == "UserErrorGuestAgentStatusUnavailable" and top.confidence >= 0.5, top
+    assert not confident("VM 代理无法与阿里云备份通信")

@@ -29,10 +29,16 @@ class Signature:
     literal: str
     examples: tuple[str, ...]
     flags: str = "i"
+    # Made by the loader from the entry's own code or message (see ``catalogue.derive``), not
+    # written in the TOML; the fuzzy matcher reads codes and messages itself and skips these.
+    derived: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"formats": list(self.formats), "pattern": self.pattern, "literal": self.literal,
-                "examples": list(self.examples), "flags": self.flags}
+        out: dict[str, Any] = {"formats": list(self.formats), "pattern": self.pattern, "literal": self.literal,
+                               "examples": list(self.examples), "flags": self.flags}
+        if self.derived:
+            out["derived"] = True
+        return out
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from logparse import _cache
+from logparse.catalogue import derive, guard
 from logparse.catalogue import entry as entry_module
-from logparse.catalogue import guard
 from logparse.catalogue._fields import (
     Problems,
     boolean,
@@ -78,7 +78,7 @@ def _default_catalogue() -> Catalogue:
     files = data_files()
     # Validating ~100 entries costs more than the rest of start-up; the result depends only
     # on the files' bytes, so it is cached across runs (see logparse._cache).
-    code = [Path(m.__file__).read_bytes() for m in (guard, entry_module) if m.__file__]
+    code = [Path(m.__file__).read_bytes() for m in (guard, entry_module, derive) if m.__file__]
     key = _cache.key_of("catalogue", Path(__file__).read_bytes(), *code, *(Path(f).read_bytes() for f in files), *files)
     cached = _cache.load("catalogue", key)
     if isinstance(cached, Catalogue):
@@ -133,7 +133,8 @@ def _build(files: Sequence[str], n_builtin: int) -> Catalogue:
         mine = [e for e in entries.values() if e.source == problems.path]
         _check_references(mine, entries, problems)
         _raise_first(problems)
-    return Catalogue(entries=entries, limits=limits, digest=digest.hexdigest())
+    # Derived once every file is in: whether a message is shared depends on all entries.
+    return Catalogue(entries=derive.with_log_signatures(entries), limits=limits, digest=digest.hexdigest())
 
 
 def _raise_first(problems: Problems) -> None:

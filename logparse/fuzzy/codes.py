@@ -1,7 +1,9 @@
 """Evidence from codes in the text: exact, misspelt, split or family codes, unknown codes, log signatures.
 
 An exact code (any case) is near-certain; a slip of a letter or two in a long code is almost as
-good, scored by edit distance against the code's length; the same letters split into words
+good, scored by edit distance against the code's length; a code cut short (the start of one
+code: ``UserErrorGuestAgentStatus``) by the share of the code it holds, and never as a code whose
+next letters it contradicts; the same letters split into words
 (``usererror vm provisioning state failed``) count when there are four words or more. A code
 the catalogue does not know counts only where an error code stands and when it has the shape
 of an Azure Backup code, so new codes surface and prose words do not.
@@ -10,6 +12,7 @@ of an Azure Backup code, so new codes surface and prose words do not.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -19,6 +22,9 @@ from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 
 EXACT, JOINED, INT_CODE, SIGNATURE, FAMILY, UNKNOWN_AT_POSITION = 0.97, 0.9, 0.9, 0.85, 0.6, 0.75
 _ONE_CASE_MIN = 16
+# A code cut short: long enough (three words, fourteen letters) that few codes start so; one
+# that holds all of its code is as sure as a one-letter slip, one that holds half is a guess.
+_PREFIX_MIN, _PREFIX_WORDS, _PREFIX_BASE, _PREFIX_SPAN, _PREFIX_HALF = 14, 3, 0.4, 0.55, 0.5
 
 # Where a code stands, searched in the case-folded text: portal/PowerShell labels (EN, zh-CN;
 # the value may follow a CLI integer as in "400094, BCMV2VMNotFound" or sit on the next line)
@@ -65,7 +71,9 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
         at_position = folded_token in positioned
         start = max(folded.find(folded_token), 0)
         span = (start, start + len(token))
-        matches = fuzzy_code(index, token, at_position)
+        # Before the edit distance: a cut code is nearer a short code it contradicts
+        # ("...FailedNo" is two edits from "...FailedCOM") than the long code it starts.
+        matches = _code_prefix(index, token) or fuzzy_code(index, token, at_position)
         if matches:
             out.extend(Evidence(e, c, "fuzzy-code", lang, span, token) for e, c in matches)
             continue
@@ -195,6 +203,34 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
     if any(d - distance <= 1 and {e for e, _ in index.codes[n]} != owners for n, d, _ in best[1:]):
         conf = min(conf, 0.4)  # the slip lies between two entries' codes: say so rather than guess
     return [(e, conf) for e in sorted(owners)] if conf >= REPORT_FLOOR else []
+
+
+def _code_prefix(index: Index, token: str) -> list[tuple[str, float]]:
+    """Catalogue codes ``token`` is the start of (a paste cut short), with a confidence.
+
+    One entry: its confidence grows with the share of the code the token holds. Several: a
+    hint each, the code the token holds more of first; the text does not say which.
+    Generic codes (``InternalExecution...``) are left out, their stems are everyday words.
+    """
+    folded = token.casefold()
+    codes = index.sorted_codes
+    at = bisect_left(codes, folded)
+    if at == len(codes) or not codes[at].startswith(folded) or len(folded) < _PREFIX_MIN:
+        return []  # most long words start no code: settled before their words are counted
+    if not (_one_case_code(token) or len(camel_words(token)) >= _PREFIX_WORDS):
+        return []
+    shares: dict[str, float] = {}
+    while at < len(codes) and codes[at].startswith(folded):
+        code = codes[at]
+        if code != folded:
+            for entry_id, _ in index.codes[code]:
+                shares[entry_id] = max(shares.get(entry_id, 0.0), len(folded) / len(code))
+        at += 1
+    if len(shares) == 1:
+        [(entry_id, share)] = shares.items()
+        conf = _PREFIX_BASE + _PREFIX_SPAN * share
+        return [(entry_id, conf if share >= _PREFIX_HALF else min(conf, WEAK))]
+    return [(entry_id, REPORT_FLOOR + 0.15 * share) for entry_id, share in sorted(shares.items())]
 
 
 def _plural_of(folded: str, words: tuple[str, ...]) -> bool:

@@ -61,6 +61,9 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _JOB_FORMATS = frozenset({"job_error"})
 # Words that stand in any sentence, or label one: never what tells one error text from another.
 PLAIN = _STOP | _BOILERPLATE
+# Words every backup error says, which a text about backups holds whatever its error: with the
+# stop words and boilerplate, they are no evidence of one wording.
+GENERIC = PLAIN | frozenset("backup backups azure vm vms snapshot snapshots 备份 快照".split())
 
 _Wording = tuple[str, str, str, str, float]  # (entry id, matched, lang, text, strength) while building
 
@@ -93,6 +96,7 @@ class Wording:
     # ``cannot``) -> the wording's word: "doesn't" and "does not" say the same.
     negated: dict[str, str] = field(default_factory=dict)
     vocab: frozenset[str] = frozenset()  # every word of ``flat`` (stop words too); Chinese: every character
+    content: float = 0.0  # how many words of ``units`` are not GENERIC: what it says beyond "backup failed"
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class Index:
     codes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # folded code -> [(id, how)]
     code_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fuzzy_choices: list[str] = field(default_factory=list)
+    # Folded specific (not generic) codes in order, to find the codes a cut-short token starts.
+    sorted_codes: list[str] = field(default_factory=list)
     snake_codes: tuple[str, ...] = ()  # codes with "_", which the word split cuts apart
     code_prefixes: frozenset[str] = frozenset()  # every prefix of every folded code, for joined words
     generic: frozenset[str] = frozenset()
@@ -210,9 +216,14 @@ def build_index(catalogue: Catalogue) -> Index:
         name for name, words in index.code_words.items()
         if len(words) <= 3 and set(words) <= _EVERYDAY and "_" not in name
     )
+    index.sorted_codes = sorted(set(index.codes) - index.generic)
     _index_wordings(index, wordings)
     shortest = 1 << 16
     for entry_id, sig in catalogue.signatures():
+        if sig.derived:
+            # A code or message in its own words: the code and message evidence read those, and
+            # check what a log line cannot (context, specificity).
+            continue
         folds = "i" in sig.flags
         written = f"{sig.literal} {_ESCAPE.sub(' ', sig.pattern)}"
         free = not _JOB_FORMATS.isdisjoint(sig.formats) or _IDENTIFIER.search(written) is not None
@@ -340,7 +351,8 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
                                       order, units, sequence, sum(units.values()),
                                       {t: tuple(i for i, s in enumerate(sequence) if s == t) for t in order},
                                       len(order) < len(sequence), _negated(order),
-                                      frozenset(flattened if cjk else flattened.split())))
+                                      frozenset(flattened if cjk else flattened.split()),
+                                      sum(u for t, u in units.items() if t not in GENERIC)))
     index.key_postings = dict(postings)
     heads: dict[str, list[int]] = defaultdict(list)
     for wid, wording in enumerate(index.wordings):

@@ -24,6 +24,7 @@ from rapidfuzz.distance import OSA
 
 from logparse.fuzzy.index import (
     CJK,
+    GENERIC,
     HEAD_WORDS,
     MIN_VERBATIM,
     PLAIN,
@@ -51,6 +52,10 @@ _LABEL = re.compile(r"[\W_]*(?:(?:error ?)?message|错误消息|错误信息)?[\
 # hint, five when the text's sentence goes on past the wording ("虚拟机不存在或已被删除"); and the
 # share of its words that may stand replaced by others, or be missing at all.
 _LEAST_WORDS, _LEAST_IN_SENTENCE, _REPLACED, _MISSING = 3.0, 5.0, 1 / 10, 1 / 3
+# Near-verbatim (a typo at most), and what each word of its own adds to a wording's information.
+_VERBATIM, _PER_WORD = 0.97, 0.05
+# A window this share of a wording's length or more is compared with all of it, not a part.
+_WHOLE = 0.7
 # The text's sentence goes straight on: a word follows on the line, no punctuation between.
 _GOES_ON = re.compile(r"[ \t]*([a-z0-9]+|[\u3400-\u9fff]+)")
 
@@ -81,6 +86,10 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
             continue
         missing = wording.long_words - wordset
         if got < least[wid] and got + _room(wording, missing) < least[wid]:
+            continue
+        if wording.content and found_words <= GENERIC:
+            # "backup" is in every backup text: it says nothing of which message, when the
+            # message has words of its own (one made of nothing else is judged whole).
             continue
         candidates.append((wording, found_words, missing))
 
@@ -119,7 +128,12 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
             continue
         start, end = starts[first], starts[last] + len(words[last])
         # The cutoff lets rapidfuzz give up early on windows that cannot reach the floor.
-        ratio = fuzz.partial_ratio(wording.flat, flat(folded[start:end], wording.cjk), score_cutoff=needed * 100)
+        window = flat(folded[start:end], wording.cjk)
+        ratio = fuzz.partial_ratio(wording.flat, window, score_cutoff=needed * 100)
+        if _WHOLE * len(wording.flat) <= len(window) < len(wording.flat):
+            # Nearly the whole wording with a word dropped: aligned as a part, the rest of the
+            # wording would count the dropped word twice (coverage counts it already).
+            ratio = max(ratio, fuzz.ratio(wording.flat, window, score_cutoff=needed * 100))
         if ratio == 0.0:
             continue
         ratio /= 100.0
@@ -127,6 +141,8 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
         if missing and coverage < 0.999 and confidence(ratio, 1.0, wording) >= REPORT_FLOOR:
             credited = _typo_credit(wording, missing, words, first, last)
             coverage = min(1.0, coverage + 0.8 * sum(map(wording.weights.__getitem__, credited)) / wording.total)
+        if wording.cjk and coverage < 0.999:
+            coverage = min(1.0, coverage + _junctions(wording, window, words[first:last + 1]))
         conf = confidence(ratio, coverage, wording)
         if conf >= REPORT_FLOOR:
             ev = Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end), folded[start:end])
@@ -136,6 +152,20 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
                 ev.cap()  # (the code of a named entry is its proof, whatever its wording adds)
             found.append(ev)
     return found
+
+
+def _junctions(wording: Wording, window: str, held: list[str]) -> float:
+    """Coverage a Chinese window has in the bigrams it lacks only next to a word it lacks.
+
+    A word dropped from a Chinese wording takes with it the two bigrams where it met its
+    neighbours ("备份进行通信" without "进行" also loses "份进" and "行通"): three bigrams gone for
+    one word. A missing bigram with one character in the window counts half, so one word
+    dropped costs about one word's weight, as in English.
+    """
+    lacking = wording.words.difference(held)
+    half = sum(wording.weights[g] for g in lacking
+               if len(g) == 2 and g[0] > "z" and (g[0] in window) != (g[1] in window))
+    return 0.5 * half / wording.total
 
 
 def _window_proof(wording: Wording, query: Query, first: int, last: int, end: int, credited: frozenset[str],
@@ -168,14 +198,19 @@ def _specific(wording: Wording, missing: list[str], gaps: tuple[float, float], c
     where a paraphrase of its own messages is what one expects, twice that. More is another
     sentence. And a few generic words, even all of a short wording's, say nothing of which
     product wrote them, unless in that context; fewer still when they are only part of a longer
-    sentence ("The virtual machine doesn't exist in the inventory of host esx-07").
+    sentence ("The virtual machine doesn't exist in the inventory of host esx-07"). Context
+    does not make words that every backup error says ("Backup failed due to an error") say
+    which error it is: one word other than those must be held.
     """
     replaced, dropped = gaps
     strain = max(replaced / _REPLACED, (replaced + dropped) / _MISSING) / wording.size
     if strain > 1 + 1e-9 and (strain > 2 + 1e-9 or not context()):
         return False
     kept = wording.size - sum(map(wording.units.__getitem__, missing))
-    return kept >= _LEAST_IN_SENTENCE or kept >= _LEAST_WORDS and not embedded() or context()
+    if kept >= _LEAST_IN_SENTENCE or kept >= _LEAST_WORDS and not embedded():
+        return True
+    gone = set(missing)
+    return any(word not in GENERIC and word not in gone for word in wording.order) and context()
 
 
 def _gaps(wording: Wording, held: Set[str], missing: list[str],
@@ -408,33 +443,40 @@ def _cut_evidence(index: Index, query: Query, context: Callable[[], bool],
         if not scored:
             continue
         ratio, cut, wording = max(scored, key=lambda s: s[0])
-        if len({w.entry for r, _, w in scored if r >= ratio - 0.03}) > 1:
+        rivals = [w for r, _, w in scored if r >= ratio - 0.03 and w.entry != wording.entry]
+        if any(w.flat != wording.flat for w in rivals):
             continue  # a start that several entries' wordings share names none of them
         # As a whole wording's confidence, on the start's own weight, and worth _CUT of it.
-        conf = _base(ratio) * _information(_head_weight(wording, cut), cjk) * wording.strength * _CUT
+        head = _head_words(wording, cut)
+        information = _information(sum(wording.weights.get(g, 0.0) for g in head), cjk)
+        if ratio >= _VERBATIM:  # as for a whole wording (see ``confidence``), on the start's words
+            information = min(1.0, information + _PER_WORD * sum(wording.units.get(g, 0.0) for g in head
+                                                                  if g not in GENERIC))
+        conf = _base(ratio) * information * wording.strength * _CUT
         if conf >= REPORT_FLOOR:
             span = (start + body_at, start + len(line))
-            ev = Evidence(wording.entry, conf, wording.matched, wording.lang, span, body)
             # Checked on the line's own words: a start can read alike, character for character,
             # with a word replaced ("Unable to initiate scan as another scan operation ..."), and
             # a short start is still only a few generic words.
             said = [t for t, _ in tokens(body)]
             held, missing = _held(wording, said)
             gaps = _gaps(wording, held, missing, partial(_line_sides, wording, said, held)) if missing else (0.0, 0.0)
-            if not _specific(wording, missing, gaps, context):
-                ev.cap()
-            out.append(ev)
+            specific = _specific(wording, missing, gaps, context)
+            # Entries whose wording is the very same text (BackUpOperationFailed and its V2) tie.
+            for entry in dict.fromkeys([wording.entry, *(w.entry for w in rivals)]):
+                ev = Evidence(entry, conf, wording.matched, wording.lang, span, body)
+                if not specific:
+                    ev.cap()
+                out.append(ev)
     return out
 
 
-def _head_weight(wording: Wording, cut: int) -> float:
-    """Weight of the wording's words (Chinese bigrams) wholly inside its first ``cut`` characters."""
+def _head_words(wording: Wording, cut: int) -> set[str]:
+    """The wording's words (Chinese bigrams) wholly inside its first ``cut`` characters."""
     head = wording.flat[:cut]
     if wording.cjk:
-        grams = {head[i:i + 2] for i in range(len(head) - 1)}
-    else:
-        grams = set(head.split()) if cut >= len(wording.flat) or wording.flat[cut] == " " else set(head.split()[:-1])
-    return sum(wording.weights.get(g, 0.0) for g in grams)
+        return {head[i:i + 2] for i in range(len(head) - 1)}
+    return set(head.split()) if cut >= len(wording.flat) or wording.flat[cut] == " " else set(head.split()[:-1])
 
 
 def confidence(ratio: float, coverage: float, wording: Wording) -> float:
@@ -443,7 +485,14 @@ def confidence(ratio: float, coverage: float, wording: Wording) -> float:
     ``ratio`` (character alignment) carries order and spelling, ``coverage`` (weighted share of
     the wording's words inside the window) carries completeness.
     """
-    return _base(ratio * (0.4 + 0.6 * coverage)) * _information(wording.total, wording.cjk) * wording.strength
+    similarity = ratio * (0.4 + 0.6 * coverage)
+    information = _information(wording.total, wording.cjk)
+    if similarity >= _VERBATIM:
+        # The whole wording, as written: each word of its own ("VMSnapshot extension") is a
+        # word the text matched in place, not one that might be found by chance. Generic
+        # words earn nothing ("Backup failed due to an error" stays as modest as its weight).
+        information = min(1.0, information + _PER_WORD * wording.content)
+    return _base(similarity) * information * wording.strength
 
 
 def _base(similarity: float) -> float:
