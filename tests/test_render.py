@@ -165,18 +165,36 @@ def test_no_color_removes_colour_even_on_a_terminal(monkeypatch: pytest.MonkeyPa
     assert not _SGR_COLOUR.search(_render(_triage("linux_nonetwork_snapshot"), "table"))
 
 
+def _wrapped(text: str) -> list[str]:
+    """The lines of a table report that follow the width: all but the doc links, kept whole."""
+    return [line for line in text.splitlines() if not line.startswith("   https://")]
+
+
 @pytest.mark.parametrize("columns", [60, 140])
 def test_table_width_follows_columns(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
     out = io.StringIO()
     render(_triage("linux_nonetwork_snapshot"), "table", out)
-    widths = [len(line) for line in out.getvalue().splitlines()]
+    widths = [len(line) for line in _wrapped(out.getvalue())]
     assert max(widths) <= columns and max(widths) > min(columns, 100) - 10
 
 
 def test_fixed_width_wins_over_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
-    assert max(map(len, _render(_triage("linux_nonetwork_snapshot"), "table").splitlines())) <= WIDTH
+    assert max(map(len, _wrapped(_render(_triage("linux_nonetwork_snapshot"), "table")))) <= WIDTH
+
+
+def test_lines_under_a_finding_wrap_under_it_and_links_stay_whole() -> None:
+    out = io.StringIO()
+    render(_triage("linux_nonetwork_snapshot"), "table", out, RenderOptions(width=60))
+    lines = out.getvalue().splitlines()
+    links = [line for line in lines if "https://" in line]
+    assert links and all(line.startswith("   https://") and " " not in line.strip() for line in links)
+    assert all(len(line) > 60 for line in links)  # whole, past the width: a cut link cannot be clicked
+    # A step or an evidence line too long for the width goes on under the finding, not at column 0.
+    for lead in ("   1. ", "   var/log/waagent.log:217 "):
+        at = next(i for i, line in enumerate(lines) if line.startswith(lead))
+        assert lines[at + 1].startswith("   ") and not lines[at + 1].startswith("    "), lines[at:at + 2]
 
 
 # -- HTML: self-contained and safe -----------------------------------------------------------------
@@ -507,7 +525,7 @@ def test_zh_cn_table_stays_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     text = _render(_triage_zh("linux_nonetwork_snapshot"), "table", lang="zh-CN")
     lines = text.splitlines()
-    assert max(cell_len(line) for line in lines) <= WIDTH
+    assert max(cell_len(line) for line in _wrapped(text)) <= WIDTH
     start = lines.index(next(line for line in lines if line.startswith("未完全分析的文件")))
     heading, *rows = lines[start + 1:start + 3]
     # Columns line up on screen: a heading starts at the same display column as the values under it.

@@ -24,6 +24,16 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         return Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts))
 
     console = make_console(file=out, width=options.width, highlight=False)
+
+    def indented(*parts: str | tuple[str, str]) -> Text:
+        # A line under a finding that wraps stays under it: printed as "   " + text, its
+        # continuation lines started at column 0, in among the next finding's. Wrapped here
+        # rather than padded by rich, which would pad every line with trailing spaces.
+        wrapped = line(*parts).wrap(console, max(20, console.width - 3), overflow="fold")
+        for piece in wrapped:
+            piece.rstrip()  # the space a wrap leaves at the end of a line
+        return Text("\n").join(Text("   ") + piece for piece in wrapped)
+
     threshold, lang = options.threshold, options.lang
     shown = shown_findings(result, options)
     analysed = sum(1 for f in result.files if f.status == "analyzed")
@@ -43,16 +53,17 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         shown_lines = finding.shown(HIGHLIGHTS)
         for item in shown_lines:
             when = f" {display_time(item.timestamp)}" if item.timestamp else ""
-            console.print(line("   ", (f"{item.where()}{when}", "dim"), f"  {item.text[:200]}"))
+            console.print(indented((f"{item.where()}{when}", "dim"), f"  {item.text[:200]}"))
         if more := more_lines(finding, len(shown_lines), lang):
-            console.print(line("   ", (more, "dim")))
+            console.print(indented((more, "dim")))
         for number, step in enumerate(finding.remediation, 1):
-            console.print(line(f"   {number}. {step}"))
+            console.print(indented(f"{number}. {step}"))
         for cause in likely_causes(finding, threshold):
-            console.print(line(message("table.cause_label", lang), (str(cause["id"]), "bold"),
-                               f" ({cause['confidence']:.2f}) {cause.get('title', '')}"))
+            console.print(indented(message("table.cause_label", lang).lstrip(), (str(cause["id"]), "bold"),
+                                   f" ({cause['confidence']:.2f}) {cause.get('title', '')}"))
         if finding.doc:
-            console.print(line("   ", (finding.doc, "blue")))
+            # One line whatever the width: a link cut by a newline can be neither clicked nor copied.
+            console.print(line("   ", (finding.doc, "blue")), soft_wrap=True)
     skipped = [f for f in result.files if f.status != "analyzed" or f.truncated]
     if skipped:
         table = Table(title=message("table.files", lang), box=None, title_justify="left")
