@@ -119,7 +119,8 @@ def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
             caseless = "i" in sig.flags
             flags = re.IGNORECASE if caseless else 0
             # The regex confirms every candidate, so the scan may look for a rarer piece of the literal.
-            probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, LazyRegex(sig.pattern, flags),
+            regex = (_AtFault if sig.derived else LazyRegex)(sig.pattern, flags)
+            probes.append(Probe(f"sig\t{entry_id}\t{sig_index}", sig.literal, regex,
                                 caseless=caseless, piece=piece_of(sig.literal, caseless)))
     for key, fact_formats, literal, pattern in FACTS:
         if fmt in fact_formats:
@@ -128,6 +129,18 @@ def _build_scanner(catalogue: Catalogue, fmt: str, engine: str) -> Scanner:
     for literal, level in LEVEL_LITERALS.get(fmt, ()):
         probes.append(Probe(f"level\t{level}", literal, None, caseless=False))
     return Scanner(probes, engine)
+
+
+class _AtFault(LazyRegex):
+    """A derived signature's regex: it counts on a line at an error or warning level only (see
+    ``logparse.catalogue.derive.AT_FAULT``), checked once the literal is known to be there."""
+
+    __slots__ = ()
+
+    def search(self, string: str) -> re.Match[str] | None:
+        from logparse.catalogue.derive import AT_FAULT
+
+        return super().search(string) if AT_FAULT.search(string) else None
 
 
 def _signatures(catalogue: Catalogue) -> Iterator[tuple[str, int, Any]]:

@@ -90,6 +90,26 @@ def test_healthy_extension_log_stays_healthy(tmp_path: Path) -> None:
     assert not [i for i, c in _findings(root).items() if c >= 0.5]
 
 
+def test_codes_and_messages_named_where_nothing_failed_are_no_finding(tmp_path: Path) -> None:
+    # Extension logs name codes outside any failure: a pre-check, a retry policy's list, a help
+    # link's (lowercase) anchor, a message quoted at INFO. Derived signatures count only on a
+    # line at an error or warning level, with the case as written.
+    root = _bundle(tmp_path / "named", [
+        "[00000001] 2023-11-19T22:00:02.400Z [INFO]  Health check: no UserErrorUnsupportedDiskSize, no "
+        "ExtensionFailedVssWriterInBadState condition found",
+        "[00000001] 2023-11-19T22:00:02.500Z [INFO]  Retry policy configured for: UserErrorBcmDatasourceNotPresent",
+        "[00000001] 2023-11-19T22:00:02.600Z [INFO]  See https://learn.microsoft.com/en-us/azure/backup/"
+        "backup-azure-vms-troubleshoot#extensionfailedvsswriterinbadstate---snapshot-operation-failed",
+        "[00000001] 2023-11-19T22:00:02.700Z [INFO]  Known failure text: Snapshot operation failed due to COM+ error",
+    ])
+    assert not [i for i, c in _findings(root).items() if c >= 0.5], _findings(root)
+    # The same code at ERROR is the failure.
+    root = _bundle(tmp_path / "failed", [
+        "[00000001] 2023-11-19T22:05:03.302Z [ERROR] Task failed: UserErrorUnsupportedDiskSize",
+    ])
+    assert _findings(root).get("UserErrorUnsupportedDiskSize", 0.0) >= 0.65
+
+
 # -- the rule in the loader ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ data, and a new error needs no code.
 
 The rule is narrow, because a log line is proof on its own (no context check as in ``match``):
 
+* only on a line at an error or warning level, and with the case as written;
 * only errors, and only those with no log signature of their own (an author who wrote one chose
   what proves the entry in a log; "freeze failed for some mount" alone would not);
 * formats by platform: Windows -> ``windows_agent``, Linux -> ``vmsnapshot``, ``ext_handler``
@@ -103,12 +104,27 @@ def _derive(entry: Entry, texts: list[tuple[str, str]], family: bool) -> tuple[S
         # The prefilter's literal must lie inside every match: the longest stretch of single spaces.
         literal = max(re.split(r"\s{2,}|[\t\n]", text.strip().rstrip(".")), key=len)
         out.append(_signature(formats, pattern, literal, text))
-    return tuple(s for s in out if not guard.static_problems(s.pattern, s.flags))
+    return tuple(s for s in out if s is not None)
 
 
 def _shared(entry_id: str, plain: str, texts: Iterable[tuple[str, str]]) -> bool:
     return any(other != entry_id and (plain in text or text in plain) for other, text in texts)
 
 
-def _signature(formats: tuple[str, ...], pattern: str, literal: str, example: str) -> Signature:
-    return Signature(formats=formats, pattern=pattern, literal=literal, examples=(example,), flags="i", derived=True)
+# Where a derived signature counts: a line at an error or warning level. Extension logs also name
+# codes where nothing failed (a pre-check "no ExtensionSnapshotFailedNoNetwork seen", the codes a
+# retry policy covers), and a derived signature, unlike one its author wrote, knows no context.
+# The scanner checks it on the whole line (chunks._build_scanner): a pattern must start with its
+# literal (the guard), and the level stands before it.
+AT_FAULT = re.compile(r"\[(?:ERROR|WARN|WARNING|FATAL)\]|\b(?:ERROR|Error|WARNING|Warning|WARN|FATAL|CRITICAL|"
+                      r"Critical)\b")
+
+
+def _signature(formats: tuple[str, ...], pattern: str, literal: str, example: str) -> Signature | None:
+    """The signature for ``pattern``, or None when the pattern fails the catalogue's guard."""
+    if guard.static_problems(pattern, ""):
+        return None
+    # Case kept: the extension writes its codes and messages as the catalogue does, and a
+    # lowercase anchor (#usererrorfsfreezefailed---...) is a link, not the error.
+    return Signature(formats=formats, pattern=pattern, literal=literal, examples=(example,), flags="",
+                     derived=True)
