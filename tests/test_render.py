@@ -251,6 +251,17 @@ def test_html_escapes_hostile_log_text() -> None:
     assert "&lt;/pre&gt;&lt;script&gt;" in text
 
 
+def test_table_marks_where_it_cuts_a_long_line() -> None:
+    long = "x " * 95 + "UserErrorRpCollectionLimitReached and more words after the code"
+    finding = Finding("UserErrorRpCollectionLimitReached", "error", 0.9, "t")
+    finding.add(Evidence("var/log/x.log", 3, long))
+    result = TriageResult("b", [finding], [FileReport("var/log/x.log", "waagent", "analyzed", None, 10)],
+                          [Template("T " * 100, "ERROR", 2, [Evidence("p", 1, "t")])], [])
+    flat = " ".join(_render(result, "table").split())
+    assert "UserErrorR..." in flat  # cut, and shown as cut: not read as another code
+    assert flat.endswith("T ...")
+
+
 def test_timeline_stays_within_200_columns_for_a_month() -> None:
     timeline = Timeline()
     for hour in range(30 * 24):

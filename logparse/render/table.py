@@ -53,7 +53,9 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         shown_lines = finding.shown(HIGHLIGHTS)
         for item in shown_lines:
             when = f" {display_time(item.timestamp)}" if item.timestamp else ""
-            console.print(indented((f"{item.where()}{when}", "dim"), f"  {item.text[:200]}"))
+            # Cut where a reader sees it is cut: "...UserErrorRpCollectionLimit" would read as another code.
+            text = item.text if len(item.text) <= 200 else item.text[:200] + "..."
+            console.print(indented((f"{item.where()}{when}", "dim"), f"  {text}"))
         if more := more_lines(finding, len(shown_lines), lang):
             console.print(indented((more, "dim")))
         for number, step in enumerate(finding.remediation, 1):
@@ -79,7 +81,8 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         console.print()
         console.print(line((message("unrecognised", lang), "bold"), message("table.no_signature", lang)))
         for template in result.unrecognized[:8]:
-            console.print(line(f"   {template.count:>6}  {template.level:7} {template.template[:150]}"))
+            cut = template.template if len(template.template) <= 150 else template.template[:150] + "..."
+            console.print(line(f"   {template.count:>6}  {template.level:7} {cut}"))
     label = message("warning_label", lang)
     for warning in result.warnings:
         # Only the label is coloured; what separates it from the text (a space in English) is not.
