@@ -77,6 +77,8 @@ class _Run:
         self.last_snapshot: str | None = None
         self.bytes = 0
         self._windowed = options.since is not None or options.until is not None
+        # The window asked for with --since/--until: the evidence to show first comes from it.
+        self._asked = (options.since, options.until) if self._windowed else None
         self._shapes: dict[bytes, str] = {}
         self._full: dict[bytes, Template] = {}  # shape -> its template, once that has all its examples
         # Example candidates of the chunk in hand, per template not yet full: (line, path, text), and its shapes.
@@ -431,7 +433,7 @@ class _Run:
     # -- the end --------------------------------------------------------------------------
     def finish(self) -> TriageResult:
         self.diagnosis.agent_versions(self.versions, self.autoupdate_off)
-        self.state.finish(self.result.files)
+        self.state.finish(self.result.files, self._asked)
         result = self.result
         result.findings = self.diagnosis.findings()
         result.unrecognized = sorted(self.templates.values(), key=lambda t: (-t.count, t.template))

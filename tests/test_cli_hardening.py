@@ -334,3 +334,19 @@ def test_text_of_no_known_layout_is_no_all_clear(tmp_path: Path) -> None:
     (tmp_path / "waagent.log.1.gz").write_bytes(_gzip.compress(log.read_bytes()))
     for path in (ticket, log, tmp_path / "waagent.log.1.gz"):
         assert not any("had a known log layout" in w for w in logparse.triage(str(path)).warnings), path
+
+
+def test_the_window_asked_for_is_the_evidence_focus() -> None:
+    # --since/--until choose the lines shown first, and stats.evidence_focus says so (it kept
+    # naming the latest snapshot attempts, outside the window asked for).
+    from datetime import UTC, datetime
+
+    import logparse
+
+    bundle = str(FIXTURES / "bundles" / "linux_nonetwork_snapshot")
+    until = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
+    focus = logparse.triage(bundle, until=until).stats["evidence_focus"]
+    assert focus == {"since": None, "until": "2024-05-06T02:00:00+00:00", "basis": "--since/--until"}
+    since = datetime(2024, 5, 5, 12, 0, tzinfo=UTC)
+    assert logparse.triage(bundle, since=since).stats["evidence_focus"]["since"] == "2024-05-05T12:00:00+00:00"
+    assert logparse.triage(bundle).stats["evidence_focus"]["basis"] != "--since/--until"

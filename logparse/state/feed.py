@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, BinaryIO
 
 from logparse.state import MAX_BYTES, read_state, sniff
@@ -134,13 +134,14 @@ class StateFeed:
 
         return backup_job.window(self.jobs)
 
-    def finish(self, files: list[FileReport]) -> None:
+    def finish(self, files: list[FileReport],
+               asked: tuple[datetime | None, datetime | None] | None = None) -> None:
         """The rules that need every document (and the platform the logs show), and the window of the
-        failing backup job for the diagnosis to pick its evidence by."""
+        failing backup job for the diagnosis to pick its evidence by (``asked``: --since/--until's)."""
         for _, path, _, stated in self._latest.values():
             for item in stated:
                 self._apply_stated(path, item)
-        self._focus()
+        self._focus(asked)
         if not self.docs:
             return  # no state document: nothing to combine (and no need to load the rules)
         from logparse.state.across import combined
@@ -150,12 +151,20 @@ class StateFeed:
         for path, item in combined(self.docs, self.catalogue, hint):
             self._apply_stated(path, item)
 
-    def _focus(self) -> None:
-        """The failing job's window: around a backup job of any document (the failed one, else the
-        latest), else from the latest snapshot attempts on, since a bundle is collected after the
-        failure it is about."""
+    def _focus(self, asked: tuple[datetime | None, datetime | None] | None = None) -> None:
+        """The failing job's window: the one asked for with --since/--until, else around a backup
+        job of any document (the failed one, else the latest), else from the latest snapshot
+        attempts on, since a bundle is collected after the failure it is about."""
         jobs = [f for _, facts in self.docs for f in facts if f.name.startswith("job.")]
         found: tuple[datetime, datetime | None, str] | None = None
+        if asked is not None:
+            since, until = asked
+            # Only --until: from the start of time, kept out of the stats as "no start".
+            self.diagnosis.focus(since or datetime.min.replace(tzinfo=UTC), until)
+            self.result.stats["evidence_focus"] = {"since": since.isoformat() if since else None,
+                                                   "until": until.isoformat() if until else None,
+                                                   "basis": "--since/--until"}
+            return
         if jobs:
             from logparse.state import backup_job
 
