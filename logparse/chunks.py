@@ -17,6 +17,7 @@ from typing import Any
 from logparse import formats
 from logparse._prefilters import piece_of
 from logparse.catalogue import Catalogue, load_catalogue
+from logparse.catalogue.derive import AT_FAULT
 from logparse.scanner import LazyRegex, LineHit, Probe, Scanner
 
 TEXT = "*"  # plain text of unknown layout: every signature applies
@@ -138,8 +139,6 @@ class _AtFault(LazyRegex):
     __slots__ = ()
 
     def search(self, string: str) -> re.Match[str] | None:
-        from logparse.catalogue.derive import AT_FAULT
-
         return super().search(string) if AT_FAULT.search(string) else None
 
 

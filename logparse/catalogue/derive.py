@@ -57,9 +57,10 @@ def camel_words(code: str) -> tuple[str, ...]:
     return tuple(w.casefold() for w in _CAMEL.findall(code))
 
 
-def is_generic(code: str) -> bool:
-    """A short code made of everyday service words only: other Azure services raise it too."""
-    words = camel_words(code)
+def is_generic(code: str, words: tuple[str, ...] | None = None) -> bool:
+    """A short code made of everyday service words only: other Azure services raise it too
+    (``words``: its ``camel_words``, when already split)."""
+    words = camel_words(code) if words is None else words
     return len(words) <= 3 and set(words) <= EVERYDAY and "_" not in code
 
 

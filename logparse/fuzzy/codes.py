@@ -17,7 +17,8 @@ from bisect import bisect_left
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from logparse.fuzzy.index import BACKUP_CODE_SHAPE, Index, camel_words
+from logparse.catalogue.derive import camel_words
+from logparse.fuzzy.index import BACKUP_CODE_SHAPE, Index
 from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 
 EXACT, JOINED, INT_CODE, SIGNATURE, FAMILY, UNKNOWN_AT_POSITION = 0.97, 0.9, 0.9, 0.85, 0.6, 0.75

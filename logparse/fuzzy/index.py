@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from logparse.catalogue import Catalogue
+from logparse.catalogue.derive import camel_words, is_generic
 from logparse.catalogue.guard import flag_bits
 
 # Codes of the Azure Backup family have recognisable shapes; a word shaped like one counts as
@@ -24,20 +25,12 @@ BACKUP_CODE_SHAPE = re.compile(
 CJK = re.compile(r"[\u3400-\u9fff]")
 TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
 _NON_WORD = re.compile(r"[^a-z0-9\u3400-\u9fff]+")
-# The words generic service error codes are made of (ARM, Compute, HTTP); a code built only
-# from them says nothing about which service raised it.
-_EVERYDAY = frozenset(
-    "resource not found operation allowed bad request internal error execution allocation failed failure "
-    "conflict invalid parameter argument timeout time out unknown server service unavailable forbidden "
-    "unauthorized access denied quota exceeded limit gateway exception".split()
-)
 # Share of a wording's weight that must appear verbatim before it is considered: typos are
 # forgiven in a few words, not in most.
 MIN_VERBATIM = 0.5
 HEAD_WORDS = 3  # a wording's first words (Chinese: bigrams) that find it from a cut-short paste
 _ADVICE_STRENGTH = 0.6  # a message's later sentences (see _own_sentences)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])|(?<=[。！？])")
-_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _STOP = frozenset(
     "a an the to of for on in at is are was were be been as by with from this that it its or and "
     "due has have had see".split()
@@ -186,11 +179,6 @@ def head_words(words: list[str]) -> set[str]:
     return set([w for w in words if w not in _STOP and w not in _BOILERPLATE][:HEAD_WORDS])
 
 
-def camel_words(code: str) -> tuple[str, ...]:
-    """``BackUpOperationFailedV2`` -> ``("back", "up", "operation", "failed", "v", "2")``."""
-    return tuple(w.casefold() for w in _CAMEL.findall(code))
-
-
 def build_index(catalogue: Catalogue) -> Index:
     """Precompute folded codes, code pieces and weighted message tokens for ``catalogue``."""
     index = Index(catalogue)
@@ -212,10 +200,7 @@ def build_index(catalogue: Catalogue) -> Index:
     index.code_prefixes = frozenset(code[:n] for code in index.codes for n in range(1, len(code) + 1))
     # A short code made of everyday words (ResourceNotFound, BadRequest) is used by many
     # Azure services; it needs backup context or its own message before it counts.
-    index.generic = frozenset(
-        name for name, words in index.code_words.items()
-        if len(words) <= 3 and set(words) <= _EVERYDAY and "_" not in name
-    )
+    index.generic = frozenset(name for name, words in index.code_words.items() if is_generic(name, words))
     index.sorted_codes = sorted(set(index.codes) - index.generic)
     _index_wordings(index, wordings)
     shortest = 1 << 16
