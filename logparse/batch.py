@@ -179,7 +179,7 @@ def analyse_bundle(location: str, options: Mapping[str, Any] | None = None,
         # Safe from several threads (the scanner keeps one Hyperscan scratch per thread), but
         # triage is CPU-bound Python: run Dask workers with one thread per process.
         result = _triage(location, catalogue, str(opts.get("lang") or "en"))
-        return _compact(location, digest, result, started)
+        return _compact(location, digest, result, started, opts.get("skip") or ())
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for this bundle, the batch goes on
         return _failure(location, digest, _describe(exc), started)
 
@@ -278,11 +278,23 @@ def _failure(location: str, digest: str, error: str, started: float) -> dict[str
             "seconds": round(time.perf_counter() - started, 4)}
 
 
-def _compact(location: str, digest: str, result: TriageResult, started: float) -> dict[str, Any]:
-    """What the database keeps of a triage: no remediation text or timeline, one example per template."""
+_OWN_DB = "the batch's own database (--db), not part of the bundle"
+
+
+def _compact(location: str, digest: str, result: TriageResult, started: float,
+             skip: Collection[str] = ()) -> dict[str, Any]:
+    """What the database keeps of a triage: no remediation text or timeline, one example per template.
+
+    ``skip``: absolute paths of the batch's own database files; in a tree bundle they are listed
+    as what they are rather than as the bundle's "binary data".
+    """
     from logparse.analysis import unknown_layout_only
 
     files = [f.to_dict() for f in result.files]
+    if skip and os.path.isdir(location):
+        for record in files:
+            if os.path.join(location, *str(record["path"]).split("/")) in skip:
+                record.update(format=None, status="skipped", reason=_OWN_DB, lines=0, truncated=False)
     analysed = [f for f in files if f["status"] == "analyzed"]
     error = None
     if not analysed:

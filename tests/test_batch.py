@@ -1023,6 +1023,10 @@ def test_a_database_inside_a_tree_bundle_is_no_part_of_it(tmp_path: Path) -> Non
     second = batch.run_batch([str(bundle)], db)
     assert (first.triaged, second.triaged, second.skipped) == (1, 0, 1)
     assert _rows(db, "SELECT count(*) FROM bundles") == [(1,)]
+    # Listed as what it is, not as a binary member of the VM's logs.
+    own = _rows(db, "SELECT path, format, status, reason FROM files WHERE path LIKE 'results.sqlite%'")
+    assert own and {row[1:] for row in own} == {(None, "skipped", batch._OWN_DB)}
+    assert not _rows(db, "SELECT path FROM files WHERE reason = 'binary data'")
 
 
 def test_summary_names_every_location_of_a_failed_content(tmp_path: Path) -> None:
