@@ -10,6 +10,7 @@ Sample::
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,8 @@ MAX_TEMPLATES = 2000
 # With --jobs >= 2, chunks go to worker processes once a run has read this much: below it, a
 # fork and the round trips cost more than they save.
 POOL_AFTER = 8 << 20
+# The logs a VM writes, whose files tell which VM they come from (``vm_groups``).
+VM_LOG_FORMATS = frozenset({"waagent", "vmsnapshot", "ext_handler", "windows_agent"})
 
 @dataclass
 class Options:
@@ -86,6 +89,8 @@ class _Run:
         self.state = StateFeed(catalogue, self.diagnosis, self.result)
         self._ext_states: dict[str, str] = {}
         self._pool: _chunkpool.ChunkPool | None = None
+        # A VM's log -> (its logical path, rotation aside; its first line), to tell VMs apart at the end.
+        self._vm_logs: dict[str, tuple[str, str]] = {}
 
     # -- members ------------------------------------------------------------------------
     def member(self, info: MemberInfo, stream: BinaryIO, *, given: bool = False) -> None:
@@ -123,6 +128,8 @@ class _Run:
                     return
                 fmt = TEXT  # a single pasted text: scan it with every signature
             report.format = fmt
+            if fmt in VM_LOG_FORMATS:
+                self._vm_logs[info.path] = (info.rotation[0], _first_line(head))
             if fmt in WHOLE_FILE_FORMATS or fmt == TEXT:
                 self._whole(info, stream, fmt, report)
             else:
@@ -311,7 +318,7 @@ class _Run:
                 evidence = Evidence(path, number, line.text[:2000], stamp.isoformat() if stamp else None)
             if kind == "sig":
                 entry_id, _, index = rest.partition("\t")
-                self.diagnosis.signature_hit(entry_id, int(index), evidence)
+                self.diagnosis.signature_hit(entry_id, int(index), evidence, line.level)
                 self.result.timeline.count(evidence.timestamp, f"sig:{entry_id}")
             else:
                 self._fact(rest, groups or {}, evidence)
@@ -444,6 +451,11 @@ class _Run:
             "snapshot_attempts": self.snapshot_attempts,
             "last_snapshot_attempt": self.last_snapshot,
         })
+        logs = [(f.path, *self._vm_logs[f.path]) for f in result.files
+                if f.status == "analyzed" and f.path in self._vm_logs]
+        groups = vm_groups(logs)
+        if groups:
+            result.warnings.append(vms_warning(groups, len(logs)))
         if unknown_layout_only(result):
             # "No known failure" over files we could not place says nothing about the VM's health.
             names = [f.path for f in result.files if f.status == "analyzed"]
@@ -451,6 +463,109 @@ class _Run:
             result.warnings.append(f"no file had a known log layout ({shown} read as plain text): "
                                    "no finding here is no sign of a healthy agent or extension")
         return result
+
+
+def _first_line(head: bytes) -> str:
+    return head[:512].split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "backslashreplace").strip()
+
+
+# A VM log's file name: the stem of a log a VM has one of (rotations aside), with whatever a
+# person who gathered several VMs' logs added around it (``vm1-waagent.log``, ``waagent_vm2.log``).
+# IaaSBcdrExtension*.log and CommandExecution_<extension>.log vary after their stem by themselves,
+# so only what stands before it names a VM there.
+_VM_LOG_NAME = re.compile(
+    r"(?:(?P<pre>.*?)[-_. ]+)?(?:(?P<stem>waagent|waappagent|transparentinstaller|extension|shell)(?P<mid>[-_ (][^.]*)?"
+    r"|(?P<fixed>(?:iaasbcdrextension|commandexecution)[^.]*))\.log(?:\..*)?", re.IGNORECASE)
+# Words around a log's name that say which copy it is, not which VM: "waagent.log.old", "waagent (1).log".
+_COPY_WORDS = frozenset("old bak backup copy orig original prev previous new latest last save saved tmp temp current "
+                        "log logs".split())
+# Where a bundle's own tree starts: what stands before it is the folder the tree was put in.
+_TREE_ROOTS = ("/var/log/", "/windowsazure/", "/packages/plugins/")
+
+
+def _vm_key(logical: str) -> tuple[str, str, str]:
+    """``(folder the bundle's tree was put in, VM name from the file name, which log it is)``."""
+    slashed = "/" + logical
+    lowered = slashed.casefold()
+    starts = [at for at in (lowered.find(root) for root in _TREE_ROOTS) if at >= 0]
+    folder, _, name = slashed.rpartition("/")
+    root = slashed[: min(starts)] if starts else folder
+    role, label = name.casefold(), ""
+    m = _VM_LOG_NAME.fullmatch(name)
+    if m is not None:
+        role = (m["stem"] or m["fixed"]).casefold() + ".log"
+        words = re.split(r"[^0-9A-Za-z]+", (m["pre"] or "") + " " + (m["mid"] or ""))
+        if any(w and not w.isdigit() and w.casefold() not in _COPY_WORDS for w in words):
+            label = "-".join(w for w in words if w)
+    within = folder[len(root):].casefold()
+    return root.strip("/"), label, f"{within}/{role}"
+
+
+def vm_groups(logs: list[tuple[str, str, str]]) -> list[tuple[str, list[str]]]:
+    """The VMs that ``logs`` (path, logical path, first line) evidently come from, with their files;
+    empty when they may all be one VM's.
+
+    Files are grouped by the folder their tree was put in and the VM name added to their file
+    name. Two groups are two VMs when both hold the same log (``waagent.log`` in the same place,
+    rotations aside) and no file of it starts with the same line in both: copies of one VM's log
+    (two collections, a file saved twice) start alike. What the scanners already read is enough:
+    names and the first line of each file's head. (The records themselves name no VM for sure: a
+    ContainerId changes whenever the VM moves to another host.)
+    """
+    groups: dict[tuple[str, str], dict[str, set[str]]] = {}
+    files: dict[tuple[str, str], list[str]] = {}
+    shown: dict[tuple[str, str], str] = {}  # a group's name as its files write it: their VM name, else folder
+    for path, logical, first in logs:
+        root, label, role = _vm_key(logical)
+        key = (root, label.casefold())
+        groups.setdefault(key, {}).setdefault(role, set()).add(first)
+        files.setdefault(key, []).append(path)
+        shown.setdefault(key, label or root.removesuffix("!"))  # "vm1.tar.gz!" for a nested archive's tree
+    if len(groups) < 2:
+        return []
+    # Groups holding a copy of the same log are one VM: join them.
+    parent = {key: key for key in groups}
+
+    def top(key: tuple[str, str]) -> tuple[str, str]:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]  # halve the path: a long chain is walked once
+            key = parent[key]
+        return key
+
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, roles in groups.items():
+        for role, firsts in roles.items():
+            for first in firsts - {""}:
+                other = seen.setdefault((role, first), key)
+                parent[top(key)] = top(other)
+    vms: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    holders: dict[str, set[tuple[str, str]]] = {}  # log -> the VMs holding it
+    for key, roles in groups.items():
+        vm = top(key)
+        vms.setdefault(vm, []).append(key)
+        for role in roles:
+            holders.setdefault(role, set()).add(vm)
+    apart = {vm for held in holders.values() if len(held) > 1 for vm in held}
+    if len(apart) < 2:
+        return []
+    out = []
+    for vm in apart:
+        keys = vms[vm]
+        names = sorted({shown[key] for key in keys} - {""})
+        out.append((", ".join(names) or "unnamed", sorted(path for key in keys for path in files[key])))
+    return sorted(out)
+
+
+def vms_warning(groups: list[tuple[str, list[str]]], logs: int) -> str:
+    """The warning for logs of several VMs in one bundle, naming which files go with which VM."""
+    parts = []
+    for name, paths in groups:
+        shown = ", ".join(paths[:4]) + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")
+        parts.append(f"{name}: {shown}")
+    told = sum(len(paths) for _, paths in groups)
+    rest = f"; {logs - told} other log file(s) could be any of them" if logs > told else ""
+    return (f"logs of {len(groups)} different VMs in one bundle, analysed as one (their findings and evidence "
+            f"are mixed; triage each VM's files on their own): {'; '.join(parts)}{rest}")
 
 
 _DONE = object()

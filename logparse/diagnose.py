@@ -5,11 +5,22 @@ lines and signature hits, and an ``EvidencePool`` of candidate lines. Confidence
 
 * log signatures: 0.65 for one, +0.10 per further distinct signature (up to +0.20), +0.05
   when seen on three or more lines, +0.05 when seen in two or more files; at most 0.95;
+* an error's own code or exact catalogue message (a signature ``catalogue.derive`` made) on an
+  ERROR line of the backup extension's own log (``derive.OWN_LOG``) starts at 0.80, its code and
+  a message both at 0.90, instead of 0.65 and 0.75: the extension wrote that error in its own
+  words, at its own error level. The bonuses and the 0.95 cap above still apply; on a warning line
+  or in another log (the agent's, another extension's) such a hit is an ordinary signature;
 * job error text (a ticket in the bundle, or ``--error``): the fuzzy matcher's own calibrated
   confidence;
 * an extension status code surfaces as its portal code at 0.9x its own confidence;
 * a cause listed by an error that was found gains from it: ``1 - (1-c)(1 - 0.5 e)``;
 * configuration and version facts (``Extensions.Enabled=n``, an outdated agent) as stated below.
+
+A state document's statement is about one object (a lock, an extension, a collection). One that
+rates an entry below ``CITE_FLOOR`` on its own (a lock on some other resource group) is not cited
+as evidence when the finding has evidence of its own at or above it (the lock on the restore
+point group, the job error): it would be read as that finding's proof, and its remediation (delete
+the lock) applied to it. It is named in the finding's reasons instead, with its own confidence.
 
 Which evidence lines a finding keeps (``MAX_EVIDENCE``) and lists first (``HIGHLIGHTS``), most
 telling first: the first line inside the failing backup job's window (``Diagnosis.focus``: a
@@ -30,11 +41,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logparse.catalogue import Catalogue, Entry
+from logparse.catalogue.derive import OWN_LOG, exact_kind
 from logparse.findings import HIGHLIGHTS, MAX_EVIDENCE, Evidence, Finding
 
 # Agents older than this are the seed's "agent out of date" case (2.2.53, 2021, is the
 # oldest release with the heartbeat and FastTrack fixes the backup service relies on).
 MIN_LINUX_AGENT = (2, 2, 53)
+
+# An error's own code or exact message at ERROR in the backup extension's log: one of the two, both.
+EXACT_ONE = 0.80
+EXACT_BOTH = 0.90
+# Below this on its own, a state document's statement is not cited beside stronger evidence
+# (the reports' default threshold: what rates lower is not a finding on its own).
+CITE_FLOOR = 0.5
 
 
 # Files of one finding whose first and last lines are kept as candidates.
@@ -44,6 +63,9 @@ _POOL_FILES = 64
 _CELL_WIDTHS = (13, 10, 7, 4)
 _POOL_CELLS = 96
 
+
+# What makes an evidence line one line (``Evidence.key()``).
+_Key = tuple[str, int] | tuple[str, int, str]
 
 # A line while the scan runs: [order met, evidence, first signature, further signatures (a tuple,
 # mostly empty)]. A plain list: one is made per distinct evidence line, and a class instance
@@ -202,10 +224,39 @@ class _Tally:
     pool: EvidencePool = field(default_factory=EvidencePool)
     fixed: float = 0.0  # confidence from non-signature sources (job errors, facts)
     reasons: list[str] = field(default_factory=list)
+    exact: set[str] = field(default_factory=set)  # "code", "message": derived hits at ERROR in the extension's log
+    # State statements below CITE_FLOOR: evidence key -> (confidence, reason); and the keys and
+    # reasons stated at or above it (one object can be stated twice, by two rules or documents).
+    weak: dict[_Key, tuple[float, str]] = field(default_factory=dict)
+    cited_keys: set[_Key] = field(default_factory=set)
+    cited_reasons: set[str] = field(default_factory=set)
+    backed: bool = False  # lines taken in from a finding with evidence at or above CITE_FLOOR
 
     def add(self, evidence: Evidence, signature: int | None = None) -> None:
         self.files.add(evidence.path)
         self.pool.add(evidence, signature)
+
+    def state(self, confidence: float, evidence: Evidence, reason: str) -> None:
+        """Remember how strongly a state document's statement rates the entry on its own."""
+        key = evidence.key()
+        if confidence >= CITE_FLOOR:
+            self.cited_keys.add(key)
+            self.cited_reasons.add(reason)
+        elif len(self.weak) < EvidencePool.SEEN:  # past that many, every statement is cited
+            old = self.weak.get(key)
+            if old is None or old[0] < confidence:
+                self.weak[key] = (confidence, reason)
+
+    def strong(self) -> bool:
+        """Evidence at or above CITE_FLOOR of its own: a log signature, or a statement rated so."""
+        return self.backed or bool(self.signatures) or self.fixed >= CITE_FLOOR
+
+    def uncited(self) -> dict[_Key, tuple[float, str]]:
+        """The weak state statements left out of the evidence: only beside evidence at or above the floor
+        (alone, they are all there is to show)."""
+        if not self.weak or not self.strong():
+            return {}
+        return {key: said for key, said in self.weak.items() if key not in self.cited_keys}
 
 
 # Picks of one kind before the next kind gets its turn (statements, say: a ticket quoting ten
@@ -299,6 +350,9 @@ class Diagnosis:
         self.catalogue = catalogue
         self.lang = lang
         self._tallies: dict[str, _Tally] = {}
+        # (entry, signature index) -> "code" or "message", for the signatures the loader derived.
+        self._exact = {(entry.id, index): kind for entry in catalogue.entries.values()
+                       for index, sig in enumerate(entry.signatures) if (kind := exact_kind(sig)) is not None}
         self._unknown: dict[str, tuple[float, EvidencePool]] = {}
         self._window: tuple[datetime, datetime | None] | None = None
 
@@ -313,10 +367,15 @@ class Diagnosis:
         return tally
 
     # -- evidence in ----------------------------------------------------------------------
-    def signature_hit(self, entry_id: str, signature: int, evidence: Evidence) -> None:
+    def signature_hit(self, entry_id: str, signature: int, evidence: Evidence, level: str | None = None) -> None:
+        """A signature matched ``evidence``; ``level``: the line's own level, as the scanner read it."""
         tally = self._tally(entry_id)
         tally.signatures.add(signature)
         tally.add(evidence, signature)
+        if level == "ERROR":
+            kind = self._exact.get((entry_id, signature))
+            if kind is not None and kind not in tally.exact and OWN_LOG.search(evidence.path):
+                tally.exact.add(kind)
 
     def stated(self, entry_id: str, confidence: float, evidence: Evidence, reason: str) -> None:
         """Evidence that carries its own confidence (job error text, a configuration fact)."""
@@ -325,6 +384,8 @@ class Diagnosis:
         tally = self._tally(entry_id)
         tally.fixed = max(tally.fixed, confidence)
         tally.add(evidence)
+        if evidence.source == "state":
+            tally.state(confidence, evidence, reason)
         if reason not in tally.reasons:
             tally.reasons.append(reason)
 
@@ -356,8 +417,15 @@ class Diagnosis:
             for portal in self.catalogue.entries[entry_id].surfaces_as:
                 if portal in self.catalogue.entries and 0.9 * score > scores.get(portal, 0.0):
                     scores[portal] = 0.9 * score
-                    self._tally(portal).pool.absorb(self._tallies[entry_id].pool)
-                    self._tally(portal).reasons.append(f"surfaces as the portal code of {entry_id}")
+                    tally, source = self._tally(portal), self._tallies[entry_id]
+                    tally.pool.absorb(source.pool)
+                    tally.reasons.append(f"surfaces as the portal code of {entry_id}")
+                    # Its lines come with how strongly each was stated, so what was not cited stays so.
+                    tally.backed = tally.backed or source.strong()
+                    for key, said in source.weak.items():
+                        tally.weak.setdefault(key, said)
+                    tally.cited_keys |= source.cited_keys
+                    tally.cited_reasons |= source.cited_reasons
         # A found error lends weight to its causes that have their own evidence.
         for entry_id, score in list(scores.items()):
             entry = self.catalogue.entries[entry_id]
@@ -381,6 +449,8 @@ class Diagnosis:
         score = tally.fixed
         if tally.signatures:
             sig = 0.65 + 0.10 * min(2, len(tally.signatures) - 1)
+            if tally.exact:
+                sig = max(sig, EXACT_BOTH if len(tally.exact) > 1 else EXACT_ONE)
             sig += 0.05 if tally.pool.lines >= 3 else 0.0
             sig += 0.05 if len(tally.files) >= 2 else 0.0
             score = max(score, min(0.95, sig))
@@ -395,10 +465,25 @@ class Diagnosis:
             reasons=list(tally.reasons), severity=entry.severity,
         )
         pool = tally.pool
-        finding.evidence, finding.highlights, finding.in_window = choose(pool.candidates(), self._window)
-        finding.evidence_count, finding.signature_hits = pool.lines, pool.hits
+        candidates = pool.candidates()
+        uncited = tally.uncited()
+        if uncited:
+            candidates = [c for c in candidates if c.evidence.key() not in uncited]
+            # Only the statement's own reason goes: another statement, cited, may share it.
+            dropped = {reason for _, reason in uncited.values()} - tally.cited_reasons
+            finding.reasons = [r for r in finding.reasons if r not in dropped]
+            weaker: dict[tuple[str, str], float] = {}
+            for key, (confidence, reason) in uncited.items():
+                weaker[(key[0], reason)] = max(confidence, weaker.get((key[0], reason), 0.0))
+            finding.reasons += [f"not cited, weaker on its own ({confidence:.2f}, {path}): {reason}"
+                                for (path, reason), confidence in sorted(weaker.items(), key=lambda kv: -kv[1])]
+        finding.evidence, finding.highlights, finding.in_window = choose(candidates, self._window)
+        finding.evidence_count, finding.signature_hits = max(0, pool.lines - len(uncited)), pool.hits
         if tally.signatures:
-            finding.reasons.insert(0, f"{len(tally.signatures)} log signature(s), {pool.lines} line(s)")
+            finding.reasons.insert(0, f"{len(tally.signatures)} log signature(s), {finding.evidence_count} line(s)")
+        if tally.exact:
+            said = " and ".join(sorted(tally.exact, key=("code", "message").index))
+            finding.reasons.insert(1, f"the error's own {said} at ERROR in the backup extension's log")
         finding.causes = [self._cause(cause, scores) for cause in entry.causes]
         return finding
 

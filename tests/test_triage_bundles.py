@@ -4,8 +4,9 @@ The cases are plain trees under ``fixtures/bundles/<case>/`` (see ``test_bundle_
 here each is packed at test time into a directory, tar, tar.gz, tar.bz2, tar.xz, tar.zst and
 zip, and piped through stdin (``-``) as tar.gz and as zip. For every container the ids in
 ``must`` are found at or above 0.5, the ids in ``must_not`` stay below it, a healthy tree
-yields nothing at or above it, the expected files show up as evidence, and the findings
-(id and confidence to two places) are the same whichever container carried the tree.
+yields nothing at or above it, the expected files show up as evidence, no tree reads as the logs
+of several VMs, and the findings (id and confidence to two places) are the same whichever
+container carried the tree.
 """
 
 from __future__ import annotations
@@ -131,6 +132,13 @@ def test_findings_are_the_same_in_every_container(case: str) -> None:
     reference = key("dir")
     differ = {kind: sorted(key(kind) ^ reference) for kind in KINDS if key(kind) != reference}
     assert differ == {}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_case_reads_as_the_logs_of_several_vms(case: str) -> None:
+    # One VM's tree (rotated logs, agent and extension logs, state documents) in any container.
+    said = [f"{kind}: {w}" for kind in KINDS for w in run(case, kind)["warnings"] if "different VMs" in w]
+    assert said == []
 
 
 def test_logparse_triage_is_the_function_on_every_access() -> None:

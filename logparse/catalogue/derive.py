@@ -20,6 +20,9 @@ The rule is narrow, because a log line is proof on its own (no context check as 
 * an English message (or message-like alias) counts whole, its final full stop optional, when it
   has four words or more, no placeholder, and no other entry's message contains it or is
   contained in it (a shared message cannot say which entry).
+
+What such a hit weighs is the diagnosis' rule: ``exact_kind`` tells a code from a message, and
+``OWN_LOG`` the backup extension's own logs, where an ERROR line holding either is strong evidence.
 """
 
 from __future__ import annotations
@@ -116,9 +119,27 @@ def _shared(entry_id: str, plain: str, texts: Iterable[tuple[str, str]]) -> bool
 # codes where nothing failed (a pre-check "no ExtensionSnapshotFailedNoNetwork seen", the codes a
 # retry policy covers), and a derived signature, unlike one its author wrote, knows no context.
 # The scanner checks it on the whole line (chunks._build_scanner): a pattern must start with its
-# literal (the guard), and the level stands before it.
-AT_FAULT = re.compile(r"\[(?:ERROR|WARN|WARNING|FATAL)\]|\b(?:ERROR|Error|WARNING|Warning|WARN|FATAL|CRITICAL|"
-                      r"Critical)\b")
+# literal (the guard), and the level stands before it. A line that states a quieter level first
+# ("[INFO]  Last run's Error: ...", " INFO " in the agent's layouts) quotes a failure, it is not
+# one: the first level word on the line decides, so no quiet level may come before the fault.
+_FAULT = (r"\[(?:ERROR|WARN|WARNING|FATAL)\]|\b(?:ERROR|Error|WARNING|Warning|WARN|FATAL|CRITICAL|"
+          r"Critical)\b")
+_QUIET = r"\[(?:INFO|TRACE|DEBUG|VERBOSE)\]|\b(?:INFO|TRACE|DEBUG|VERBOSE|Info|Verbose)\b"
+AT_FAULT = re.compile(rf"^(?:(?!{_QUIET}).)*?(?:{_FAULT})", re.DOTALL)
+
+# The backup extension's own log folder (Windows ``Logs\Plugins\Microsoft.Azure.RecoveryServices.
+# VMSnapshot\<version>\``, Linux ``/var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/``):
+# the extension that writes these codes and messages. The agent's WaAppAgent.log and other
+# extensions' logs are in the derived formats too, but there the words are only relayed or quoted.
+OWN_LOG = re.compile(r"(?:^|[/\\])Microsoft\.Azure\.RecoveryServices\.VMSnapshot(?:Linux)?[/\\]", re.IGNORECASE)
+
+
+def exact_kind(signature: Signature) -> str | None:
+    """``"code"`` or ``"message"`` for a derived signature (its example is the code or the wording
+    it was made from, see ``_derive``), None for a signature its author wrote."""
+    if not signature.derived or not signature.examples:
+        return None
+    return "code" if _CODE.match(signature.examples[0]) else "message"
 
 
 def _signature(formats: tuple[str, ...], pattern: str, literal: str, example: str) -> Signature | None:
