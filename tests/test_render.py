@@ -1,17 +1,22 @@
-"""Report renderers: goldens per format over bundle fixtures, times, colour and width, HTML safety, CLI."""
+"""Report renderers: goldens per format over bundle fixtures, times, colour and width, HTML safety, CLI, languages."""
 
 from __future__ import annotations
 
 import csv
+import gzip
+import html
 import io
 import json
 import re
+import tarfile
+from collections.abc import Iterator
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import logparse
@@ -46,7 +51,7 @@ def _triage(case: str) -> TriageResult:
 
 def _render(result: TriageResult, fmt: str, **options: object) -> str:
     out = io.StringIO()
-    render(result, fmt, out, RenderOptions(width=WIDTH, **options))  # type: ignore[arg-type]
+    render(result, fmt, out, RenderOptions(**{"width": WIDTH, **options}))  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -57,6 +62,20 @@ def test_golden(case: str, name: str, update_goldens: bool, monkeypatch: pytest.
         monkeypatch.delenv(variable, raising=False)
     fmt, per_evidence = GOLDENS[name]
     text = _render(_triage(case), fmt, per_evidence=per_evidence)
+    check_text(FIXTURES / "reports" / case / name, text, update_goldens)
+
+
+# The human reports in Chinese, for a Linux case and a Windows one (long paths in its files table).
+ZH_GOLDENS = {"table.zh-CN.golden.txt": "table", "markdown.zh-CN.golden.md": "markdown",
+              "html.zh-CN.golden.html": "html"}
+
+
+@pytest.mark.parametrize("name", sorted(ZH_GOLDENS))
+@pytest.mark.parametrize("case", ["linux_nonetwork_snapshot", "windows_dhcp_disabled"])
+def test_golden_zh_cn(case: str, name: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(variable, raising=False)
+    text = _render(_triage_zh(case), ZH_GOLDENS[name], lang="zh-CN")
     check_text(FIXTURES / "reports" / case / name, text, update_goldens)
 
 
@@ -325,6 +344,7 @@ def test_every_format_renders_any_result(result: TriageResult) -> None:
     for fmt in FORMATS:
         text = _render(result, fmt, threshold=0.0)
         assert isinstance(text, str)
+        assert isinstance(_render(result, fmt, threshold=0.0, lang="zh-CN"), str)
     rows = list(csv.DictReader(io.StringIO(_render(result, "csv", threshold=0.0, per_evidence=True))))
     assert [r["text"] for r in rows] == [e.text for f in result.findings for e in f.evidence]
     assert "script" not in _parsed(_render(result, "html", threshold=0.0)).tags
@@ -526,7 +546,8 @@ def test_zh_cn_html_marks_its_language_and_keeps_ids_and_statuses() -> None:
     page = _render(_triage_zh("linux_nonetwork_snapshot"), "html", lang="zh-CN")
     assert page.count('<html lang="zh-CN">') == 1 and 'lang="en"' not in page
     assert 'id="findings"' in page and 'data-finding="no-network-wireserver"' in page
-    assert '<tr class="skipped">' in page and "<td>skipped</td>" in page  # statuses are values, not words
+    # The row's class is the value --json carries; the cell says it in words.
+    assert '<tr class="skipped">' in page and "<td>已跳过</td>" in page and "<td>skipped</td>" not in page
     assert _parsed(page).csp == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
@@ -541,8 +562,8 @@ def test_zh_cn_table_stays_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
     heading, *rows = lines[start + 1:start + 3]
     # Columns line up on screen: a heading starts at the same display column as the values under it.
     status, reason = heading.index("状态"), heading.index("原因")
-    assert rows and all(cell_len(row[:row.index("skipped")]) == cell_len(heading[:status]) for row in rows)
-    assert all(cell_len(row[:row.index("no known")]) == cell_len(heading[:reason]) for row in rows)
+    assert rows and all(cell_len(row[:row.index("已跳过")]) == cell_len(heading[:status]) for row in rows)
+    assert all(cell_len(row[:row.index("没有已知的日志格式")]) == cell_len(heading[:reason]) for row in rows)
 
 
 def test_zh_cn_timeline_caption_stays_left_of_the_first_axis_label() -> None:
@@ -567,3 +588,406 @@ def test_cli_lang_reaches_the_report(capsys: pytest.CaptureFixture[str]) -> None
     assert "- Steps:" in capsys.readouterr().out
     assert main(["triage", BUNDLE, "--quiet", "--format", "csv", "--lang", "zh", "--jobs", "1"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == ",".join(FINDING_COLUMNS)
+
+
+# -- the analysis' reasons and warnings in the reader's language ------------------------------------
+_LOG = b"".join(b"2024-05-06T01:36:%02d.079856Z INFO ExtHandler ExtHandler heartbeat %d\n" % (i % 60, i)
+                for i in range(300))
+# Two words of English in a row, once paths, names and codes (tokens with / . _ or a digit) are out.
+_WIDE_OR_SPACE = r"\s\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_CODE_TOKEN = re.compile(rf"[^{_WIDE_OR_SPACE}]*[/._\d][^{_WIDE_OR_SPACE}]*")
+_TWO_WORDS = re.compile(r"\b[A-Za-z][a-z]+(?:'[a-z]+)? [a-z]{2,}\b")
+
+
+def _english_left(text: str) -> list[str]:
+    return _TWO_WORDS.findall(_CODE_TOKEN.sub(" ", text))
+
+
+def _crafted(root: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """name -> (input, triage options): inputs built so that the analysis writes each kind of reason."""
+    from logparse.sources import Limits
+    from tests import packing
+
+    gz = gzip.compress(_LOG, mtime=0)
+    crc = bytearray(gz)
+    crc[-8] ^= 0xFF  # the stored CRC-32 no longer matches the data
+    packing.write_tree(root / "tree", {
+        "var/log/waagent.log": bytes(range(256)) * 40,  # named like a log, binary
+        "core.bin": bytes(range(256)) * 40,
+        "notes.txt": b"hello there\nnothing to see\n",  # no known layout
+        "empty.log": b"",
+        "big.log": b"x" * 50_000 + b"\n",  # over --max-member-size
+        "var/log/waagent.log.1.gz": gz[: len(gz) // 2],  # cut short
+        "var/log/waagent.log.2.gz": bytes(crc),
+        "var/log/waagent.log.3.gz": gz + b"junk after the data",
+        "var/log/waagent.log.4.gz": gzip.compress(_LOG * 10, mtime=0),  # inflates past the cap
+        "var/log/azure/page.gz": b"<html><body>404</body></html>",
+        "truncated__var_log_syslog.1": _LOG[:2000],
+    })
+    (root / "tree" / "link.log").symlink_to("notes.txt")
+    tar = packing.tar_bytes({"var/log/waagent.log": _LOG, "var/log/azure/x.log": _LOG})
+    (root / "cut.tar").write_bytes(tar[: 512 + len(_LOG) + 700])
+    hostile = packing.hostile_tar([
+        packing.Entry("var/log/l", tarfile.SYMTYPE, link="/etc/passwd"),
+        packing.Entry("var/log/h", tarfile.LNKTYPE, link="var/log/l"), packing.Entry("dev/null", tarfile.CHRTYPE),
+        packing.Entry("p", tarfile.FIFOTYPE), packing.Entry("../../evil.log", data=b"x\n"),
+        packing.Entry("/abs.log", data=b"x\n"), packing.Entry("var/log/waagent.log", data=_LOG),
+        packing.Entry("var/log/waagent.log", data=_LOG)])
+    (root / "hostile.tar").write_bytes(hostile + b"garbage" * 200)
+    (root / "crc.zip").write_bytes(packing.zip_bad_crc({"var/log/waagent.log": _LOG, "a.txt": b"x"},
+                                                       "var/log/waagent.log"))
+    (root / "locked.zip").write_bytes(packing.zip_flag({"var/log/waagent.log": _LOG, "b.log": _LOG}, "b.log", 1))
+    whole = packing.zip_bytes({"var/log/waagent.log": _LOG, "x.log": _LOG})
+    (root / "cut.zip").write_bytes(whole[: len(whole) // 2])
+    (root / "pasted.txt").write_bytes(b"nothing to see here\nat all\n")
+    (root / "state.json").write_bytes(b"this is not json")
+    packing.write_tree(root / "nested", {"inner.tar": packing.tar_bytes({"a.log": _LOG})})
+    packing.write_tree(root / "zeros", {"var/log/waagent.log.1.gz": gzip.compress(bytes(200_000), mtime=0)})
+    packing.write_tree(root / "many", {f"var/log/waagent.log.{n}": _LOG for n in range(1, 5)})
+    (root / "void").mkdir()
+    tree = str(root / "tree")
+    return {
+        "tree": (tree, {"limits": Limits(max_member_bytes=40_000)}),
+        "cut tar": (str(root / "cut.tar"), {}), "hostile tar": (str(root / "hostile.tar"), {}),
+        "zip crc": (str(root / "crc.zip"), {}), "zip encrypted": (str(root / "locked.zip"), {}),
+        "cut zip": (str(root / "cut.zip"), {}), "pasted text": (str(root / "pasted.txt"), {}),
+        "not a state document": (tree, {"state_files": [str(root / "state.json")]}),
+        "too deep": (str(root / "nested"), {"limits": Limits(max_depth=0)}),
+        "ratio": (str(root / "zeros"), {"limits": Limits(max_ratio=2.0, ratio_grace_bytes=1000)}),
+        "total cap": (str(root / "many"), {"limits": Limits(max_total_bytes=30_000)}),
+        "member count": (str(root / "many"), {"limits": Limits(max_members=2)}),
+        "empty": (str(root / "void"), {}),
+    }
+
+
+@pytest.fixture(scope="module")
+def crafted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TriageResult]:
+    return {name: logparse.triage(source, jobs=1, lang="zh-CN", **options)
+            for name, (source, options) in _crafted(tmp_path_factory.mktemp("crafted")).items()}
+
+
+def _said(result: TriageResult) -> list[str]:
+    """Every reason and warning the analysis wrote into ``result``."""
+    return [f.reason for f in result.files if f.reason] + result.warnings
+
+
+def test_crafted_inputs_make_the_analysis_write_its_reasons(crafted: dict[str, TriageResult]) -> None:
+    said = "\n".join(text for result in crafted.values() for text in _said(result))
+    for expected in ("binary data, not a waagent log", "exceeds per-member cap of 40000 bytes", "no known log layout",
+                     "truncated: Compressed file ended", "gzip CRC-32 mismatch", "bytes after the compressed data",
+                     "archive cut or corrupt", "path traversal", "encrypted", "zip directory unreadable",
+                     "no file had a known log layout", "not read as a state document", "nested archive deeper",
+                     "compression ratio above 2", "total size cap of 30000 bytes", "more than 2 members", "no members"):
+        assert expected in said, f"no crafted input makes the analysis say {expected!r} any more: update _crafted"
+
+
+@pytest.mark.parametrize("case", ["tree", "cut tar", "hostile tar", "zip crc", "zip encrypted", "cut zip",
+                                  "pasted text", "not a state document", "too deep", "ratio", "total cap",
+                                  "member count", "empty"])
+def test_zh_cn_reports_say_the_analysis_reasons_in_chinese(case: str, crafted: dict[str, TriageResult],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    result = crafted[case]
+    said = _said(result)
+    assert said
+    # A width no reason fills: the files table then holds each reason on one line.
+    table = _render(result, "table", lang="zh-CN", width=2000).splitlines()
+    shown = [line for line in table if line.startswith("警告：")]
+    at = next((i for i, line in enumerate(table) if line.startswith("未完全分析的文件")), None)
+    if at is not None:
+        rows = table[at + 2:] + [""]
+        shown += rows[: rows.index("")]
+        assert len(shown) >= sum(1 for f in result.files if f.status != "analyzed" or f.truncated)
+    assert len(shown) >= len(result.warnings) and not [w for line in shown for w in _english_left(line)], shown
+    assert not re.search(r"\b(?:analyzed|skipped|failed)\b", "\n".join(shown))
+    page = _render(result, "html", lang="zh-CN")
+    cells = re.findall(r'<td class="num">\d+</td><td>(.*?)</td></tr>', page) + re.findall(
+        r"<li>(.*?)</li>", page[page.find('<section id="warnings">'):])
+    assert not [words for cell in cells for words in _english_left(html.unescape(cell))], cells
+    notes = [line for line in _render(result, "markdown", lang="zh-CN").splitlines() if line.startswith("> ")]
+    assert len(notes) == len(result.warnings) and not [w for line in notes for w in _english_left(line)]
+    # Each reason and warning itself, as the table translates it.
+    from logparse.render._common import html_text
+    from logparse.render._text import reason
+
+    for text in said:
+        chinese = reason(text, "zh-CN")
+        assert chinese != text and not _english_left(chinese), (text, chinese)
+        assert html_text(chinese) in page
+
+
+def test_the_cli_cap_reason_reaches_the_zh_cn_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, _ = _crafted(tmp_path)["tree"]
+    assert main(["triage", source, "--max-member-size", "40000", "--lang", "zh-CN", "--jobs", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "超过单个成员的大小上限 40000 字节" in out and "exceeds per-member cap" not in out
+
+
+@pytest.mark.parametrize(("fmt", "per_evidence"), [("json", False), ("jsonl", False), ("jsonl", True),
+                                                   ("csv", False), ("csv", True)])
+def test_machine_readable_output_keeps_the_english_reasons(fmt: str, per_evidence: bool,
+                                                           crafted: dict[str, TriageResult]) -> None:
+    for result in crafted.values():
+        assert _render(result, fmt, per_evidence=per_evidence, threshold=0.0, lang="zh-CN") == _render(
+            result, fmt, per_evidence=per_evidence, threshold=0.0)
+    saved = json.loads(_render(crafted["tree"], "json", lang="zh-CN"))
+    assert saved["warnings"] == crafted["tree"].warnings
+    assert {f["status"] for f in saved["files"]} == {"analyzed", "skipped"}
+    assert "binary data, not a waagent log" in [f["reason"] for f in saved["files"]]
+
+
+def test_a_reason_the_table_lacks_is_shown_as_written() -> None:
+    from logparse.render._text import reason
+
+    for text in ("something new: 12 (x)", "x; y", "", "unreadable", "a: b: c", "binary data but not quite"):
+        assert reason(text, "zh-CN") == text
+    # What the table knows is translated around what it does not: the library's words stay as written.
+    assert reason("a.gz: truncated: zlib said something new", "zh-CN") == "a.gz：已截断：zlib said something new"
+    assert reason("binary data", "en") == reason("binary data", "fr") == "binary data"
+
+
+def test_a_path_before_a_reason_is_kept_whole() -> None:
+    from logparse.render._text import reason
+
+    # The path holds ": " and the very words that follow it: it is cut where a known reason starts.
+    assert reason("C: disk: binary data: x.log: binary data", "zh-CN") == "C: disk: binary data: x.log：二进制数据"
+    # A member named with " (" and ")" in an archive cut after it: the reason inside is still found.
+    cut = "b.tar: archive cut or corrupt after member log (1).txt (corrupt: bad checksum); later members unread"
+    assert reason(cut, "zh-CN") == ("b.tar：归档在成员 log (1).txt 之后被截断或已损坏（已损坏：校验和错误）；"
+                                    "后面的成员未读取")
+    assert reason("x.gz: damaged: gzip CRC-32 mismatch (stored 0a, data 0b); gzip length mismatch of member 2 "
+                  "(stored 3, data 4 mod 2**32): the text may be altered", "zh-CN") == (
+        "x.gz：校验失败：gzip CRC-32 不一致（记录为 0a，数据为 0b）；"
+        "第 2 个 gzip 成员的长度不一致（记录为 3，数据为 4 mod 2**32）：文本可能已被改动")
+
+
+@given(_text.filter(bool),
+       st.sampled_from(["binary data", "exceeds per-member cap of 7 bytes", "truncated: unexpected end of data"]))
+def test_any_path_before_a_known_reason_is_kept_as_written(path: str, known: str) -> None:
+    from logparse.render._text import reason
+
+    assume(path.count(": ") < 15)  # past that a text is shown as written (a path is no list of labels)
+    text = f"{path}: {known}"
+    said = reason(text, "zh-CN")
+    assert said.startswith(path) or ": " in path  # a path holding ": " may be cut at a known reason inside it
+    assert said != text and not _english_left(said[len(path):])
+
+
+# Modules whose words reach a triage result as a file's reason, a warning, a finding's reason or the
+# basis of its evidence window. batch.py, _batch_inputs.py and textio.py also write warnings and caps,
+# about batch inputs and single files read by `parse`: none reaches a triage report.
+_REASON_MODULES = ("sources.py", "_streams.py", "_tarscan.py", "_zipscan.py", "_paths.py", "analysis.py",
+                   "diagnose.py", "state/__init__.py", "state/_doc.py", "state/ext_status.py",
+                   "state/goal_state.py", "state/feed.py", "state/rules.py", "state/across.py")
+_NOT_REASONS = {  # phrases of those modules that are no reason, each with what it is
+    "not a size: {} (examples: 500M, 2G)": "a usage error of --max-member-size",
+    "{}: empty input": "the input itself: the CLI says it and exits 2, no report",
+    "an archive": "the input itself: the CLI says it and exits 2, no report",
+    "{}: named like {} but is not (starts {})": "the input itself: the CLI says it and exits 2, no report",
+    "{}: no such file or directory": "the input itself: the CLI says it and exits 2, no report",
+    "{}: cannot open ({})": "the input itself: the CLI says it and exits 2, no report",
+    "internal: member streams must support peek()": "an assertion",
+    "old bak backup copy orig original prev previous new latest last save saved tmp temp current log logs":
+        "words of file names",
+    "<other templates>": "a template placeholder",
+    "agent version {}": "the text of a timeline event",
+    "module 'logparse.state' has no attribute {}": "an AttributeError",
+    "compressed data": "the input itself: the CLI says it and exits 2, no report",
+    "unexpected end": "words looked for in a library's error",
+    "(file path)": "an evidence label",
+    "lock {} on the subscription": "an evidence label",
+    "lock {} on resource group {}": "an evidence label",
+    "a restore point collection": "an evidence label",
+    "a resource of type {}": "an evidence label",
+    " in resource group {}": "an evidence label",
+}
+_SINKS = re.compile(r"warnings\.(?:append|extend)\(|Skipped\(|\.reason\s*=|\bskipped\(|reasons\.(?:append|insert)\(|"
+                    r"\.stated\(|cap_reason=|\bout\.(?:add|hits)\(|out\(\w+\)\.add\(")
+
+
+def _phrases(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line, literal pieces around its placeholders) of each string in ``path`` with two words in it."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef) and body and isinstance(body[0], ast.Expr):
+            skip.add(id(body[0].value))  # a docstring
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(inner) for value in node.values for inner in ast.walk(value))
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            pieces = re.split(r"\{\w+\}", node.value)  # a str.format template, as state/rules.py has
+        elif isinstance(node, ast.JoinedStr):
+            pieces, current = [], ""
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    current += str(value.value)
+                else:
+                    pieces.append(current)
+                    current = ""
+            pieces.append(current)
+        else:
+            continue
+        if re.search(r"[A-Za-z]+ [a-z]+", "{}".join(pieces)):
+            yield node.lineno, pieces
+
+
+def _has_row(pieces: list[str]) -> bool:
+    """A row of ``REASONS`` says the text made of ``pieces`` (with anything, or nothing, in between).
+
+    A whole reason must translate; a piece of one (it starts or ends with a separator: " of member
+    {}", "; then {}") must stand, in order, in the English of one row.
+    """
+    from itertools import product
+
+    from logparse.render._text import REASONS, reason
+
+    holes = len(pieces) - 1
+    for fill in product(("7", ""), repeat=min(holes, 6)):
+        values = (*fill, *["7"] * (holes - len(fill)), "")
+        sample = "".join(piece + value for piece, value in zip(pieces, values, strict=True))
+        if reason(sample, "zh-CN") != sample:
+            return True
+    text = "{}".join(pieces)
+    if not re.match(r"[\s;:,(]|\{\}", text) and not re.search(r"[\s;:,)]$|\{\}$", text):
+        return False
+    wanted = [piece for piece in pieces if piece]
+    for english, _ in REASONS:
+        at = 0
+        for piece in wanted:
+            at = english.find(piece, at)
+            if at < 0:
+                break
+            at += len(piece)
+        else:
+            return True
+    return False
+
+
+def test_every_reason_the_code_writes_has_a_row() -> None:
+    package = Path(logparse.__file__).parent
+    missing, seen = [], set()
+    for module in _REASON_MODULES:
+        for line, pieces in _phrases(package / module):
+            text = "{}".join(pieces)
+            seen.add(text)
+            if text not in _NOT_REASONS and not _has_row(pieces):
+                missing.append(f"logparse/{module}:{line}: {text!r}")
+    assert not missing, "add a row to REASONS in logparse/render/_text.py (or, if it is no reason, to " \
+                        "_NOT_REASONS here) for:\n" + "\n".join(missing)
+    assert not set(_NOT_REASONS) - seen, "no longer in the code: remove from _NOT_REASONS"
+
+
+def test_every_module_that_writes_reasons_is_scanned() -> None:
+    package = Path(logparse.__file__).parent
+    writers = {path.relative_to(package).as_posix() for path in package.rglob("*.py")
+               if _SINKS.search(path.read_text(encoding="utf-8"))}
+    # state/model.py defines skipped(); fuzzy/rejoin.py adds offsets to a set named out.
+    not_in_reports = {"batch.py", "_batch_inputs.py", "textio.py", "state/model.py", "fuzzy/rejoin.py"}
+    assert writers - not_in_reports <= set(_REASON_MODULES), writers - not_in_reports - set(_REASON_MODULES)
+    assert len(writers) >= 8  # the scan itself still finds what it looks for
+
+
+def test_every_reason_row_is_well_formed() -> None:
+    from string import Formatter
+
+    from logparse.render._text import _NESTED, REASONS
+
+    def fields(text: str) -> list[str]:
+        return [name for _, name, _, _ in Formatter().parse(text) if name is not None]
+
+    englishes = [english for english, _ in REASONS]
+    assert len(set(englishes)) == len(englishes)
+    for english, chinese in REASONS:
+        names = fields(english)
+        assert sorted(names) == sorted(fields(chinese)) and len(set(names)) == len(names), english
+        assert "{}{" not in re.sub(r"\{\w+\}", "{}", english), english  # two values in a row cannot be told apart
+        words = re.sub(r"\{\w+\}", "", chinese).replace("waagent -collect-logs", "")
+        assert not re.search(r"[a-z]{3,} [a-z]{3,}", words), chinese
+    assert _NESTED <= {name for english in englishes for name in fields(english)}
+
+
+# -- statuses, kinds and line breaks in Chinese -----------------------------------------------------
+def test_zh_cn_names_statuses_and_kinds_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    finding = Finding("UserErrorNew", "unknown-code", 0.9, "Unknown error code UserErrorNew", severity="warning",
+                      reasons=["a code in an error-code position that the catalogue does not know"])
+    cause = Finding("no-network-wireserver", "cause", 0.8, "无法通过网络访问线路服务器")
+    result = TriageResult("b", [finding, cause], [FileReport("a.log", None, "failed", "binary data"),
+                                                  FileReport("b.log", "waagent", "analyzed", "truncated by the "
+                                                             "collector", 3, truncated=True)])
+    table = _render(result, "table", lang="zh-CN")
+    assert "UserErrorNew（未知代码）- 未知的错误代码 UserErrorNew" in table and "（根本原因）" in table
+    assert re.search(r"a\.log +失败 +二进制数据", table)
+    assert re.search(r"b\.log +已分析（已截断） +已被日志收集工具截断", table)
+    markdown = _render(result, "markdown", lang="zh-CN")
+    assert "（未知代码，置信度 0.90）：未知的错误代码 UserErrorNew" in markdown and "（根本原因，" in markdown
+    page = _render(result, "html", lang="zh-CN")
+    assert "(未知代码, 警告)" in page and "判断依据：位于错误代码位置、但目录中没有的代码" in page
+    assert '<tr class="failed">' in page and "<td>失败</td>" in page
+    english = _render(result, "table")
+    assert "UserErrorNew (unknown-code) - Unknown error code UserErrorNew" in english
+    assert re.search(r"a\.log +failed +binary data", english)
+
+
+def _step_result(step: str) -> TriageResult:
+    finding = Finding("ExtensionSnapshotFailedNoNetwork", "error", 0.99, "快照失败：VM 无网络连接",
+                      remediation=[step])
+    return TriageResult("b", [finding], [FileReport("var/log/waagent.log.1.gz", "waagent", "analyzed",
+                                                    "var/log/waagent.log.1.gz: truncated: Compressed file ended "
+                                                    "before the end-of-stream marker was reached", 3, truncated=True)])
+
+
+_STEP = ("检查 NSG 规则和代理设置，确保虚拟机可以通过 HTTPS 访问 Azure 存储服务以及 168.63.129.16 地址，"
+         "然后重试备份；错误代码ExtensionSnapshotFailedNoNetwork表示扩展无法访问存储，"
+         "详见 https://aka.ms/azurebackup-nonetwork 页面。")
+
+
+@pytest.mark.parametrize("width", [34, 40, 57, 80])
+def test_a_long_chinese_step_fills_its_lines_and_keeps_words_whole(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    lines = _render(_step_result(_STEP), "table", lang="zh-CN", width=width).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("   1. "))
+    step = [lines[first][6:]]
+    for line in lines[first + 1:]:
+        if not line.startswith("   "):  # the finding has nothing after its step (no cause, no doc link)
+            break
+        step.append(line[3:])
+    assert all(cell_len(line) <= width for line in lines)
+    assert "".join(step).replace(" ", "") == _STEP.replace(" ", "")  # nothing lost, broken only between units
+    for code in ("ExtensionSnapshotFailedNoNetwork", "168.63.129.16", "https://aka.ms/azurebackup-nonetwork", "HTTPS"):
+        # Never cut inside, unless wider than a line.
+        assert any(code in line for line in step) or cell_len(code) > width - 3, (code, step)
+    # No line breaks early: the next line's first unit (after the space between, if any) would not have fitted.
+    end = 0
+    for number, (line, after) in enumerate(zip(step, step[1:], strict=False)):
+        end = _STEP.index(line, end) + len(line)
+        gap = len(_STEP) - len(_STEP[end:].lstrip(" ")) - end
+        room = width - (6 if number == 0 else 3)
+        unit = re.match(r"[\u4e00-\u9fff][，。；：）、]*|[!-~]+", after).group()  # type: ignore[union-attr]
+        assert cell_len(line) + gap + cell_len(unit) > room, (line, after)
+    # Punctuation that closes never starts a line.
+    assert not [line for line in step[1:] if line[:1] in "，。；：）、"]
+
+
+def test_a_chinese_reason_wraps_inside_its_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.cells import cell_len
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    text = _render(_step_result("步骤"), "table", lang="zh-CN", width=60)
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("未完全分析的文件"))
+    heading, *rows = [line for line in lines[start + 1:] if line.strip()]
+    reason_at = cell_len(heading[:heading.index("原因")])
+    assert max(cell_len(line) for line in lines) <= 60 and len(rows) > 1
+    # Every line of the reason starts in the reason column: the path column stayed narrow enough.
+    assert all(cell_len(row) > reason_at and not row[:reason_at].strip().endswith("：") for row in rows)
+    said = "".join(row[reason_at:].strip() for row in rows[0:])
+    assert "已截断：压缩文件在数据流结束标记之前就结束了" in said.replace(" ", "")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import logparse
+from logparse.findings import FileReport
 from logparse.render import RenderOptions, render
 from tests.chromium import Browser, chromium_binary
 from tests.conftest import FIXTURES, ROOT
@@ -116,3 +117,30 @@ def test_timeline_caption_does_not_overlap_an_axis_label(browser: Browser, resul
         return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
     assert not [(c, label) for c in boxes["captions"] for label in boxes["labels"] if overlap(c, label)]
+
+
+def test_a_zh_cn_page_says_statuses_reasons_and_warnings_in_chinese_within_its_width(
+        browser: Browser, tmp_path: Path) -> None:
+    long_name = "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/" + "x" * 80 + ".log.1.gz"
+    result = logparse.TriageResult("bundle.tar.gz", files=[
+        FileReport(long_name, "vmsnapshot", "analyzed", f"{long_name}: truncated: Compressed file ended "
+                            "before the end-of-stream marker was reached", 12, truncated=True),
+        FileReport("etc/os-release", None, "skipped", "no known log layout")],
+        warnings=[f"{long_name}: truncated: Compressed file ended before the end-of-stream marker was reached"])
+    out = io.StringIO()
+    render(result, "html", out, RenderOptions(lang="zh-CN"))
+    page = tmp_path / "report.html"
+    page.write_text(out.getvalue(), encoding="utf-8")
+    browser.open(page, width=480)
+    dom = browser.evaluate("""(() => {
+        const q = (s) => Array.from(document.querySelectorAll(s));
+        return {
+            cells: q('#files tr:not(:first-child)').map(tr => Array.from(tr.cells).map(td => td.textContent)),
+            warnings: q('#warnings li').map(li => li.textContent),
+            overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        };
+    })()""")
+    assert dom["cells"][0][2] == "已分析（已截断）" and dom["cells"][1][2:] == ["已跳过", "0", "没有已知的日志格式"]
+    assert dom["cells"][0][4] == f"{long_name}：已截断：压缩文件在数据流结束标记之前就结束了"
+    assert dom["warnings"] == [dom["cells"][0][4]]
+    assert dom["overflow"] <= 0, "a Chinese reason or a long path widened the page past the window"

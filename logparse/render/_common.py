@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logparse.findings import Finding, TriageResult
-from logparse.render._text import message
+from logparse.render._text import message, reason
 
 LOCAL_NOTE = "times are UTC; 'local' marks a source that only wrote local time, shown as written"
 
@@ -116,6 +116,11 @@ def more_lines(finding: Finding, shown: int, lang: str = "en") -> str:
         return ""
     kept = len(finding.evidence) - shown
     return message("more_lines", lang, more=more) + (message("json_lists", lang, kept=kept) if kept < more else "")
+
+
+def finding_title(finding: Finding, lang: str = "en") -> str:
+    """The title a report shows: the catalogue's comes in ``lang`` already; an unknown code's is the analysis' own."""
+    return reason(finding.title, lang) if finding.kind == "unknown-code" else finding.title
 
 
 def likely_causes(finding: Finding, threshold: float) -> list[dict[str, Any]]:

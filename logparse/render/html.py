@@ -12,8 +12,8 @@ from typing import TextIO
 from logparse import __version__
 from logparse.findings import HIGHLIGHTS, Finding, TriageResult
 from logparse.render import svg_timeline
-from logparse.render._common import RenderOptions, display_time, html_text, likely_causes, shown_findings
-from logparse.render._text import language, message
+from logparse.render._common import RenderOptions, display_time, finding_title, html_text, likely_causes, shown_findings
+from logparse.render._text import language, message, reason, term
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_EVENT_ROWS = 500
@@ -35,6 +35,7 @@ th,td{text-align:left;vertical-align:top;padding:3px 8px;border-bottom:1px solid
 th{background:#f4f6f8;font-weight:600}
 td.num{text-align:right;white-space:nowrap}td.when{white-space:nowrap}
 td.loc{min-width:18ch;max-width:300px;overflow-wrap:anywhere}
+table.files td:last-child,#warnings li{overflow-wrap:anywhere}
 td.loc,td.when,pre,code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
 tr:target{background:#fff3c4}tr.skipped td{color:#8a4b00}tr.failed td{color:#b00020}
@@ -95,7 +96,7 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
     parts += ["</section>", *_timeline(result, drawn, lang), *_files(result, lang), *_unrecognized(result, lang)]
     if result.warnings:
         parts += [f'<section id="warnings"><h2>{text("html.warnings")}</h2><ul>',
-                  *(f"<li>{html_text(w)}</li>" for w in result.warnings), "</ul></section>"]
+                  *(f"<li>{html_text(reason(w, lang))}</li>" for w in result.warnings), "</ul></section>"]
     parts += [f'<footer class="muted"><p>{text("html.footer", version=__version__)}</p></footer>',
               "</body>", "</html>"]
     out.write("\n".join(parts) + "\n")
@@ -120,7 +121,7 @@ def _summary(result: TriageResult, shown: list[Finding], lang: str) -> list[str]
         until = display_time(focus.get("until")) or message("html.the_end", lang)
         cells.append((message("html.stat_window", lang),
                       message("html.window", lang, since=display_time(focus["since"]), until=until,
-                              basis=_basis(str(focus.get("basis", "")), lang))))
+                              basis=reason(str(focus.get("basis", "")), lang))))
     stats.pop("files_analyzed", None)
     # Any other statistic is named by its key: there is no fixed text to translate.
     cells += [(key.replace("_", " "), str(value)) for key, value in stats.items()]
@@ -134,30 +135,18 @@ def _summary(result: TriageResult, shown: list[Finding], lang: str) -> list[str]
             f'<p class="muted">{html_text(message("html.note", lang))}</p></section>']
 
 
-def _basis(basis: str, lang: str) -> str:
-    """The analysis' reason for the failing job window in ``lang`` when it is one of its fixed phrases."""
-    for key in ("basis.attempt", "basis.attempts"):
-        if basis == message(key, "en"):
-            return message(key, lang)
-    prefix = message("basis.job", "en", job="")
-    if basis.startswith(prefix):
-        return message("basis.job", lang, job=basis[len(prefix):])
-    return basis
-
-
 def _finding(finding: Finding, index: int | None, threshold: float, lang: str) -> str:
     weak = finding.confidence < 0.8
     css = "finding" + (" weak" if weak else "") + (" info" if finding.severity == "info" else "")
     anchor = f' id="f-{index}"' if index is not None else ""
-    severity = f", {html_text(finding.severity)}" if finding.severity != "error" else ""
+    severity = f", {html_text(term('severity', finding.severity, lang))}" if finding.severity != "error" else ""
     parts = [f'<article class="{css}"{anchor} data-finding="{html_text(finding.id)}">',
              f'<h3><span class="badge">{finding.confidence:.2f}</span><code>{html_text(finding.id)}</code> '
-             f'<span class="muted">({html_text(finding.kind)}{severity})</span> '
-             f"{html_text(finding.title)}</h3>"]
+             f'<span class="muted">({html_text(term("kind", finding.kind, lang))}{severity})</span> '
+             f"{html_text(finding_title(finding, lang))}</h3>"]
     if finding.reasons:
-        # The reasons are the diagnosis' own words: only their label is translated.
-        parts.append(f'<p class="muted">{html_text(message("html.why_label", lang))}'
-                     f'{html_text("; ".join(finding.reasons))}</p>')
+        why = message("reasons_separator", lang).join(reason(r, lang) for r in finding.reasons)
+        parts.append(f'<p class="muted">{html_text(message("html.why_label", lang))}{html_text(why)}</p>')
     if finding.evidence:
         top = finding.shown_at(HIGHLIGHTS)
         count = max(finding.evidence_count, len(finding.evidence))
@@ -232,11 +221,11 @@ def _files(result: TriageResult, lang: str) -> list[str]:
     parts = ['<section id="files">', f"<h2>{html_text(message('html.files', lang, count=len(result.files)))}</h2>",
              f'<table class="files">{headings}']
     for f in result.files:
-        # The status is the value --json carries (and the row's class): the same in every language.
-        status = f.status + (message("truncated", lang) if f.truncated else "")
+        # The row's class is the value --json carries, the same in every language; its cell is in words.
+        status = term("status", f.status, lang) + (message("truncated", lang) if f.truncated else "")
         parts.append(f'<tr class="{html_text(f.status)}"><td class="loc">{html_text(f.path)}</td>'
                      f"<td>{html_text(f.format or '')}</td><td>{html_text(status)}</td><td class=\"num\">{f.lines}</td>"
-                     f"<td>{html_text(f.reason or '')}</td></tr>")
+                     f"<td>{html_text(reason(f.reason or '', lang))}</td></tr>")
     parts += ["</table>", "</section>"]
     return parts
 

@@ -6,8 +6,8 @@ import re
 from typing import TextIO
 
 from logparse.findings import Evidence, TriageResult
-from logparse.render._common import RenderOptions, display_time, likely_causes, shown_findings, visible
-from logparse.render._text import message
+from logparse.render._common import RenderOptions, display_time, finding_title, likely_causes, shown_findings, visible
+from logparse.render._text import message, reason, term
 
 # Evidence lines per finding in a ticket (the most telling): enough to prove it, short enough to read.
 TOP_EVIDENCE = 3
@@ -36,8 +36,9 @@ def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
         hints = ", ".join(f"{_code(f.id)} ({f.confidence:.2f})" for f in result.findings[:5])
         lines += ["", message("no_failure", lang) if not result.findings else message("md.weaker", lang, hints=hints)]
     for number, finding in enumerate(shown, 1):
-        lines += ["", message("md.finding", lang, number=number, id=_code(finding.id), kind=_text(finding.kind),
-                              confidence=finding.confidence, title=_text(finding.title))]
+        lines += ["", message("md.finding", lang, number=number, id=_code(finding.id),
+                              kind=_text(term("kind", finding.kind, lang)), confidence=finding.confidence,
+                              title=_text(finding_title(finding, lang)))]
         if finding.evidence:
             picked = finding.shown(TOP_EVIDENCE)
             lines.append(message("md.evidence", lang, count=max(finding.evidence_count, len(finding.evidence))))
@@ -58,7 +59,7 @@ def _lines(result: TriageResult, options: RenderOptions) -> list[str]:
         lines += ["", message("md.unrecognised", lang, count=len(result.unrecognized), top=top.count,
                               level=_text(top.level), template=_code(top.template[:TEXT_CHARS]))]
     if result.warnings:
-        lines += ["", *(f"> {message('warning_label', lang)}{_text(w)}" for w in result.warnings)]
+        lines += ["", *(f"> {message('warning_label', lang)}{_text(reason(w, lang))}" for w in result.warnings)]
     return lines
 
 

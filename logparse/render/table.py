@@ -1,7 +1,8 @@
 """The terminal report: findings with confidence, evidence and steps, then the files not fully read.
 
 rich decides colour: none when the output is not a terminal or ``NO_COLOR`` is set, and the
-width follows the terminal (or ``COLUMNS``) unless the caller fixes it, as the tests do.
+width follows the terminal (or ``COLUMNS``) unless the caller fixes it, as the tests do. Lines
+holding Chinese break between characters (``_wrap``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,17 @@ from typing import TextIO
 
 from logparse._console import make_console
 from logparse.findings import HIGHLIGHTS, TriageResult
-from logparse.render._common import RenderOptions, display_time, likely_causes, more_lines, shown_findings, visible
-from logparse.render._text import message
+from logparse.render._common import (
+    RenderOptions,
+    display_time,
+    finding_title,
+    likely_causes,
+    more_lines,
+    shown_findings,
+    visible,
+)
+from logparse.render._text import message, reason, term
+from logparse.render._wrap import WrappingText
 
 
 def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
@@ -21,7 +31,8 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
     # Text objects, never markup strings: a path or log line holding "[bold]", "[/x]" or ":warning:"
     # is printed as written, and visible() turns its control characters into symbols.
     def line(*parts: str | tuple[str, str]) -> Text:
-        return Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts))
+        return WrappingText.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1])
+                                       for p in parts))
 
     console = make_console(file=out, width=options.width, highlight=False)
 
@@ -49,7 +60,8 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         colour = "red" if finding.confidence >= 0.8 else "yellow"
         console.print()
         console.print(line((f"{finding.confidence:.2f}", f"bold {colour}"), " ", (finding.id, "bold"),
-                           f" ({finding.kind}) - {finding.title}"))
+                           message("table.kind_title", lang, kind=term("kind", finding.kind, lang),
+                                   title=finding_title(finding, lang))))
         shown_lines = finding.shown(HIGHLIGHTS)
         for item in shown_lines:
             when = f" {display_time(item.timestamp)}" if item.timestamp else ""
@@ -72,9 +84,9 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         for column in ("table.path", "table.status", "table.reason"):
             table.add_column(message(column, lang), overflow="fold")
         for f in skipped:
-            # The status is the value --json carries, the same in every language.
-            status = f.status + (message("truncated", lang) if f.truncated else "")
-            table.add_row(line(f.path), line(status), line(f.reason or ""))
+            # In words of the report's language; --json carries the value (and the English reason).
+            status = term("status", f.status, lang) + (message("truncated", lang) if f.truncated else "")
+            table.add_row(line(f.path), line(status), line(reason(f.reason or "", lang)))
         console.print()
         console.print(table)
     if result.unrecognized:
@@ -86,7 +98,7 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
     label = message("warning_label", lang)
     for warning in result.warnings:
         # Only the label is coloured; what separates it from the text (a space in English) is not.
-        console.print(line((label.rstrip(), "yellow"), label[len(label.rstrip()):] + warning))
+        console.print(line((label.rstrip(), "yellow"), label[len(label.rstrip()):] + reason(warning, lang)))
 
 
 def render_triage(result: TriageResult, out: TextIO, *, threshold: float = 0.5, width: int | None = None,
