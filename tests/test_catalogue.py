@@ -342,6 +342,8 @@ def test_explain_in_chinese_uses_chinese_steps_and_zh_link(capsys: pytest.Captur
     assert "处理步骤" in out and "在来宾操作系统内为网卡重新启用 DHCP" in out
     assert "https://learn.microsoft.com/zh-cn/" in out
     assert "可解释的错误" in out and "GuestAgentSnapshotTaskStatusError" in out
+    # The head line too: kind, platform and severity in Chinese, not "cause, platform windows".
+    assert out.splitlines()[1] == "根本原因，平台：任意，严重性：错误"
 
 
 def test_explain_unknown_id_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ _LABELS = {
         "causes": "Causes, in the order to check them", "steps": "What to do", "doc": "Doc",
         "explains": "Explains", "variants": "Messages of this code",
         "status_codes": "Extension status codes", "int_codes": "Numeric codes",
+        "head": "{kind}, platform {platform}, severity {severity}",
     },
     "zh-CN": {
         "messages": "消息", "no_message": "（文档未给出此代码的消息文本）",
@@ -25,6 +26,16 @@ _LABELS = {
         "causes": "原因（按顺序检查）", "steps": "处理步骤", "doc": "文档",
         "explains": "可解释的错误", "variants": "此代码的各条消息",
         "status_codes": "扩展状态码", "int_codes": "数字代码",
+        "head": "{kind}，平台：{platform}，严重性：{severity}",
+    },
+}
+
+# The values of the head line in words of the language (the reports' words, see render/_text.py);
+# a value not named here is shown as it is.
+_VALUES = {
+    "zh-CN": {
+        "error": "错误", "cause": "根本原因", "warning": "警告", "info": "信息",
+        "any": "任意", "linux": "Linux", "windows": "Windows",
     },
 }
 
@@ -42,7 +53,7 @@ def explain_lines(catalogue: Catalogue, entry: Entry, lang: str) -> list[Line]:
     """The explanation of ``entry`` as styled lines; labels and steps in ``lang`` (English fallback)."""
     labels = _LABELS.get(lang, _LABELS["en"])
     out = [Line(f"{entry.id} - {entry.text(entry.title, lang)}", "title"),
-           Line(f"{entry.kind}, platform {entry.platform}, severity {entry.severity}", "dim")]
+           Line(_head(labels["head"], entry, lang), "dim")]
     out.append(Line(labels["messages"], "label"))
     if entry.no_message:
         out.append(Line(labels["no_message"], "dim", 1))
@@ -71,6 +82,13 @@ def explain_lines(catalogue: Catalogue, entry: Entry, lang: str) -> list[Line]:
             if cause.doc:
                 out.append(Line(f"{labels['doc']}: {cause.text(cause.doc, lang)}", "link", 2))
     return out
+
+
+def _head(template: str, entry: Entry, lang: str) -> str:
+    words = _VALUES.get(lang, {})
+    kind = words.get(entry.kind, entry.kind)  # the kind and the severity share their words
+    return template.format(kind=kind, platform=words.get(entry.platform, entry.platform),
+                           severity=words.get(entry.severity, entry.severity))
 
 
 def explain_text(catalogue: Catalogue, entry: Entry, lang: str) -> str:
