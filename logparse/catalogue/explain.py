@@ -86,8 +86,7 @@ def explain_lines(catalogue: Catalogue, entry: Entry, lang: str) -> list[Line]:
 
 def _head(template: str, entry: Entry, lang: str) -> str:
     words = _VALUES.get(lang, {})
-    kind = words.get(entry.kind, entry.kind)  # the kind and the severity share their words
-    return template.format(kind=kind, platform=words.get(entry.platform, entry.platform),
+    return template.format(kind=words.get(entry.kind, entry.kind), platform=words.get(entry.platform, entry.platform),
                            severity=words.get(entry.severity, entry.severity))
 
 
