@@ -77,10 +77,12 @@ def _is_tar_header(block: bytes) -> bool:
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line reason for a read failure, prefixed ``truncated`` or ``corrupt``."""
+    """A one-line reason for a read failure, prefixed ``truncated``, ``corrupt`` or ``damaged``."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, SourceError):
         return text
+    if isinstance(exc, ChecksumError):
+        return f"damaged: {text}"
     kind = "truncated" if isinstance(exc, EOFError) or "unexpected end" in text else "corrupt"
     return f"{kind}: {text}"
 
@@ -319,12 +321,15 @@ class Guard(RawReader):
                 raise
             inner = self._inner_name
             if inner is not None and str(exc).startswith(f"{inner}: "):
-                self._error = type(exc)(f"{self.name}: {str(exc)[len(inner) + 2 :]}")
+                self._error = _renamed(exc, f"{self.name}: {str(exc)[len(inner) + 2 :]}")
                 raise self._error from exc
-            if isinstance(exc, TrailingData):  # keeps its kind: the text before it is whole
-                self._error = TrailingData(f"{self.name}: {exc}")
+            if isinstance(exc, TrailingData | DamagedData):  # keeps its kind: what it says of the text
+                self._error = _renamed(exc, f"{self.name}: {exc}")
                 raise self._error from exc
             raise self._fail(describe(exc)) from exc
+        except ChecksumError as exc:  # every byte was handed on: the text is whole, maybe altered
+            self._error = DamagedData(f"{self.name}: {describe(exc)}", cut=exc.cut)
+            raise self._error from exc
         except Exception as exc:  # zlib, isal, lzma, zstd, tar, zipfile: one contract for all
             raise self._fail(describe(exc)) from exc
         self.count += len(data)
@@ -341,6 +346,95 @@ class Guard(RawReader):
             if self._budget.used > self._budget.limit:
                 raise self._fail(f"total size cap of {self._budget.limit} bytes reached")
         return data
+
+
+# Bytes that text holds: all but the control characters it has no use for (tab, newlines, form feed
+# and ESC are used).
+_TEXT_BYTES = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27))
+# A run of NUL bytes this long is padding (a crash leaves blocks of them in a log); a shorter one,
+# between other bytes, is a field of a binary record (wtmp, lastlog) and counts against the text.
+NUL_PADDING = 64
+# Files that are binary whatever else they hold: executables (their strings read as clean lines),
+# images, databases, journals, event logs, documents.
+BINARY_MAGICS = (
+    b"\x7fELF", b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\x00asm",
+    b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-", b"SQLite format 3\x00",
+    b"LPKSHHRH", b"ElfFile\x00", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"MSCF", b"!<arch>\n",
+    b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"\x04\x22\x4d\x18", b"wOFF", b"wOF2",
+)
+# How much of a member's start is judged; more than the first lines, so that a few KiB of junk in
+# front of a log are outweighed.
+SNIFF_BYTES = 64 * 1024
+BINARY_SHARE = 0.3  # of the bytes that are not NUL padding
+STRAY_NUL_SHARE = 0.01
+TEXT_AFTER_JUNK_LINES = 3
+NUL_LOOKAHEAD = 4 * 1024**2
+
+
+def text_start(head: bytes) -> int | None:
+    """Where the text in a member's first bytes starts: 0 when they read as text, the offset of
+    the clean lines that end them when binary junk comes first, None for binary data.
+
+    Text may hold NUL padding (a log after a crash) and the odd undecodable byte; only what is
+    not padding is judged, over ``SNIFF_BYTES``. Junk before a log (a few KiB of garbage in front
+    of the first line) leaves at least ``TEXT_AFTER_JUNK_LINES`` clean lines at the end of the
+    sample; whether those are a known log layout is the caller's question. Executables, images,
+    databases and the like are binary by their magic bytes.
+    """
+    sample = head[:SNIFF_BYTES]
+    if sample.startswith(BINARY_MAGICS):
+        return None
+    if utf16_of(sample) is not None:
+        return 0
+    kept = _without_padding(sample) if b"\0" in sample else sample
+    control = kept.translate(None, _TEXT_BYTES)
+    bad = len(control)
+    try:
+        kept.decode("utf-8")  # text mostly is: the count below costs a second pass
+    except UnicodeDecodeError:
+        bad += kept.decode("utf-8", "replace").count("\ufffd")
+    # Binary records hold NULs all over (a 4-byte int of 7 has three): a log, only in padding.
+    if bad <= BINARY_SHARE * len(kept) and control.count(0) <= STRAY_NUL_SHARE * len(kept):
+        return 0
+    end = sample.rfind(b"\n") + 1  # whole lines only: the sample may cut the last one
+    start, lines = end, 0
+    for line in reversed(sample[:end].split(b"\n")[:-1]):
+        if not _clean(line):
+            break
+        start -= len(line) + 1
+        lines += bool(line.strip(b" \t\r\x00"))
+    # Clean from the first line on: text that turns binary past its start, not junk before text.
+    return start if start and lines >= TEXT_AFTER_JUNK_LINES else None
+
+
+def past_padding(stream: BinaryIO, head: bytes) -> bytes:
+    """``head`` (a member's first bytes), or when it is nothing but NUL bytes, up to
+    ``SNIFF_BYTES`` of what follows them (looked for up to ``NUL_LOOKAHEAD`` ahead, nothing
+    consumed): what the member's text is judged by, as a crash or a truncated-but-still-written
+    log can start with blocks of NULs."""
+    peek = getattr(stream, "peek", None)
+    if not head or head.strip(b"\0") or peek is None:
+        return head
+    after = cast(bytes, peek(NUL_LOOKAHEAD)).lstrip(b"\0")
+    return after[:SNIFF_BYTES] if after else head
+
+
+def _without_padding(data: bytes) -> bytes:
+    """``data`` without its runs of ``NUL_PADDING`` or more NUL bytes (a regex takes 20x as long)."""
+    pieces = data.split(bytes(NUL_PADDING))
+    # What is left of a run after its first NUL_PADDING bytes starts the next piece.
+    return b"".join([pieces[0], *(piece.lstrip(b"\0") for piece in pieces[1:])])
+
+
+def _clean(line: bytes) -> bool:
+    """A line of text: UTF-8, no control characters but text's own (NUL padding allowed)."""
+    if line.translate(None, _TEXT_BYTES).strip(b"\x00"):
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def utf16_of(head: bytes) -> str | None:
@@ -389,6 +483,23 @@ class TrailingData(SourceError):
     """Bytes after the last compressed stream that start no other: the data before them is whole."""
 
 
+class DamagedData(SourceError):
+    """A check over data read to its end failed (a CRC-32 or length in a gzip trailer, a zip
+    entry's CRC-32): every byte was handed on, and some may be altered. ``cut``: the stream also
+    broke off after it, so text was lost too."""
+
+    def __init__(self, message: str, cut: bool = False) -> None:
+        super().__init__(message)
+        self.cut = cut
+
+
+def _renamed(exc: SourceError, message: str) -> SourceError:
+    """``exc`` with another text, of the same kind (and the same ``cut``)."""
+    if isinstance(exc, DamagedData):
+        return DamagedData(message, exc.cut)
+    return type(exc)(message)
+
+
 class _Incremental(RawReader):
     """Decompress with a bz2/lzma decompressor object, also across concatenated streams."""
 
@@ -425,7 +536,16 @@ class _Incremental(RawReader):
 
 
 class ChecksumError(ValueError):
-    """A gzip member whose trailer disagrees with the data it inflated to (all of it handed on first)."""
+    """Data whose stored check disagrees with it (all of it handed on first): a gzip trailer, a zip
+    entry's CRC-32. ``cut``: the stream broke off after the mismatch, so text was lost as well."""
+
+    def __init__(self, message: str, cut: bool = False) -> None:
+        super().__init__(message)
+        self.cut = cut
+
+
+# Said once after the checks that failed: the text is all there, what it says may not be.
+ALTERED = "the text may be altered"
 
 
 _FHCRC, _FEXTRA, _FNAME, _FCOMMENT, _FRESERVED = 0x02, 0x04, 0x08, 0x10, 0xE0
@@ -593,10 +713,11 @@ class _Gzip(RawReader):
         """``exc`` as the error that ends the stream (raised again on any later read), after the
         trailer mismatches met before it."""
         if self._damage:
-            damage = "; ".join(self._damage)
+            damage = f"{'; '.join(self._damage)}: {ALTERED}"
             if exc is not None:
                 damage += f"; then {describe(exc).removeprefix('corrupt: ')}"
-            exc = ChecksumError(damage)
+            # Junk after the last member is no cut: the text before it is whole.
+            exc = ChecksumError(damage, cut=exc is not None and not isinstance(exc, TrailingData))
         assert exc is not None
         self._error = exc
         return exc
@@ -884,6 +1005,46 @@ def spool(stream: BinaryIO, name: str, limit: int) -> tuple[BinaryIO, str | None
 
 # The end-of-central-directory record is 22 bytes and may be followed by a comment of up to 64 KiB.
 ZIP_END_SEARCH = 22 + 0xFFFF
+# How far into a stream that cannot seek a zip's first entry is looked for: self-extractor stubs
+# are a few hundred KiB.
+STUB_SEARCH = 16 * 1024**2
+_LOCAL_HEADER = struct.Struct("<4sHHH16xHH")  # signature, version, flags, method, name and extra lengths
+_ZIP_METHODS = (0, 8, 12, 14)  # stored, deflated, bzip2, lzma: what zipfile reads
+
+
+def find_zip_entry(stream: BinaryIO, limit: int = STUB_SEARCH) -> tuple[bytes, int | None, BaseException | None]:
+    """Read ``stream`` ahead, up to ``limit`` bytes, to the first zip entry header in it.
+
+    Returns the bytes read (to be replayed), the offset of the header (None: none found), and the
+    error that stopped the read early, kept to be raised in order.
+    """
+    buf = bytearray()
+    start = 0
+    while len(buf) < limit:
+        try:
+            piece = read_some(stream, min(CHUNK, limit - len(buf)))
+        except Exception as exc:  # noqa: BLE001 - the caller replays it after the bytes before it
+            return bytes(buf), None, exc
+        if not piece:
+            break
+        buf += piece
+        at = _zip_entry_in(buf, start)
+        if at is not None:
+            return bytes(buf), at, None
+        start = max(start, len(buf) - _LOCAL_HEADER.size + 1)
+    return bytes(buf), None, None
+
+
+def _zip_entry_in(buf: bytearray, start: int) -> int | None:
+    """The first plausible local file header from ``start`` on that ``buf`` holds whole."""
+    at = buf.find(b"PK\x03\x04", start)
+    while 0 <= at <= len(buf) - _LOCAL_HEADER.size:
+        _, version, _, method, name_len, _ = _LOCAL_HEADER.unpack_from(buf, at)
+        # A stray "PK\3\4" in binary data rarely has sane fields too.
+        if (version & 0xFF) <= 63 and method in _ZIP_METHODS and 0 < name_len <= 4096:
+            return at
+        at = buf.find(b"PK\x03\x04", at + 1)
+    return None
 
 
 def ends_like_zip(handle: BinaryIO) -> bool:

@@ -7,10 +7,10 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
-from logparse._paths import normalise
-from logparse._streams import CHUNK, RawReader
+from logparse._streams import ALTERED, CHUNK, ChecksumError, RawReader, read_some
+from logparse.sources import member_path
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")  # signature ... name length, extra length
 _CENTRAL_SIGS = (b"PK\x01\x02", b"PK\x05\x06", b"PK\x06\x06")
@@ -57,8 +57,11 @@ class _Member(RawReader):
         self._crc = 0
         self._inflate = zlib.decompressobj(-15) if entry.method == DEFLATED else None
         self.end: int | None = None  # offset just past the data, once known
+        self._mismatch: ChecksumError | None = None  # raised once the data that failed it was handed on
 
     def _pull(self, size: int) -> bytes:
+        if self._mismatch is not None:
+            raise self._mismatch
         while self.end is None:
             inflate = self._inflate
             if inflate is None:
@@ -101,7 +104,8 @@ class _Member(RawReader):
         if self._entry.flags & _HAS_DESCRIPTOR:
             expected, _ = _descriptor(self._f, end, self._entry.zip64)
         if expected is not None and expected != self._crc:
-            raise ValueError(f"bad CRC-32 for zip member {self._entry.name}")
+            # The member's end is known: the walk goes on to the next one whatever its reader does.
+            self._mismatch = ChecksumError(_crc_mismatch(expected, self._crc))
 
     def drain(self, limit: int) -> int:
         """Read to the end (bounded by ``limit`` output bytes) and return the offset past the data."""
@@ -112,6 +116,36 @@ class _Member(RawReader):
             if total > limit:
                 raise ValueError(f"zip member {self._entry.name} larger than {limit} bytes")
         return self.end
+
+
+class Checked(RawReader):
+    """A ``zipfile`` member whose CRC-32 is checked here, once all of its data was handed on:
+    zipfile checks it in the read that reaches the end and drops that read's data (a whole read
+    of text lost to one flipped bit)."""
+
+    def __init__(self, member: IO[bytes], expected: int) -> None:
+        super().__init__()
+        cast(Any, member)._expected_crc = None  # zipfile then neither sums nor checks
+        self._member = cast(BinaryIO, member)
+        self._expected = expected
+        self._crc = 0
+        self._ended = False
+
+    def _pull(self, size: int) -> bytes:
+        if self._ended:
+            return b""
+        data = read_some(self._member, size)
+        if data:
+            self._crc = zlib.crc32(data, self._crc)
+            return data
+        self._ended = True
+        if self._crc != self._expected:
+            raise ChecksumError(_crc_mismatch(self._expected, self._crc))
+        return b""
+
+
+def _crc_mismatch(stored: int, data: int) -> str:
+    return f"zip CRC-32 mismatch (stored {stored:08x}, data {data:08x}): {ALTERED}"
 
 
 class LocalScan:
@@ -231,7 +265,7 @@ class SharedData:
         return None
 
     def _shown(self, info: zipfile.ZipInfo) -> str:
-        return self._prefix + (normalise(info.filename)[0] or info.filename)
+        return self._prefix + (member_path(info.filename)[0] or info.filename)
 
 
 def _data_start(f: BinaryIO, info: zipfile.ZipInfo) -> int:

@@ -110,16 +110,21 @@ class _Run:
                 if replay is None:
                     return
                 stream, head = replay, _peek(replay)
-            text_head = head.decode("utf-8", "backslashreplace").split("\n")[:50]
+            # Judged past NUL padding at the start (a crash), and from where the text starts after
+            # binary junk: the lines detection reads are the log's, not the junk's.
+            sniffed = bs.past_padding(stream, head)
+            start = bs.text_start(sniffed)
+            text_head = sniffed[start or 0 :].decode("utf-8", "backslashreplace").split("\n")[:50]
             detection = formats.detect(info.path, text_head)
             fmt = detection.format
-            if fmt is not None and _garbled(head):
+            if fmt is not None and start is None:
                 # Named like a log (var/log/waagent.log) but not text: "no finding" would read as healthy.
                 report.status, report.reason = "skipped", f"binary data, not a {fmt} log"
                 self.result.warnings.append(f"{info.path}: {report.reason}")
                 return
             if fmt is None:
-                if binary_head(head):
+                # Binary, junk before text of no known layout, or NUL bytes alone.
+                if start != 0 or (sniffed and not sniffed.strip(b"\0")):
                     report.status, report.reason = "skipped", "binary data"
                     return
                 if info.container not in ("file", "stdin") or not head.strip():
@@ -139,6 +144,11 @@ class _Run:
             report.reason = str(exc)
             if isinstance(exc, bs.TrailingData):
                 return  # read whole; the junk after it is named
+            if isinstance(exc, bs.DamagedData):
+                # Read to its end: every line is there, some may say what was never written.
+                report.damaged = True
+                if not exc.cut:
+                    return
             if report.lines:  # what was read before the cut is analysed, its findings stand
                 report.truncated = True
             else:
@@ -639,28 +649,6 @@ def unknown_layout_only(result: TriageResult) -> bool:
     """Files were read, none of a known log layout or state document, and nothing was found."""
     analysed = [f for f in result.files if f.status == "analyzed"]
     return bool(analysed) and all(f.format in (None, TEXT) for f in analysed) and not result.findings_at(0.5)
-
-
-def binary_head(head: bytes) -> bool:
-    """NUL bytes or mostly undecodable text: not a log."""
-    if b"\x00" in head[:8192]:
-        return True
-    sample = head[:8192].decode("utf-8", "replace")
-    return sample.count("\ufffd") > len(sample) // 10
-
-
-# Every byte but the control characters text has no use for (tab, newlines, form feed and ESC are used).
-_NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27))
-
-
-def _garbled(head: bytes) -> bool:
-    """Mostly not text once NUL padding is left out (a crash leaves NUL blocks in real logs)."""
-    sample = head[:8192].replace(b"\x00", b"")
-    if len(sample) < 64:
-        return False
-    text = sample.decode("utf-8", "replace")
-    bad = text.count("\ufffd") + len(sample.translate(None, _NOT_CONTROL))
-    return bad > 0.3 * len(text)
 
 
 def _peek(stream: BinaryIO) -> bytes:

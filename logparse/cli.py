@@ -36,12 +36,15 @@ class _Parser(argparse.ArgumentParser):
 def _cmd_parse(args: argparse.Namespace) -> int:
     from logparse import report
     from logparse.parsing import open_records
+    from logparse.sources import Limits
     from logparse.textio import looks_binary
 
     out = sys.stdout
     style = args.format or ("table" if out.isatty() else "jsonl")
+    limits = Limits(max_member_bytes=args.max_member_size, max_total_bytes=args.max_total_size,
+                    max_ratio=args.max_ratio)
     try:
-        with open_records(args.file, args.as_format) as (_, records):
+        with open_records(args.file, args.as_format, limits) as (_, records):
             if style == "jsonl":
                 report.write_jsonl(records, out)
             elif style == "csv":
@@ -210,10 +213,20 @@ def _fail_level(text: str) -> str:
     raise argparse.ArgumentTypeError(f"{text!r}: use error, warning, any or a confidence such as 0.7")
 
 
-def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) -> None:
+def _add_size_caps(command: argparse.ArgumentParser) -> None:
+    """The decompression caps, the same for triage and parse (one file is one member to parse)."""
     from logparse.sources import Limits
 
     defaults = Limits()
+    command.add_argument("--max-member-size", type=_size, default=defaults.max_member_bytes, metavar="SIZE",
+                         help="cap on one decompressed member (default 2G)")
+    command.add_argument("--max-total-size", type=_size, default=defaults.max_total_bytes, metavar="SIZE",
+                         help="cap on the decompressed bytes of all members read (default 20G)")
+    command.add_argument("--max-ratio", type=_ratio, default=defaults.max_ratio,
+                         help="cap on the compression ratio of a member (default 200)")
+
+
+def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) -> None:
     t = sub.add_parser(
         "triage",
         help="diagnose a log bundle: which backup error and cause, how sure, which lines, what to do",
@@ -249,12 +262,7 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     t.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     t.add_argument("--engine", choices=("auto", "hyperscan", "python"), default="auto",
                    help="literal scan engine (default: hyperscan when installed)")
-    t.add_argument("--max-member-size", type=_size, default=defaults.max_member_bytes, metavar="SIZE",
-                   help="cap on one decompressed member (default 2G)")
-    t.add_argument("--max-total-size", type=_size, default=defaults.max_total_bytes, metavar="SIZE",
-                   help="cap on the decompressed bytes of all members read (default 20G)")
-    t.add_argument("--max-ratio", type=_ratio, default=defaults.max_ratio,
-                   help="cap on the compression ratio of a member (default 200)")
+    _add_size_caps(t)
     add_catalogue_options(t)
     t.set_defaults(func=_cmd_triage)
 
@@ -574,6 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_format", choices=formats.names(), help="skip detection, use this format")
     p.add_argument("--format", choices=("jsonl", "csv", "table"),
                    help="output style (default: table on a terminal, jsonl otherwise)")
+    _add_size_caps(p)
     p.set_defaults(func=_cmd_parse)
 
     d = sub.add_parser(

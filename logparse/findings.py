@@ -110,11 +110,12 @@ class FileReport:
     status: str  # analyzed | skipped | failed
     reason: str | None = None
     lines: int = 0
-    truncated: bool = False
+    truncated: bool = False  # text was lost: the file was cut short, or read only in part
+    damaged: bool = False  # a check over the text failed (a CRC-32): all of it read, some maybe altered
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.format, "status": self.status, "reason": self.reason,
-                "lines": self.lines, "truncated": self.truncated}
+                "lines": self.lines, "truncated": self.truncated, "damaged": self.damaged}
 
 
 @dataclass
@@ -241,7 +242,7 @@ class TriageResult:
                             f.get("signature_hits", 0), list(f.get("highlights", [])), list(f.get("in_window", [])))
                     for f in data.get("findings", [])]
         files = [FileReport(f["path"], f.get("format"), f["status"], f.get("reason"), f.get("lines", 0),
-                            f.get("truncated", False)) for f in data.get("files", [])]
+                            f.get("truncated", False), f.get("damaged", False)) for f in data.get("files", [])]
         templates = [Template(t["template"], t["level"], t.get("count", 0), evidence(t.get("examples", [])))
                      for t in data.get("unrecognized", [])]
         timeline = data.get("timeline") or {}

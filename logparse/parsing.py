@@ -10,6 +10,7 @@ from typing import Any
 from logparse import formats
 from logparse.errors import FormatError, SourceError
 from logparse.model import Detection, Record
+from logparse.sources import Limits
 from logparse.textio import iter_chunks, open_input
 
 HEAD_LINES = 50
@@ -19,28 +20,33 @@ def _head(chunk: str) -> list[str]:
     return chunk.split("\n", HEAD_LINES)[:HEAD_LINES]
 
 
-def detect_file(path: str) -> Detection:
+def detect_file(path: str, limits: Limits | None = None) -> Detection:
     """The format of one file (path patterns first, then a content score).
 
     Raises:
-        SourceError: the file cannot be opened or decompressed.
+        SourceError: the file cannot be opened or decompressed (under ``limits``, triage's caps).
     """
-    with open_input(path) as (name, stream):
-        first = next(iter_chunks(stream, name, size=64 * 1024), "")
+    with open_input(path, limits) as (name, stream):
+        first = next(iter_chunks(stream, name, size=64 * 1024, limits=limits), "")
     return formats.detect(name, _head(first))
 
 
 @contextmanager
-def open_records(path: str, as_format: str | None = None) -> Iterator[tuple[Detection, Iterator[Record]]]:
+def open_records(path: str, as_format: str | None = None,
+                 limits: Limits | None = None) -> Iterator[tuple[Detection, Iterator[Record]]]:
     """Open ``path`` (or ``-``) and yield its detection and a lazy stream of records.
 
+    ``limits`` are triage's caps (``sources.Limits``: decompressed size, total, ratio); by default
+    its defaults. A cap that trips ends the records with a ``SourceError`` that says which, in
+    the words triage uses for a member.
+
     Raises:
-        SourceError: unreadable input (also raised while iterating, after the records
-            that could be read).
+        SourceError: unreadable input, or a cap tripped (also raised while iterating, after the
+            records that could be read).
         FormatError: unknown ``as_format``, or a format that cannot be detected.
     """
-    with open_input(path) as (name, stream):
-        chunks = iter_chunks(stream, name)
+    with open_input(path, limits) as (name, stream):
+        chunks = iter_chunks(stream, name, limits=limits)
         first = next(chunks, "")
         if as_format is not None:
             fmt = formats.get(as_format)

@@ -2,8 +2,10 @@
 
 Containers are recognised by magic bytes, never by name. Nothing is extracted: tar members are
 streamed in archive order (stdin works), and only a zip that cannot be seeked is spooled to a temp
-file, deleted afterwards. Every member comes out either as ``(MemberInfo, stream)`` or as
-``Skipped`` with its reason; damage that ends an archive early lands in ``Bundle.warnings``.
+file, deleted afterwards (also one behind a self-extractor's stub, once a zip entry is seen in its
+first ``_streams.STUB_SEARCH`` bytes). Every member comes out either as ``(MemberInfo, stream)`` or
+as ``Skipped`` with its reason; damage that ends an archive early lands in ``Bundle.warnings``. A
+member whose stored checksum fails is read whole and then raises ``_streams.DamagedData``.
 
 Example::
 
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Bundle", "Item", "Limits", "MemberInfo", "Skipped",
-    "normalise", "open_source", "parse_size", "rotation_key",
+    "member_path", "normalise", "open_source", "parse_size", "rotation_key",
 ]
 
 MiB = 1024**2
@@ -75,8 +77,9 @@ class Limits:
 class MemberInfo:
     """One named byte stream of a bundle.
 
-    ``path`` uses forward slashes with no leading ``/`` or drive letter; members of nested
-    archives are joined with ``!/`` (``logs.tar.gz!/var/lib/waagent/logs.zip!/var/log/waagent.log``).
+    ``path`` uses forward slashes with no leading ``/``; a Windows drive a member was named with is
+    kept (``C:/WindowsAzure/Logs/WaAppAgent.log``); members of nested archives are joined with
+    ``!/`` (``logs.tar.gz!/var/lib/waagent/logs.zip!/var/log/waagent.log``).
     ``size`` is the decompressed size when the container states it. ``rotation`` sorts the
     rotations of one logical file oldest first. ``container`` is where the member came from.
     """
@@ -309,6 +312,21 @@ class Bundle:
         archive = bs.archive_of(head)
         if archive is None and seekable and _stub_zip(stream):
             archive = "zip"
+        elif archive is None and not seekable and _stub_like(head):
+            # A self-extractor on stdin or inside a tar: its zip directory is at the end, so look
+            # ahead for a zip entry; only a stream that holds one is spooled and asked again.
+            found = self._behind_stub(path, stream, level, meter)
+            if isinstance(found, str):
+                yield Skipped(path, found)
+                return
+            stream, spooled = found
+            if spooled is not None:
+                with spooled:
+                    if _stub_zip(spooled):
+                        yield from self._nested_zip(spooled, path, level)
+                    else:
+                        yield self._member(path, spooled, size=size, container=container)
+                return
         if archive is None:
             if outer is None and level and _is_page(path, head):
                 yield Skipped(path, "a web page saved under a compressed file's name, not a log")
@@ -316,30 +334,64 @@ class Bundle:
             yield self._member(path, stream, size=size, container=container, meter=meter,
                                decoded=outer[0].name if outer is not None else None)
             return
+        if archive == "tar":
+            if level > self.limits.max_depth:
+                yield Skipped(path, f"nested archive deeper than {self.limits.max_depth} levels")
+                return
+            if outer is not None:
+                outer[0].members_judge_caps()
+            label = path if level else self.name
+            yield from self._tar(stream, f"{path}!/" if level else "", level + 1, label,
+                                 outer[1] if outer is not None else meter)
+            return
+        if seekable:
+            yield from self._nested_zip(stream, path, level)
+            return
+        # zip keeps its directory at the end: spool what cannot seek, and free it right after.
+        spooled_zip = self._spool(path, stream, level, meter)
+        if isinstance(spooled_zip, str):
+            yield Skipped(path, spooled_zip)
+            return
+        with spooled_zip:
+            yield from self._nested_zip(spooled_zip, path, level)
+
+    def _nested_zip(self, handle: BinaryIO, path: str, level: int) -> Iterator[Item]:
+        """The members of the zip ``handle`` (seekable), which is ``path`` at ``level``."""
         if level > self.limits.max_depth:
             yield Skipped(path, f"nested archive deeper than {self.limits.max_depth} levels")
             return
-        prefix = f"{path}!/" if level else ""
+        yield from self._zip(handle, f"{path}!/" if level else "", level + 1, path if level else self.name)
+
+    def _spool(self, path: str, stream: BinaryIO, level: int, meter: bs.Meter | None) -> BinaryIO | str:
+        """``stream`` copied to a spool that seeks (the caller closes it), or why it could not be.
+
+        Inside a compressed tar the ratio is judged while spooling, as it would be on reading.
+        """
         label = path if level else self.name
-        if archive == "tar":
-            if outer is not None:
-                outer[0].members_judge_caps()
-            yield from self._tar(stream, prefix, level + 1, label, outer[1] if outer is not None else meter)
-            return
-        if seekable:
-            yield from self._zip(stream, prefix, level + 1, label)
-            return
-        # zip keeps its directory at the end: spool what cannot seek, and free it right after.
         cap = self.limits.max_member_bytes if level else self.limits.max_total_bytes
+        if meter is not None:
+            stream = cast(BinaryIO, bs.Guard(
+                stream, label, max_bytes=cap, cap_reason=f"exceeds per-member cap of {cap} bytes",
+                compressed=meter, max_ratio=self.limits.max_ratio, ratio_grace=self.limits.ratio_grace_bytes))
         try:
             spooled, trailing = bs.spool(stream, label, cap)
         except SourceError as exc:
-            yield Skipped(path, str(exc).removeprefix(f"{label}: "))
-            return
+            return str(exc).removeprefix(f"{label}: ")
         if trailing is not None:
             self.warnings.append(trailing)
-        with spooled:
-            yield from self._zip(spooled, prefix, level + 1, label)
+        return spooled
+
+    def _behind_stub(self, path: str, stream: BinaryIO, level: int,
+                     meter: bs.Meter | None) -> tuple[BinaryIO, BinaryIO | None] | str:
+        """``(stream, None)``, the same bytes, when no zip entry starts in its first
+        ``bs.STUB_SEARCH`` bytes; else ``(spool, spool)``, all of it spooled to be asked whether it is
+        a zip; or why it could not be spooled."""
+        ahead, at, error = bs.find_zip_entry(stream)
+        replay = cast(BinaryIO, bs.Replay(ahead, stream, error))
+        if at is None:
+            return replay, None
+        spooled = self._spool(path, replay, level, meter)
+        return spooled if isinstance(spooled, str) else (spooled, spooled)
 
     # -- containers ----------------------------------------------------------------------
 
@@ -450,7 +502,7 @@ class Bundle:
                     f"{label}: total size cap of {self._budget.limit} bytes reached; later members unread"
                 )
                 return
-            path, problem = normalise(info.name)
+            path, problem = member_path(info.name)
             shown = prefix + (path or info.name)
             reason = problem or _tar_type_reason(info)
             if reason is None and info.size > self.limits.max_member_bytes:
@@ -496,7 +548,7 @@ class Bundle:
         """Zip members sorted so rotations come oldest first; a zip without directory is walked."""
         import zipfile
 
-        from logparse._zipscan import SharedData
+        from logparse._zipscan import Checked, SharedData
 
         try:
             archive = zipfile.ZipFile(handle)
@@ -511,11 +563,11 @@ class Bundle:
                 if info.filename.endswith(("/", "\\")):
                     continue
                 members.append((info.filename, info))
-            members.sort(key=lambda item: order(collector_truncation(normalise(item[0])[0] or item[0])[0]))
+            members.sort(key=lambda item: order(collector_truncation(member_path(item[0])[0] or item[0])[0]))
             # Entries that reuse or overlap another's data (a zip bomb's amplification) are read once.
             shared = SharedData(handle, [info for _, info in members], prefix, label)
             for name, info in members:
-                path, reason = normalise(name)
+                path, reason = member_path(name)
                 shown = prefix + (path or name)
                 reason = reason or self._zip_reason(info) or shared.claim(info)
                 if reason is not None:
@@ -528,9 +580,8 @@ class Bundle:
                     yield Skipped(shown, bs.describe(exc))
                     continue
                 with member:
-                    yield from self._expand(
-                        shown, cast(BinaryIO, member), size=info.file_size, container="zip", level=level
-                    )
+                    yield from self._expand(shown, cast(BinaryIO, Checked(member, info.CRC)),
+                                            size=info.file_size, container="zip", level=level)
             self.warnings.extend(shared.warnings)
 
     def _zip_reason(self, info: Any) -> str | None:
@@ -560,7 +611,7 @@ class Bundle:
         for entry, reader in scan:
             if not self._admit(label):
                 return
-            path, reason = normalise(entry.name)
+            path, reason = member_path(entry.name)
             if (path is None and reason is None) or entry.name.endswith(("/", "\\")):
                 continue
             shown = prefix + (path or entry.name)
@@ -579,6 +630,24 @@ class Bundle:
                 f"{label}: zip directory unreadable ({why}); read in stored order up to member {last}, "
                 f"then {scan.stop}; later members unread"
             )
+
+
+_WINDOWS_ROOT = re.compile(r"([A-Za-z]):[\\/]")
+
+
+def member_path(name: str) -> tuple[str | None, str | None]:
+    """``normalise(name)``, but a Windows drive stays, as written, in front of the path.
+
+    ``C:\\WindowsAzure\\Logs\\WaAppAgent.log`` (as some Windows collectors name tar and zip
+    members) is shown as ``C:/WindowsAzure/Logs/WaAppAgent.log``: the name its owner knows, and never
+    the same name as a member ``WindowsAzure/Logs/WaAppAgent.log`` beside it. It stays a relative
+    name, refused like any other if it holds ``..`` or a second root.
+    """
+    path, reason = normalise(name)
+    drive = _WINDOWS_ROOT.match(name)
+    if path is not None and drive is not None:
+        path = f"{drive[1]}:/{path}"
+    return path, reason
 
 
 def _named(label: str, exc: BaseException) -> str:
@@ -602,6 +671,15 @@ def _stub_zip(handle: BinaryIO) -> bool:
         return False
     finally:
         handle.seek(0)
+
+
+# What self-extractors start with: a Windows or Linux executable, a script; a zip behind data that
+# starts otherwise is read from a file (which seeks), not from a pipe.
+_STUB_MAGICS = (b"MZ", b"\x7fELF", b"#!")
+
+
+def _stub_like(head: bytes) -> bool:
+    return head.startswith(_STUB_MAGICS)
 
 
 def _is_page(name: str, head: bytes) -> bool:

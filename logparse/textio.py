@@ -16,8 +16,9 @@ from logparse.sources import MAX_LAYERS, Limits
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-# A decoded member larger than this is refused rather than filling memory or disk.
-DEFAULT_MAX_BYTES = 4 * 1024**3
+# A decoded file larger than this is refused rather than filling memory or disk: triage's
+# --max-member-size default, for callers that give no ``Limits``.
+DEFAULT_MAX_BYTES = Limits.max_member_bytes
 # What iter_chunks decompresses itself. open_input also peels bz2 and xz, as it must see a
 # tar.bz2 or tar.xz to refuse it; iter_chunks keeps its narrower contract for the members and
 # text that callers hand it.
@@ -38,14 +39,17 @@ def _sniff_encoding(head: bytes) -> str:
     return bs.utf16_of(head) or "utf-8"  # UTF-16 without a BOM, as triage reads it
 
 
-def _decoded(raw: BinaryIO, name: str, kinds: Collection[str]) -> tuple[bs.Peekable, list[str]]:
+def _decoded(raw: BinaryIO, name: str, kinds: Collection[str],
+             limits: Limits | None = None) -> tuple[bs.Peekable, list[str]]:
     """``raw`` with its compression layers of ``kinds`` peeled off by magic bytes (never the suffix), under caps.
 
-    Caps as triage's defaults (``sources.Limits``): a gzip bomb trips the ratio after a few MiB,
-    ``/dev/zero`` the size cap, instead of running for minutes.
+    The caps are triage's (``limits``; by default ``sources.Limits`` with ``DEFAULT_MAX_BYTES`` per
+    file), said in its words: a gzip bomb trips the ratio, ``/dev/zero`` the size cap, instead of
+    running for minutes. One file is one member: the total cap binds when it is the smaller.
     """
-    cap = f"exceeds the size cap of {DEFAULT_MAX_BYTES} bytes for one file"
-    stream = bs.Peekable(cast(BinaryIO, bs.Guard(raw, name, max_bytes=DEFAULT_MAX_BYTES, cap_reason=cap)))
+    limits = limits or Limits(max_member_bytes=DEFAULT_MAX_BYTES)
+    cap, reason = limits.max_member_bytes, f"exceeds per-member cap of {limits.max_member_bytes} bytes"
+    stream = bs.Peekable(cast(BinaryIO, bs.Guard(raw, name, max_bytes=cap, cap_reason=reason)))
     layers: list[str] = []
     for _ in range(MAX_LAYERS):
         kind = bs.compression_of(stream.peek(bs.HEAD_BYTES))
@@ -53,10 +57,14 @@ def _decoded(raw: BinaryIO, name: str, kinds: Collection[str]) -> tuple[bs.Peeka
             break
         counted = bs.Counting(cast(BinaryIO, stream))
         stream = bs.Peekable(cast(BinaryIO, bs.Guard(
-            bs.decoder(kind, cast(BinaryIO, counted)), name, max_bytes=DEFAULT_MAX_BYTES, cap_reason=cap,
-            compressed=counted, max_ratio=Limits.max_ratio, ratio_grace=Limits.ratio_grace_bytes,
+            bs.decoder(kind, cast(BinaryIO, counted)), name, max_bytes=cap, cap_reason=reason,
+            compressed=counted, max_ratio=limits.max_ratio, ratio_grace=limits.ratio_grace_bytes,
         )))
         layers.append(kind)
+    if limits.max_total_bytes < cap:
+        budget = bs.Budget(limits.max_total_bytes)
+        stream = bs.Peekable(cast(BinaryIO, bs.Guard(cast(BinaryIO, stream), name, max_bytes=cap,
+                                                     cap_reason=reason, budget=budget)))
     return stream, layers
 
 
@@ -127,7 +135,7 @@ class _Lines:
         self.held += len(text)
 
 
-def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[str]:
+def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20, limits: Limits | None = None) -> Iterator[str]:
     """Decoded text in pieces of about ``size`` characters, each ending at a ``\n``.
 
     Only the last piece may lack the final ``\n``. CRLF becomes LF; a lone ``\r`` stays
@@ -136,8 +144,8 @@ def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[st
     longer than ``MAX_LINE_CHARS`` is cut (see there).
 
     Raises:
-        SourceError: the stream is corrupt, truncated or over a cap (``DEFAULT_MAX_BYTES``, the
-            compression ratio); text read before it was yielded.
+        SourceError: the stream is corrupt, truncated or over a cap (``limits``, see ``_decoded``);
+            text read before it was yielded.
     """
     lines = _Lines()
     error: SourceError | None = None
@@ -145,7 +153,7 @@ def iter_chunks(stream: BinaryIO, name: str, size: int = 1 << 20) -> Iterator[st
     # (truncated gzip) loses at most one block, not a whole text-layer buffer.
     block = max(4096, min(size, 64 * 1024))
     try:
-        data, _ = _decoded(stream, name, TEXT_COMPRESSIONS)
+        data, _ = _decoded(stream, name, TEXT_COMPRESSIONS, limits)
         decoder = codecs.getincrementaldecoder(_sniff_encoding(data.peek(512)[:512]))(errors="backslashreplace")
         while True:
             raw = data.read1(block)
@@ -172,14 +180,16 @@ def lines_of(chunks: Iterator[str]) -> Iterator[str]:
 
 
 @contextmanager
-def open_input(path: str) -> Iterator[tuple[str, BinaryIO]]:
-    """Yield ``(display name, decompressed binary stream)`` for a path or ``-`` (stdin).
+def open_input(path: str, limits: Limits | None = None) -> Iterator[tuple[str, BinaryIO]]:
+    """Yield ``(display name, decompressed binary stream)`` for a path or ``-`` (stdin), read
+    under ``limits`` (see ``_decoded``).
 
     Raises:
-        SourceError: the path is missing, a directory, an archive or unreadable.
+        SourceError: the path is missing, a directory, an archive or unreadable; reading the
+            stream raises it when a cap trips.
     """
     if path == "-":
-        yield "<stdin>", _one_log("<stdin>", sys.stdin.buffer)
+        yield "<stdin>", _one_log("<stdin>", sys.stdin.buffer, limits)
         return
     if os.path.isdir(path):
         raise SourceError(f"{path}: is a directory, not a log file (use logparse triage for a bundle)")
@@ -190,14 +200,14 @@ def open_input(path: str) -> Iterator[tuple[str, BinaryIO]]:
     except OSError as exc:
         raise SourceError(f"{path}: cannot open ({exc.strerror or exc})") from exc
     try:
-        yield path, _one_log(path, cast(BinaryIO, handle))
+        yield path, _one_log(path, cast(BinaryIO, handle), limits)
     finally:
         handle.close()
 
 
-def _one_log(name: str, raw: BinaryIO) -> BinaryIO:
+def _one_log(name: str, raw: BinaryIO, limits: Limits | None = None) -> BinaryIO:
     """``raw`` decompressed; an archive is refused, as its members are files of their own."""
-    stream, layers = _decoded(raw, name, ("gz", "zst", "bz2", "xz"))
+    stream, layers = _decoded(raw, name, ("gz", "zst", "bz2", "xz"), limits)
     archive = bs.archive_of(stream.peek(bs.HEAD_BYTES))
     if archive is not None:
         kind = ".".join([archive, *reversed(layers)])
@@ -206,7 +216,8 @@ def _one_log(name: str, raw: BinaryIO) -> BinaryIO:
 
 
 def looks_binary(path: str) -> bool:
-    """NUL bytes or mostly undecodable text at the start of ``path``, as triage judges a member; False if unreadable."""
+    """The start of ``path`` is binary data (``_streams.text_start``), binary junk before text, or
+    nothing but NUL bytes; False if unreadable. NUL padding in text and UTF-16 text are no sign."""
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -215,9 +226,7 @@ def looks_binary(path: str) -> bool:
         return False  # a second open of a pipe would read other bytes, or wait for a writer forever
     try:
         with open_input(path) as (_, stream):
-            head = cast(bs.Peekable, stream).peek(8192)[:8192]
+            head = cast(bs.Peekable, stream).peek(bs.SNIFF_BYTES)[: bs.SNIFF_BYTES]
     except SourceError:
         return False
-    from logparse.analysis import binary_head
-
-    return binary_head(head)
+    return bs.text_start(head) != 0 or (bool(head) and not head.strip(b"\0"))

@@ -13,6 +13,7 @@ import pytest
 
 from logparse import textio
 from logparse.cli import build_parser, main
+from logparse.sources import Limits
 from logparse.textio import CUT_MARK, MAX_LINE_CHARS, iter_chunks
 from tests.conftest import FIXTURES
 from tests.packing import KINDS, compress, gzip_bomb, pack
@@ -94,14 +95,70 @@ def test_parse_gzip_bomb_stops_fast(tmp_path: Path) -> None:
     _one_line_error(run("parse", str(named), timeout=60), "waagent.log.1.gz", "compression ratio above")
 
 
-def test_parse_stops_at_the_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_parse_stops_at_the_size_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "waagent.log"
     path.write_bytes(WAAGENT.read_bytes() * 40)
-    monkeypatch.setattr(textio, "DEFAULT_MAX_BYTES", path.stat().st_size // 2)
-    assert main(["parse", str(path), "--format", "jsonl"]) == 2
+    assert main(["parse", str(path), "--format", "jsonl", "--max-member-size", str(path.stat().st_size // 2)]) == 2
     captured = capsys.readouterr()
-    assert "size cap" in captured.err and captured.out.count("\n") > 0
+    assert "exceeds per-member cap of" in captured.err and captured.out.count("\n") > 0
+
+
+def _parse_until_error(path: Path, limits: Limits | None) -> tuple[int, int, str]:
+    """(records, bytes of their raw text, the error that ended them) of ``parse`` under ``limits``."""
+    from logparse.errors import SourceError
+    from logparse.parsing import open_records
+
+    count = size = 0
+    try:
+        with open_records(str(path), limits=limits) as (_, records):
+            for record in records:
+                count += 1
+                size += len(record.raw) + 1
+    except SourceError as exc:
+        return count, size, str(exc)
+    return count, size, ""
+
+
+def test_parse_takes_triage_caps_and_says_them_as_triage_does(tmp_path: Path) -> None:
+    import gzip
+
+    line = b"2024-05-01T10:00:00.000000Z INFO ExtHandler ExtHandler the same line again and again\n"
+    bomb = tmp_path / "waagent.log.1.gz"
+    bomb.write_bytes(gzip.compress(line * ((48 << 20) // len(line)), mtime=0))  # 48 MB, ratio about 330
+    # As triage: past the grace, a ratio over the cap ends the file where the meter catches it.
+    _, size, error = _parse_until_error(bomb, Limits(max_ratio=20, ratio_grace_bytes=1 << 20))
+    assert error == f"{bomb}: compression ratio above 20" and size < 4 << 20
+    _, size, error = _parse_until_error(bomb, Limits(max_member_bytes=3 << 20))
+    assert error == f"{bomb}: exceeds per-member cap of {3 << 20} bytes" and (2 << 20) < size <= (3 << 20) + len(line)
+    _, size, error = _parse_until_error(bomb, Limits(max_total_bytes=2 << 20))
+    assert error == f"{bomb}: total size cap of {2 << 20} bytes reached" and (1 << 20) < size <= (2 << 20) + len(line)
+    plain = tmp_path / "waagent.log"
+    plain.write_bytes(line * 50_000)
+    count, _, error = _parse_until_error(plain, Limits(max_member_bytes=1 << 20))
+    assert error == f"{plain}: exceeds per-member cap of {1 << 20} bytes" and 0 < count < 50_000
+    assert _parse_until_error(plain, None) == (50_000, len(line) * 50_000, "")  # triage's defaults: room to spare
+
+
+def test_parse_caps_default_to_triage_defaults() -> None:
+    assert textio.DEFAULT_MAX_BYTES == Limits().max_member_bytes
+
+
+def test_parse_has_triage_cap_options(tmp_path: Path) -> None:
+    import gzip
+
+    line = b"2024-05-01T10:00:00.000000Z INFO ExtHandler ExtHandler the same line again and again\n"
+    bomb = tmp_path / "waagent.log.1.gz"
+    bomb.write_bytes(gzip.compress(line * ((48 << 20) // len(line)), mtime=0))
+    proc = run("parse", str(bomb), "--format", "jsonl", "--max-ratio", "20")
+    _one_line_error(proc, "waagent.log.1.gz", "compression ratio above 20")
+    assert len(proc.stdout) < 100 << 20  # stopped by the ratio: without it, 48 MB of text as JSON lines
+    proc = run("parse", str(bomb), "--format", "jsonl", "--max-member-size", "1M")
+    _one_line_error(proc, "waagent.log.1.gz", "exceeds per-member cap of 1048576 bytes")
+    proc = run("parse", str(bomb), "--format", "jsonl", "--max-total-size", "512K")
+    _one_line_error(proc, "waagent.log.1.gz", "total size cap of 524288 bytes reached")
+    helps = {name: build_parser().parse_args([name, "x"]) for name in ("parse", "triage")}
+    assert {(a.max_member_size, a.max_total_size, a.max_ratio) for a in helps.values()} == {
+        (Limits().max_member_bytes, Limits().max_total_bytes, Limits().max_ratio)}
 
 
 # -- archives and directories -----------------------------------------------------------

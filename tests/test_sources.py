@@ -12,6 +12,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -420,10 +421,62 @@ def test_windows_tree_zip() -> None:
         }
     )
     assert set(contents(io.BytesIO(blob))) == {
-        "WindowsAzure/Logs/WaAppAgent.log",
-        "Packages/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0/Status/0.status",
+        "C:/WindowsAzure/Logs/WaAppAgent.log",
+        "C:/Packages/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0/Status/0.status",
         "WindowsAzure/Logs/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0/IaaSBcdr.log",
     }
+
+
+WAAPPAGENT = b"[00000004] 2024-04-17T07:19:26.812Z [INFO]  WindowsAzureGuestAgent starting. Version 2.7.41491.1102\r\n"
+
+
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "zip", "zip without directory"])
+def test_a_member_named_with_a_windows_drive_keeps_it(kind: str) -> None:
+    tree = {
+        "C:\\WindowsAzure\\Logs\\WaAppAgent.log": WAAPPAGENT,
+        "WindowsAzure/Logs/WaAppAgent.log": WAAPPAGENT.replace(b"[INFO]", b"[WARN]"),  # another file: no clash
+        "c:/Packages/Plugins/x/1.0/Status/0.status": b"{}",
+    }
+    if kind == "zip without directory":
+        blob = packing.zip_bytes(tree)
+        blob = blob[: blob.find(b"PK\x01\x02")]
+    else:
+        blob = packing.pack(tree, kind)
+    got = contents(io.BytesIO(blob)) if kind != "zip without directory" else {
+        path: data for path, data, _ in read_members(io.BytesIO(blob))[0]}
+    assert got == {
+        "C:/WindowsAzure/Logs/WaAppAgent.log": tree["C:\\WindowsAzure\\Logs\\WaAppAgent.log"],
+        "WindowsAzure/Logs/WaAppAgent.log": tree["WindowsAzure/Logs/WaAppAgent.log"],
+        "c:/Packages/Plugins/x/1.0/Status/0.status": b"{}",
+    }
+
+
+def test_a_windows_drive_never_lets_a_tar_member_out() -> None:
+    blob = packing.hostile_tar([
+        Entry("C:\\..\\..\\etc\\passwd", data=b"x\n"),
+        Entry("C:\\\\server\\share\\x.log", data=b"x\n"),
+        Entry("C:/../x.log", data=b"x\n"),
+        Entry("C:\\a.log", data=b"a\n"),
+        Entry("C:/a.log", data=b"b\n"),  # the same Windows path: read, with the duplicate named
+    ])
+    members, skipped, warnings = collect(io.BytesIO(blob))
+    assert [(item.path, item.reason) for item in skipped] == [
+        ("C:\\..\\..\\etc\\passwd", "path traversal"),
+        ("C:\\\\server\\share\\x.log", "absolute path"),
+        ("C:/../x.log", "path traversal"),
+    ]
+    assert [(info.path, data) for info, data in members] == [("C:/a.log", b"a\n"), ("C:/a.log", b"b\n")]
+    assert warnings == ["<stream>: more than one member is named C:/a.log (each read); its file rows and "
+                        "evidence lines do not say which"]
+
+
+def test_a_tar_member_named_with_a_windows_drive_is_read_by_its_windows_path() -> None:
+    import logparse
+
+    blob = packing.pack({"C:\\WindowsAzure\\Logs\\WaAppAgent.log": WAAPPAGENT * 3}, "tar.gz")
+    result = logparse.triage(io.BytesIO(blob))
+    assert [(f.path, f.format, f.status, f.lines) for f in result.files] == [
+        ("C:/WindowsAzure/Logs/WaAppAgent.log", "windows_agent", "analyzed", 3)]
 
 
 # -- hostile inputs -----------------------------------------------------------------------
@@ -674,14 +727,30 @@ def test_oversized_pax_header_is_refused() -> None:
 
 
 @pytest.mark.parametrize("size", [100, 200_000])
-def test_zip_with_a_bad_crc(size: int) -> None:
+def test_zip_with_a_bad_crc_keeps_every_byte_and_says_damaged(size: int) -> None:
     tree = {"a.log": b"a\n", "bad.log": os.urandom(size // 2).hex().encode(), "c.log": b"c\n"}
-    members, skipped, warnings = collect(io.BytesIO(packing.zip_bad_crc(tree, "bad.log")))
+    blob = packing.zip_bad_crc(tree, "bad.log")
+    members, skipped, warnings = read_members(io.BytesIO(blob))
     assert not skipped and not warnings
-    got = {info.path: data for info, data in members}
-    assert got["a.log"] == b"a\n" and got["c.log"] == b"c\n"
-    assert isinstance(got["bad.log"], str)
-    assert got["bad.log"].startswith("error: bad.log: corrupt: Bad CRC-32")
+    got = {name: (data, error) for name, data, error in members}
+    assert got["a.log"] == (b"a\n", None) and got["c.log"] == (b"c\n", None)
+    data, error = got["bad.log"]
+    # One byte flipped, none lost: zipfile dropped the data of the read that met the mismatch.
+    assert len(data) == size and sum(a != b for a, b in zip(data, tree["bad.log"], strict=True)) == 1
+    assert isinstance(error, _streams.DamagedData) and not error.cut
+    assert str(error).startswith("bad.log: damaged: zip CRC-32 mismatch (stored ")
+    assert str(error).endswith("): the text may be altered")
+
+
+def test_zip_walked_without_its_directory_keeps_a_bad_crc_member_and_the_next() -> None:
+    tree = {"a.log": b"a\n" * 50, "bad.log": b"b\n" * 50, "c.log": b"c\n" * 50}
+    blob = packing.zip_bad_crc(tree, "bad.log")
+    cut = blob[: blob.find(b"PK\x01\x02")]  # no central directory: the local headers are walked
+    members, _, warnings = read_members(io.BytesIO(cut))
+    assert [(name, len(data)) for name, data, _ in members] == [("a.log", 100), ("bad.log", 100), ("c.log", 100)]
+    assert [type(error) for _, _, error in members] == [type(None), _streams.DamagedData, type(None)]
+    assert "zip CRC-32 mismatch" in str(members[1][2])
+    assert len(warnings) == 1 and "read in stored order up to member c.log" in warnings[0]
 
 
 def test_zip_encrypted_member_is_skipped() -> None:
@@ -834,9 +903,39 @@ def test_gzip_with_a_bad_trailer_keeps_all_its_text(tmp_path: Path, gz_engine: b
     [(name, got, error)], skipped, warnings = read_members(path)
     assert (skipped, warnings) == ([], [])
     assert got == text  # every inflated byte first, then the error
-    assert error is not None and not isinstance(error, _streams.TrailingData)
-    assert str(error).startswith(f"{name}: corrupt: ")
-    assert ("CRC-32" if field == "crc" else "length") in str(error)
+    assert isinstance(error, _streams.DamagedData) and not error.cut  # altered maybe, but whole
+    check = "CRC-32" if field == "crc" else "length"
+    assert str(error).startswith(f"{name}: damaged: gzip {check} mismatch (stored ")
+    assert str(error).endswith("): the text may be altered")
+
+
+def test_gzip_with_a_bad_crc_then_cut_is_damaged_and_cut(tmp_path: Path, gz_engine: bool) -> None:
+    import gzip
+
+    first, second = _log_text(2000), _log_text(3000)
+    bad = bytearray(gzip.compress(first, mtime=0))
+    bad[-6] ^= 0x40
+    path = tmp_path / "waagent.log.2.gz"
+    path.write_bytes(bytes(bad) + gzip.compress(second, mtime=0)[:-2000])
+    [(name, got, error)], _, _ = read_members(path)
+    assert got.startswith(first) and len(got) < len(first) + len(second)
+    assert isinstance(error, _streams.DamagedData) and error.cut
+    assert str(error).startswith(f"{name}: damaged: gzip CRC-32 mismatch (stored ")
+    assert "the text may be altered; then truncated: " in str(error)
+
+
+def test_gzip_with_a_bad_crc_then_junk_is_damaged_not_cut(tmp_path: Path) -> None:
+    import gzip
+
+    text = _log_text(500)
+    bad = bytearray(gzip.compress(text, mtime=0))
+    bad[-6] ^= 0x40
+    path = tmp_path / "waagent.log.1.gz"
+    path.write_bytes(bytes(bad) + b"<html>junk</html>")
+    [(_, got, error)], _, _ = read_members(path)
+    assert got == text
+    assert isinstance(error, _streams.DamagedData) and not error.cut
+    assert "the text may be altered; then 17+ bytes after the compressed data ignored" in str(error)
 
 
 def test_a_bad_crc_in_one_gzip_member_keeps_the_members_after_it(tmp_path: Path, gz_engine: bool) -> None:
@@ -892,7 +991,8 @@ def test_gzip_that_stops_inflating_keeps_what_came_before(tmp_path: Path, gz_eng
     path = tmp_path / "waagent.log.1.gz"
     path.write_bytes(bad)
     [(_, got, error)], _, _ = read_members(path)
-    assert error is not None and "corrupt" in str(error)
+    # igzip may inflate past a code zlib refuses: then the trailer's CRC-32 is what fails.
+    assert error is not None and ("corrupt" in str(error) or isinstance(error, _streams.DamagedData))
     assert len(got) >= len(before) - 1
     n = min(len(got), len(before))
     assert got[:n] == before[:n] and text.startswith(got[: len(before) // 2])
@@ -910,8 +1010,38 @@ def test_triage_of_a_gzip_with_a_bad_crc_reads_every_line(tmp_path: Path, gz_eng
     (tmp_path / "var/log/waagent.log.1.gz").write_bytes(bytes(packed))
     result = logparse.triage(str(tmp_path))
     [report] = result.files
-    assert (report.status, report.truncated, report.lines) == ("analyzed", True, text.count(b"\n"))
-    assert "CRC-32" in (report.reason or "")
+    # Every line read: damaged (some text may be altered), not truncated (none was lost).
+    assert (report.status, report.truncated, report.damaged, report.lines) == (
+        "analyzed", False, True, text.count(b"\n"))
+    assert (report.reason or "").startswith("var/log/waagent.log.1.gz: damaged: gzip CRC-32 mismatch (stored ")
+    assert result.to_dict()["files"][0]["damaged"] is True
+    assert logparse.TriageResult.from_dict(result.to_dict()).files[0].damaged
+
+
+@pytest.mark.parametrize("how", ["gz", "zip", "gz then cut"])
+def test_triage_says_damaged_apart_from_truncated(tmp_path: Path, how: str) -> None:
+    import gzip
+
+    import logparse
+    from logparse.render import RenderOptions, render
+
+    text = (Path(__file__).parent.parent / "fixtures/formats/waagent/g3_current.log").read_bytes() * 10
+    if how == "zip":
+        blob = packing.zip_bad_crc({"var/log/waagent.log": text}, "var/log/waagent.log")
+    else:
+        packed = bytearray(gzip.compress(text, mtime=0))
+        packed[-7] ^= 0x10
+        if how == "gz then cut":
+            second = gzip.compress(text, mtime=0)
+            packed += second[: len(second) // 2]
+        blob = packing.pack({"var/log/waagent.log.1.gz": bytes(packed)}, "tar")
+    [report] = logparse.triage(io.BytesIO(blob)).files
+    cut = how == "gz then cut"
+    assert (report.status, report.damaged, report.truncated) == ("analyzed", True, cut)
+    assert report.lines >= text.count(b"\n")
+    out = io.StringIO()
+    render(logparse.triage(io.BytesIO(blob)), "table", out, RenderOptions(width=200))
+    assert "analyzed (truncated) (damaged)" in out.getvalue() if cut else "analyzed (damaged)" in out.getvalue()
 
 
 def test_tar_gz_with_a_bad_crc_keeps_every_member(gz_engine: bool) -> None:
@@ -921,7 +1051,9 @@ def test_tar_gz_with_a_bad_crc_keeps_every_member(gz_engine: bool) -> None:
     members, skipped, warnings = read_members(io.BytesIO(bytes(packed)))
     assert not skipped
     assert [(name, got, error) for name, got, error in members] == [(name, data, None) for name, data in tree.items()]
-    assert len(warnings) == 1 and warnings[0].startswith("<stream>: corrupt: gzip CRC-32 mismatch")
+    assert len(warnings) == 1 and warnings[0].startswith("<stream>: damaged: gzip CRC-32 mismatch")
+    assert warnings[0].endswith("the text may be altered (met after the tar's last member: the text of "
+                                "some member read may be damaged)")
 
 
 # -- bytes after an outer archive ------------------------------------------------------------
@@ -986,6 +1118,57 @@ def test_zip_behind_a_stub_is_read_as_a_zip(tmp_path: Path) -> None:
     assert contents(root) == {"collect/logs.exe!/" + k: v for k, v in tree.items()} | {"notes.txt": b"n\n"}
 
 
+def _stub_zip_blob(tree: packing.Tree, stub: bytes = b"MZ") -> bytes:
+    import random
+
+    return stub + random.Random(4).randbytes(300_000) + packing.zip_bytes(tree)
+
+
+def test_zip_behind_a_stub_is_read_as_a_zip_from_a_pipe() -> None:
+    import random
+
+    tree = {"var/log/waagent.log": b"w\n", "var/log/azure/x/extension.log": b"e\n"}
+    for stub in (b"MZ", b"\x7fELF", b"#!/bin/sh\nexit 0\n"):
+        assert contents(io.BytesIO(_stub_zip_blob(tree, stub))) == tree  # a stream: read once, no seeking
+    # An executable that holds no zip (or only something like an entry header) stays one member, whole.
+    noise = random.Random(6).randbytes(200_000)
+    stray = b"MZ" + noise + b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(16) + b"\x05\x00\x00\x00x.log" + noise
+    for data in (b"MZ" + noise, b"\x7fELF" + noise * 100, stray):
+        assert contents(io.BytesIO(packing.pack({"bin/tool": data}, "tar.gz"))) == {"bin/tool": data}
+        assert contents(io.BytesIO(data)) == {"<stream>": data}
+
+
+def test_cli_reads_a_self_extractor_on_stdin() -> None:
+    import json
+
+    log = Path(__file__).parent.parent / "fixtures/formats/waagent/g3_current.log"
+    tree = {"var/log/waagent.log": log.read_bytes()}
+    done = subprocess.run([sys.executable, "-m", "logparse", "triage", "-", "--json"], input=_stub_zip_blob(tree),
+                          capture_output=True, timeout=120)
+    files = json.loads(done.stdout)["files"]
+    assert [(f["path"], f["format"], f["status"]) for f in files] == [("var/log/waagent.log", "waagent", "analyzed")]
+
+
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "zip"])
+def test_zip_behind_a_stub_inside_an_archive_is_read_as_a_zip(kind: str) -> None:
+    tree = {"var/log/waagent.log": b"w\n", "var/log/azure/x/extension.log": b"e\n"}
+    blob = packing.pack({"collect/logs.exe": _stub_zip_blob(tree), "notes.txt": b"n\n"}, kind)
+    assert contents(io.BytesIO(blob)) == {"collect/logs.exe!/" + k: v for k, v in tree.items()} | {"notes.txt": b"n\n"}
+
+
+def test_zip_behind_a_stub_in_a_tar_keeps_to_the_caps() -> None:
+    tree = {"var/log/waagent.log": b"w\n" * 1000}
+    blob = packing.pack({"a.exe": _stub_zip_blob(tree), "b.log": b"b\n"}, "tar")
+    members, skipped, _ = collect(io.BytesIO(blob), Limits(max_member_bytes=100_000))
+    assert skipped == [Skipped("a.exe", "exceeds per-member cap of 100000 bytes")]
+    assert [info.path for info, _ in members] == ["b.log"]
+    # A stub that starts a zip entry and then inflates like a bomb is judged by its ratio as it is spooled.
+    bomb = b"MZ" + b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(16) + b"\x05\x00\x00\x00x.log" + bytes(64 << 20)
+    members, skipped, _ = collect(io.BytesIO(packing.pack({"a.exe": bomb, "b.log": b"b\n"}, "tar.gz")))
+    assert skipped == [Skipped("a.exe", "compression ratio above 200")]
+    assert [info.path for info, _ in members] == ["b.log"]
+
+
 def test_binary_file_with_a_stray_end_record_stays_binary(tmp_path: Path) -> None:
     import random
 
@@ -1027,7 +1210,8 @@ def test_past_the_replay_cap_igzip_loses_one_read_at_most(tmp_path: Path, monkey
     path = tmp_path / "waagent.log.1.gz"
     path.write_bytes(bad)
     [(_, got, error)], _, _ = read_members(path)
-    assert error is not None and "corrupt" in str(error)
+    # The flip zlib refuses may only alter the data, which its gzip mode finds by the CRC-32.
+    assert error is not None and ("corrupt" in str(error) or isinstance(error, _streams.DamagedData))
     assert before.startswith(got) and len(got) > len(before) - 65536  # the reads are 64 KiB
 
 
@@ -1121,3 +1305,130 @@ def test_gzip_cut_anywhere_gives_all_that_zlib_inflates_from_it(gz_engine: bool)
         [(_, got, error)], _, _ = read_members(io.BytesIO(packed[:cut]))
         assert got == zlib.decompressobj(31).decompress(packed[:cut]), cut  # igzip held back a byte or two
         assert error is not None and "truncated" in str(error)
+
+
+# -- text or binary data ------------------------------------------------------------------------
+
+
+def _binaries() -> dict[str, bytes]:
+    """Real binaries' heads, as a member's first bytes would be: each must stay binary data."""
+    import random
+    import sqlite3
+    import struct
+    import zlib
+
+    rng = random.Random(8)
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + rng.randbytes(30_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "x.db")
+        db.execute("CREATE TABLE log (line TEXT)")
+        db.executemany("INSERT INTO log VALUES (?)", [(line,) for line in _log_text(2000).decode().splitlines()])
+        db.commit()
+        db.close()
+        sqlite = (Path(tmp) / "x.db").read_bytes()
+    utmp = b"".join(struct.pack("<hxxi32s4s32s256s2h3i4i20x", 7, 1000 + i, b"pts/%d" % i, b"ts/0", b"azureuser",
+                                b"10.0.0.%d" % i, 0, 0, 0, 1714567890 + i, 0, 0, 0, 0, 0) for i in range(200))
+    # An executable's strings: lines of text between NUL-separated fields.
+    rodata = b"\x00".join(b"usage: tool [-v] FILE\n" for _ in range(2000))
+    return {
+        "elf": b"\x7fELF\x02\x01\x01" + bytes(9) + rng.randbytes(4000) + rodata,
+        "png": png,
+        "sqlite": sqlite[:65536],
+        "random": rng.randbytes(65536),
+        "deflated": zlib.compress(_log_text(5000)),
+        "wtmp": utmp,
+        "control": bytes(range(1, 256)) * 100,
+    }
+
+
+def test_real_binaries_are_binary_data() -> None:
+    assert {name: _streams.text_start(head) for name, head in _binaries().items()} == dict.fromkeys(_binaries())
+
+
+def test_text_with_nul_padding_or_in_utf16_is_text() -> None:
+    text = _log_text(400)
+    for head in (text, bytes(8192) + text, text[:5000] + bytes(70_000) + text[5000:], bytes(300_000),
+                 text.decode().encode("utf-16"), text.decode().encode("utf-16-le"), b"", b"x"):
+        assert _streams.text_start(head[: _streams.SNIFF_BYTES]) == 0
+
+
+@pytest.mark.parametrize("junk", [300, 5000, 40_000])
+def test_junk_before_a_log_leaves_the_log_to_read(junk: int) -> None:
+    import random
+
+    text = _log_text(2000)
+    head = (random.Random(junk).randbytes(junk) + text)[: _streams.SNIFF_BYTES]
+    start = _streams.text_start(head)
+    assert start is not None
+    if start:  # a few junk bytes among much text read as text; more leave the lines after them
+        # The log's first line may hold the junk's last bytes: then the text starts at its second.
+        assert start <= junk + text.index(b"\n") + 1 and head[start:].split(b"\n", 1)[1] in text
+
+
+def test_past_padding_looks_past_a_leading_nul_run_without_consuming_it() -> None:
+    text = _log_text(100)
+    stream = _streams.Peekable(io.BytesIO(bytes(1 << 20) + text))
+    head = stream.peek(_streams.SNIFF_BYTES)[: _streams.SNIFF_BYTES]
+    assert _streams.past_padding(cast(BinaryIO, stream), head) == text
+    assert stream.read() == bytes(1 << 20) + text
+    for data in (text, bytes(70_000)):  # text as it is; NULs to the end: nothing else to judge
+        stream = _streams.Peekable(io.BytesIO(data))
+        head = stream.peek(_streams.SNIFF_BYTES)[: _streams.SNIFF_BYTES]
+        assert _streams.past_padding(cast(BinaryIO, stream), head) == head
+
+
+def test_looks_binary_allows_nul_padding_and_utf16(tmp_path: Path) -> None:
+    from logparse.textio import looks_binary
+
+    text = b"".join(b"step %d of the nightly job done\n" % i for i in range(500))  # no known layout
+    cases = {
+        "padded.txt": (text[:3000] + bytes(8192) + text[3000:], False),
+        "utf16.txt": (text.decode().encode("utf-16"), False),
+        "plain.txt": (text, False),
+        "junk.txt": (os.urandom(40_000) + text, True),
+        "zeros.bin": (bytes(100_000), True),
+        **{f"{name}.bin": (data, True) for name, data in _binaries().items()},
+    }
+    for name, (data, binary) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert looks_binary(str(tmp_path / name)) is binary, name
+
+
+def _junk_paths(tmp_path: Path, data: bytes) -> dict[str, object]:
+    """``data`` as a file given directly, in a tree, in a tar.gz, in a zip, and as a stream (stdin)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    direct = tmp_path / "messages"
+    direct.write_bytes(data)
+    tree = packing.write_tree(tmp_path / "tree", {"var/log/other.log": data, "var/log/waagent.log": data})
+    members = {"var/log/other.log": data, "var/log/waagent.log": data}
+    return {"file": str(direct), "dir": str(tree), "tar.gz": io.BytesIO(packing.pack(members, "tar.gz")),
+            "zip": io.BytesIO(packing.pack(members, "zip")), "stdin": io.BytesIO(data)}
+
+
+@pytest.mark.parametrize("prefix", ["junk 6000", "nul 100k"])
+def test_a_log_after_junk_or_nul_padding_is_read_everywhere(tmp_path: Path, prefix: str) -> None:
+    import random
+
+    import logparse
+
+    log = (Path(__file__).parent.parent / "fixtures/bundles/linux_nonetwork_snapshot/var/log/waagent.log").read_bytes()
+    kind, size = prefix.split()
+    junk = random.Random(int(size)).randbytes(int(size)) if kind == "junk" else bytes(int(size[:-1]) * 1000)
+    for where, source in _junk_paths(tmp_path, junk + log[:6000]).items():
+        result = logparse.triage(source)  # type: ignore[arg-type]
+        assert {(f.format, f.status) for f in result.files} == {("waagent", "analyzed")}, where
+
+
+def test_real_binaries_stay_binary_data_everywhere(tmp_path: Path) -> None:
+    import logparse
+
+    for name, data in _binaries().items():
+        for where, source in _junk_paths(tmp_path / name, data).items():
+            result = logparse.triage(source)  # type: ignore[arg-type]
+            reasons = {f.path.rsplit("/", 1)[-1]: (f.status, f.reason) for f in result.files}
+            if where in ("file", "stdin"):
+                assert list(reasons.values()) == [("skipped", "binary data")], (name, where)
+            else:
+                assert reasons == {"other.log": ("skipped", "binary data"),
+                                   "waagent.log": ("skipped", "binary data, not a waagent log")}, (name, where)
+

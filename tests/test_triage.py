@@ -189,7 +189,10 @@ def test_bomb_truncation_bad_crc_random_and_empty(tmp_path: Path) -> None:
     crc = tmp_path / "crc.zip"
     crc.write_bytes(zip_bad_crc(TREE, "etc/waagent.conf"))
     data = json.loads(_run_cli(str(crc)).stdout)
-    assert any(f["status"] == "failed" and f["path"] == "etc/waagent.conf" for f in data["files"])
+    conf = next(f for f in data["files"] if f["path"] == "etc/waagent.conf")
+    # One byte flipped: all of it read, and said to be damaged rather than cut.
+    assert (conf["status"], conf["truncated"], conf["damaged"]) == ("analyzed", False, True)
+    assert conf["reason"].startswith("etc/waagent.conf: damaged: zip CRC-32 mismatch")
     assert "no-network-wireserver" in {f["id"] for f in data["findings"]}
 
     noise = tmp_path / "random.bin"

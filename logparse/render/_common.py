@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from logparse.findings import Finding, TriageResult
-from logparse.render._text import message, reason
+from logparse.findings import FileReport, Finding, TriageResult
+from logparse.render._text import message, reason, term
 
 LOCAL_NOTE = "times are UTC; 'local' marks a source that only wrote local time, shown as written"
 
@@ -106,6 +106,17 @@ def machine_time(value: str | None) -> tuple[str, bool]:
     if stamp is None:
         return value or "", False
     return stamp.isoformat() + ("" if local else "Z"), local
+
+
+def file_status(report: FileReport, lang: str = "en") -> str:
+    """A file's status in words of ``lang``, with whether text was lost (truncated) or may be altered (damaged)."""
+    return (term("status", report.status, lang) + (message("truncated", lang) if report.truncated else "")
+            + (message("damaged", lang) if report.damaged else ""))
+
+
+def not_fully_read(result: TriageResult) -> list[FileReport]:
+    """The files a report lists as not fully analysed: skipped, failed, cut short, or failing a check."""
+    return [f for f in result.files if f.status != "analyzed" or f.truncated or f.damaged]
 
 
 def more_lines(finding: Finding, shown: int, lang: str = "en") -> str:

@@ -33,6 +33,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "more_lines": {"en": "... {more} more line(s)", "zh-CN": "... 另有 {more} 行"},
     "json_lists": {"en": " (--json lists {kept} of them)", "zh-CN": "（--json 列出其中 {kept} 行）"},
     "truncated": {"en": " (truncated)", "zh-CN": "（已截断）"},
+    "damaged": {"en": " (damaged)", "zh-CN": "（校验失败）"},
     "unrecognised": {"en": "Unrecognised errors and warnings", "zh-CN": "无法识别的错误和警告"},
     # Labels end with what separates them from the text after them.
     "warning_label": {"en": "warning: ", "zh-CN": "警告："},

@@ -12,7 +12,15 @@ from typing import TextIO
 from logparse import __version__
 from logparse.findings import HIGHLIGHTS, Finding, TriageResult
 from logparse.render import svg_timeline
-from logparse.render._common import RenderOptions, display_time, finding_title, html_text, likely_causes, shown_findings
+from logparse.render._common import (
+    RenderOptions,
+    display_time,
+    file_status,
+    finding_title,
+    html_text,
+    likely_causes,
+    shown_findings,
+)
 from logparse.render._text import language, message, reason, term
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -222,7 +230,7 @@ def _files(result: TriageResult, lang: str) -> list[str]:
              f'<table class="files">{headings}']
     for f in result.files:
         # The row's class is the value --json carries, the same in every language; its cell is in words.
-        status = term("status", f.status, lang) + (message("truncated", lang) if f.truncated else "")
+        status = file_status(f, lang)
         parts.append(f'<tr class="{html_text(f.status)}"><td class="loc">{html_text(f.path)}</td>'
                      f"<td>{html_text(f.format or '')}</td><td>{html_text(status)}</td><td class=\"num\">{f.lines}</td>"
                      f"<td>{html_text(reason(f.reason or '', lang))}</td></tr>")

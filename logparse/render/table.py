@@ -14,9 +14,11 @@ from logparse.findings import HIGHLIGHTS, TriageResult
 from logparse.render._common import (
     RenderOptions,
     display_time,
+    file_status,
     finding_title,
     likely_causes,
     more_lines,
+    not_fully_read,
     shown_findings,
     visible,
 )
@@ -78,15 +80,14 @@ def render(result: TriageResult, out: TextIO, options: RenderOptions) -> None:
         if finding.doc:
             # One line whatever the width: a link cut by a newline can be neither clicked nor copied.
             console.print(line("   ", (finding.doc, "blue")), soft_wrap=True)
-    skipped = [f for f in result.files if f.status != "analyzed" or f.truncated]
+    skipped = not_fully_read(result)
     if skipped:
         table = Table(title=message("table.files", lang), box=None, title_justify="left")
         for column in ("table.path", "table.status", "table.reason"):
             table.add_column(message(column, lang), overflow="fold")
         for f in skipped:
             # In words of the report's language; --json carries the value (and the English reason).
-            status = term("status", f.status, lang) + (message("truncated", lang) if f.truncated else "")
-            table.add_row(line(f.path), line(status), line(reason(f.reason or "", lang)))
+            table.add_row(line(f.path), line(file_status(f, lang)), line(reason(f.reason or "", lang)))
         console.print()
         console.print(table)
     if result.unrecognized:
