@@ -680,3 +680,140 @@ def test_a_chinese_message_with_a_word_dropped_is_still_believed() -> None:
     top = match("VM 代理无法与 Azure 备份通信")[0]
     assert top.id == "UserErrorGuestAgentStatusUnavailable" and top.confidence >= 0.5, top
     assert not confident("VM 代理无法与阿里云备份通信")
+
+
+# -- a code the paste may have cut where it ends ------------------------------------------------------------
+
+@pytest.mark.parametrize(("cut", "whole"), [
+    ("BackUpOperationFailed...", "Error Code: BackUpOperationFailed (retried twice, same result)"),
+    ("Error Code: BackUpOperationFailed\u2026", "BackUpOperationFailed... then BackUpOperationFailed again at 02:00"),
+    ("Error Code | BackUpOperationFailed...", "Error Code | BackUpOperationFailed\nError Message | Backup failed with "
+     "an internal error - Please retry the operation in a few minutes\n"),
+])
+def test_a_code_cut_at_an_ellipsis_ties_with_the_longer_code_it_may_be(cut: str, whole: str) -> None:
+    results = {r.id: r for r in match(cut)}
+    assert set(results) == {"BackUpOperationFailed", "BackUpOperationFailedV2"}, results
+    short, longer = results["BackUpOperationFailed"], results["BackUpOperationFailedV2"]
+    assert short.confidence == longer.confidence < 0.5, results
+    assert short.ties == ("BackUpOperationFailedV2",) and longer.ties == ("BackUpOperationFailed",)
+    assert "cut" in short.note and "BackUpOperationFailedV2" in short.note and "cut" in longer.note
+    # Followed by more text somewhere, it is the code as written.
+    results = {r.id: r for r in match(whole)}
+    assert results["BackUpOperationFailed"].confidence >= 0.95 and "BackUpOperationFailedV2" not in results, results
+
+
+def test_a_code_ending_the_text_is_believed_a_little_less_with_the_longer_code_a_hint() -> None:
+    results = {r.id: r for r in match("Error Code: BackUpOperationFailed")}
+    assert 0.5 <= results["BackUpOperationFailed"].confidence < match("BackUpOperationFailed retried")[0].confidence
+    assert results["BackUpOperationFailedV2"].confidence < 0.5 and results["BackUpOperationFailedV2"].note
+
+
+# -- a catalogue phrase in another product's text needs corroboration ----------------------------------------
+
+@pytest.mark.parametrize(("other", "ours", "entry_id"), [
+    ("ArgoCD sync error: Workload Patch failed with error message: the server rejected our request",
+     "VMSnapshotLinux extension.log: Workload Patch failed with error message: ORA-01031", "FailedWorkload"),
+    ("kubectl apply: Workload Patch failed with error message: deployments.apps \"web\" not found",
+     "Workload Patch failed with error message", "FailedWorkload"),  # the whole question
+    ("Veeam Agent for Linux: Enable failed with error: freeze took longer than timeout",
+     "Azure Backup of vm-app-02 fails nightly, extension.log says: freeze took longer than timeout",
+     "FailedRetryableFsFreezeTimeout"),
+    ("Terraform: azurerm_linux_virtual_machine.app: OS Provisioning did not finish in the allotted time.",
+     "Restore point creation failed: OS Provisioning did not finish in the allotted time.",
+     "OSProvisioningClientError"),
+    ("Deployment failed. Code: OSProvisioningTimedOut. Message: OS Provisioning for VM 'web01' did not finish in "
+     "the allotted time. The VM may still finish provisioning successfully.",
+     "OS Provisioning did not finish in the allotted time.", "OSProvisioningClientError"),
+    ("vCenter: The virtual machine doesn't exist. Refresh the inventory.",
+     "Azure Backup: The virtual machine doesn't exist", "BCMV2VMNotFound"),
+])
+def test_a_catalogue_phrase_needs_corroboration_in_another_products_text(other: str, ours: str,
+                                                                          entry_id: str) -> None:
+    results = {r.id: r.confidence for r in match(other)}
+    assert 0.3 <= results[entry_id] < 0.5, results  # a hint: shown, not acted on
+    assert entry_id in confident(ours)  # alone, or with backup context, the same words are believed
+
+
+# -- Chinese slips of one character ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected", "not_a_slip"), [
+    ("VM 处于预配失亲败状态", "UserErrorVmProvisioningStateFailed", "VM 处于预配成功状态"),  # inserted; another word
+    ("无法分析备份扩展的置。", "ExtensionConfigParsingFailure", "无法分析配置文件，请检查 YAML 格式"),  # dropped
+    ("无法与 VM 代理通信，因此无法获证快照状态", "GuestAgentSnapshotTaskStatusError", "VM 代理无法与阿里云备份通信"),
+    # replaced next to the end; 没 replaced is a negation changed, another sentence
+    ("由于虚拟机上没有网络连接，快照操作向败", "ExtensionSnapshotFailedNoNetwork",
+     "由于虚拟机上表有网络连接，快照操作失败"),
+    ("无法启动备份，因为另一个备份操作当前正在进线中", "UserErrorBackupOperationInProgress",
+     "快照操作失败，因为磁盘已被锁定"),
+])
+def test_a_chinese_message_with_one_character_slipped_is_believed(text: str, expected: str, not_a_slip: str) -> None:
+    assert set(confident(text)) == {expected}
+    assert not confident(not_a_slip)
+    assert not confident("虚拟机已存在")  # 不 -> 已 is no slip either
+
+
+# -- short codes with a slip of one letter -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected", "prose"), [
+    ("Error: FailedPrepst", "FailedPrepost", "FaildPrepst"),  # two slips in thirteen letters
+    ("extension status: FaildWorkload", "FailedWorkload", "We use PowerShell and JavaScript to automate the VMs"),
+    ("BadReqest", "BadRequest", "BadRequests"),  # a plural: another word
+    ("InternalEror", "InternalError", "InternalEvents"),
+    ("AzuremOffline", "AzureVmOffline", "the AllocationFailure counter"),  # two letters from AllocationFailed
+    ("ExtensionSSnapshotFailedCOM", "ExtensionSnapshotFailedCOM", "ExtensionsSnapshot"),  # a capital typed twice
+])
+def test_a_short_code_with_one_slip_is_believed_moderately(text: str, expected: str, prose: str) -> None:
+    top = match(text)[0]
+    assert (top.id, top.matched) == (expected, "fuzzy-code") and 0.5 <= top.confidence < 0.9, top
+    assert all(r.matched != "fuzzy-code" for r in match(prose)), match(prose)
+
+
+# -- a text several entries' messages share: a tie, with its reason -----------------------------------------------
+
+_CROSS_SUBSCRIPTION = {e.id for e in CATALOGUE.entries.values()
+                       if any(m.startswith("Operation failed as Cross Subscription Restore is not supported")
+                              for m in e.messages.get("en", ()))}
+
+
+@pytest.mark.parametrize("text", ["Error Message: Operation failed as Cross Subscription Restore is not supported",
+                                  "Cross Subscription Restore is not supported"])
+def test_a_start_several_messages_share_ties_them_and_says_why(text: str) -> None:
+    assert len(_CROSS_SUBSCRIPTION) == 6
+    results = {r.id: r for r in match(text)}
+    assert set(results) == _CROSS_SUBSCRIPTION, results
+    assert len({r.confidence for r in results.values()}) == 1 and all(r.confidence < 0.5 for r in results.values())
+    for r in results.values():
+        assert set(r.ties) == _CROSS_SUBSCRIPTION - {r.id} and "6 entries" in r.note, r
+
+
+def test_the_whole_message_of_one_of_them_is_still_believed_alone() -> None:
+    text = "Operation failed as Cross Subscription Restore is not supported for Encrypted Azure VMs."
+    assert set(confident(text)) == {"UserErrorCrossSubscriptionRestoreNotSuppportedForEncryptedAzureVM"}
+    assert not match(text)[0].ties
+
+
+def test_a_whole_message_two_entries_share_names_the_other() -> None:
+    message = "Backup failed with an internal error - Please retry the operation in a few minutes"
+    results = {r.id: r for r in match(message)}
+    assert results["BackUpOperationFailed"].ties == ("BackUpOperationFailedV2",)
+    assert results["BackUpOperationFailedV2"].ties == ("BackUpOperationFailed",)
+    assert all(r.confidence >= 0.5 for r in results.values())
+    data = results["BackUpOperationFailed"].to_dict()
+    assert data["ties"] == ["BackUpOperationFailedV2"] and "same message" in data["note"]
+
+
+# -- "the virtual machine doesn't exist": the same answer in English and Chinese ------------------------------------
+
+@pytest.mark.parametrize(("english", "chinese", "believed"), [
+    ("The virtual machine doesn't exist", "虚拟机不存在", True),  # the whole question
+    ("Error Message: The virtual machine doesn't exist", "错误消息：虚拟机不存在", True),  # a label
+    ("Backup failed: The virtual machine doesn't exist", "备份失败：虚拟机不存在", True),  # about backups
+    ("Job failed. The virtual machine doesn't exist.", "作业失败。虚拟机不存在。", True),
+    ("Huawei Cloud ECS console: The virtual machine doesn't exist.", "华为云 ECS 控制台提示：虚拟机不存在。", False),
+    ("The virtual machine doesn't exist or was deleted", "虚拟机不存在或已被删除", False),
+])
+def test_vm_does_not_exist_is_judged_alike_in_english_and_chinese(english: str, chinese: str, believed: bool) -> None:
+    for text in (english, chinese):
+        results = {r.id: r.confidence for r in match(text)}
+        assert ("BCMV2VMNotFound" in confident(text)) is believed, (text, results)
+        assert results.get("BCMV2VMNotFound", 0.0) < 0.9, (text, results)  # four everyday words: never near-certain

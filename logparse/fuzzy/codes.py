@@ -23,6 +23,14 @@ from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 
 EXACT, JOINED, INT_CODE, SIGNATURE, FAMILY, UNKNOWN_AT_POSITION = 0.97, 0.9, 0.9, 0.85, 0.6, 0.75
 _ONE_CASE_MIN = 16
+# A code the text may have cut where it ends (see _maybe_cut): right before "..." or "…", or last.
+_ELLIPSIS, _LAST = "ellipsis", "last"
+_CLOSING = " \t\r\n\"'`”’)]>"  # what may still follow the last word of a text
+_LAST_CEILING, _LONGER_HINT = 0.85, 0.35
+# A word of two humps (one inner capital) that may be a short code with a slip (see _short_codes;
+# nine letters at least, the ten of the shortest codes less one): a moderate confidence at most.
+_TWO_HUMPS = re.compile(r"[A-Z][a-z]+[A-Z][a-z]+")
+_SHORT_MAX = 0.7
 # A code cut short: long enough (three words, fourteen letters) that few codes start so; one
 # that holds all of its code is as sure as a one-letter slip, one that holds half is a guess.
 _PREFIX_MIN, _PREFIX_WORDS, _PREFIX_BASE, _PREFIX_SPAN, _PREFIX_HALF = 14, 3, 0.4, 0.55, 0.5
@@ -62,7 +70,10 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
             stands = code in positioned or original[:1].isupper()
             if not query.is_about(found.span()) and not (query.backup_context and stands):
                 conf = WEAK
-        out.extend(Evidence(e, conf, how, lang, found.span(), original) for e, how in index.codes[code])
+        evs = [Evidence(e, conf, how, lang, found.span(), original) for e, how in index.codes[code]]
+        if code in index.extensions:
+            evs += _maybe_cut(index, query, code, found, evs)
+        out += evs
     candidates = {w for w in query.long_words() if _looks_like_code(w) or _one_case_code(w)}
     candidates.update(positioned.values())
     for token in candidates:
@@ -81,6 +92,7 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
         out.extend(Evidence(e, c, "code-family", lang, span, token) for e, c in _code_family(index, token))
         if at_position and BACKUP_CODE_SHAPE.fullmatch(token):
             out.append(Evidence(token, UNKNOWN_AT_POSITION, "unknown-code", lang, span, token))
+    out += _short_codes(index, query, candidates)
     out += _joined_codes(index, query)
     if "code" in folded or "错误代码" in folded or folded.strip().isdigit():
         # Other products number their errors too ("SAP error code: 380008"): a number counts
@@ -90,6 +102,37 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
             for entry_id in index.int_codes.get(int(m.group(1)), ()):
                 out.append(Evidence(entry_id, conf, "int-code", lang, m.span(1), m.group(1)))
     return out
+
+
+def _maybe_cut(index: Index, query: Query, code: str, found: re.Match[str], evs: list[Evidence]) -> list[Evidence]:
+    """Hints for the longer codes ``code`` may be cut from, when the text stops where it ends.
+
+    ``BackUpOperationFailed...`` was cut right there: it may as well be ``BackUpOperationFailedV2``,
+    so they tie as hints. A code that only ends the text is most likely whole, and stays believed,
+    a little less, with the longer codes as weaker hints. Written whole anywhere (followed by a
+    space and more words, a newline and the message) it is the code as written.
+    Sets the ceiling of ``evs`` (the code's own evidence); returns the longer codes' evidence.
+    """
+    folded = query.folded
+    ends = []
+    for at in re.finditer(rf"(?<![a-z0-9]){re.escape(code)}(?![a-z0-9])", folded):
+        if folded.startswith("..", at.end()):  # ("…" is "..." once folded)
+            ends.append(_ELLIPSIS)
+        elif folded[at.end():].strip(_CLOSING):
+            return []
+        else:
+            ends.append(_LAST)
+    cut = _LAST not in ends
+    longer = list(dict.fromkeys(entry for other in index.extensions[code] for entry, _ in index.codes[other]))
+    written = query.text[found.start():found.end()] if query.same_offsets else code
+    ceiling, hint = (WEAK, WEAK) if cut else (_LAST_CEILING, _LONGER_HINT)
+    why = "'...' follows it" if cut else "it ends the text"
+    for ev in evs:
+        ev.ceiling, ev.ties = ceiling, tuple(longer)
+        ev.note = f"the code may be cut short ({why}): {' and '.join(longer)} start{'s' * (len(longer) == 1)} with it"
+    mine = tuple(dict.fromkeys(ev.entry for ev in evs))
+    return [Evidence(entry, hint, "fuzzy-code", query.lang, found.span(), written, ceiling=hint,
+                     note=f"{written} may be this code cut short ({why})", ties=mine) for entry in longer]
 
 
 def code_positions(query: Query) -> dict[str, str]:
@@ -120,7 +163,9 @@ def signature_evidence(index: Index, query: Query, coded: bool = False) -> list[
 
     An agent log's signature in plain words ("DHCP not available") proves its entry only in a
     paste that shows it comes from Azure Backup or its agents, or that names a catalogue code
-    (``coded``): other programs log the same words. Elsewhere it is a hint.
+    (``coded``): other programs log the same words. A platform error's in plain words ("OS
+    Provisioning did not finish", which ends any VM deployment) needs a text about backups, a
+    code, or to be all the text. Elsewhere it is a hint.
     """
     out: list[Evidence] = []
     text, folded = query.text, query.folded
@@ -149,7 +194,8 @@ def signature_evidence(index: Index, query: Query, coded: bool = False) -> list[
             if found:
                 span = (start + found.start(), start + found.end())
                 ev = Evidence(probe.entry, SIGNATURE, "signature", query.lang, span, found.group())
-                if not (probe.free or coded or query.azure_backup):
+                if not (probe.free or coded or query.azure_backup) or probe.platform and not (
+                        coded or query.backup_context or query.alone(span)):
                     ev.cap()
                 out.append(ev)
                 break
@@ -188,14 +234,16 @@ def _fuzzy_code(index: Index, token: str, at_position: bool) -> list[tuple[str, 
     if not best:
         return []
     name, distance, _ = best[0]
-    if _whole_word_difference(_undoubled(camel_words(token)), index.code_words[name]):
+    words = _undoubled(camel_words(token))
+    if _whole_word_difference(words, index.code_words[name]):
         return []  # a different (maybe newer) code, not a typo: V2 added, a prefix dropped
     one_case = _one_case_code(token)
     if one_case and (name in folded or distance > 1):
         # The code with letters added is a newer code, as above; and with no humps to confirm
         # the words, one slip is all a one-case token may have.
         return []
-    if _plural_of(folded, index.code_words[name]):
+    if words != index.code_words[name] and _plural_of(folded, index.code_words[name]):
+        # (a capital typed twice, "ExtensionSSnapshot", reads as "Extensions" + "napshot")
         return []  # "allocationsfailed", "BackupOperationsFailed": other words (a metric, a counter)
     # Edit distance relative to length: one slip in a 30-letter code is near-certain; in one
     # case the word boundaries that would confirm it are gone.
@@ -232,6 +280,41 @@ def _code_prefix(index: Index, token: str) -> list[tuple[str, float]]:
         conf = _PREFIX_BASE + _PREFIX_SPAN * share
         return [(entry_id, conf if share >= _PREFIX_HALF else min(conf, WEAK))]
     return [(entry_id, REPORT_FLOOR + 0.15 * share) for entry_id, share in sorted(shares.items())]
+
+
+def _short_codes(index: Index, query: Query, seen: set[str]) -> list[Evidence]:
+    """A two-word code with a slip of one letter: ``FailedPrepst``, ``BadReqest``, ``AzuremOffline``.
+
+    Two humps are a shape prose has too ("PowerShell", "JavaScript"), so only one edit is
+    forgiven, the token must be as long as the shortest codes less a letter, and exactly one
+    entry's code may be that close (``fuzzy_code`` holds a slip between two codes at a hint).
+    What two words say is less than three: believed moderately, never as a longer code is.
+    """
+    out: list[Evidence] = []
+    if not query.same_offsets:
+        return out  # (a code and Chinese in one text: the long CamelCase words are read already)
+    text = query.text
+    words, starts = query.tokens
+    for i in query.nine_at:
+        start = starts[i]
+        if not "A" <= text[start] <= "Z":
+            continue  # most long words of prose: settled before a slice and a regex
+        token = text[start:start + len(words[i])]
+        if not _TWO_HUMPS.fullmatch(token) or token in seen or words[i] in index.codes:
+            continue
+        near = index.near_cache.get(words[i])
+        if near is None:
+            if len(index.near_cache) > 50_000:
+                index.near_cache.clear()
+            # (fuzzy_code forgives two slips from 16 letters on)
+            near = index.near_cache[words[i]] = process.extractOne(
+                words[i], index.fuzzy_choices, scorer=OSA.distance, score_cutoff=1) is not None
+        if not near:
+            continue
+        for entry, conf in fuzzy_code(index, token, False):
+            out.append(Evidence(entry, min(conf, _SHORT_MAX), "fuzzy-code", query.lang, (start, start + len(token)),
+                                token))
+    return out
 
 
 def _plural_of(folded: str, words: tuple[str, ...]) -> bool:

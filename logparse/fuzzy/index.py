@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import chain
 
 from logparse.catalogue import Catalogue
 from logparse.catalogue.derive import camel_words, is_generic
@@ -50,13 +52,17 @@ _IDENTIFIER = re.compile(r"[a-z][A-Z]|[A-Za-z]\.[A-Za-z]|[A-Za-z]_[A-Za-z]")
 _IDENTIFIER_WORD = re.compile(r"[A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*")
 _ESCAPE = re.compile(r"\\.")  # "\S", "\d" in a pattern: not letters of a name
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
+# Where Compute documents its errors: an entry documented there is a platform error (Wording.platform).
+_COMPUTE_DOC = "/azure/virtual-machines/"
 # Formats whose lines are pasted job errors (portal, CLI, PowerShell); the others are agent logs.
 _JOB_FORMATS = frozenset({"job_error"})
 # Words that stand in any sentence, or label one: never what tells one error text from another.
 PLAIN = _STOP | _BOILERPLATE
 # Words every backup error says, which a text about backups holds whatever its error: with the
 # stop words and boilerplate, they are no evidence of one wording.
-GENERIC = PLAIN | frozenset("backup backups azure vm vms snapshot snapshots 备份 快照".split())
+# "Virtual machine" (虚拟机: its bigrams) is "VM" written out.
+GENERIC = PLAIN | frozenset(
+    "backup backups azure vm vms virtual machine machines snapshot snapshots 备份 快照 虚拟 拟机".split())
 
 _Wording = tuple[str, str, str, str, float]  # (entry id, matched, lang, text, strength) while building
 
@@ -90,6 +96,15 @@ class Wording:
     negated: dict[str, str] = field(default_factory=dict)
     vocab: frozenset[str] = frozenset()  # every word of ``flat`` (stop words too); Chinese: every character
     content: float = 0.0  # how many words of ``units`` are not GENERIC: what it says beyond "backup failed"
+    text: str = ""  # as written in the catalogue
+    # An agent log's line in plain words: one of the entry's signatures for a log (not a job
+    # error), written without a program's names, finds it. Other programs log the same words
+    # ("freeze took longer than timeout"), so, as for the signature, the text must show where it
+    # comes from (see ``messages._specific``).
+    log_words: bool = False
+    # The entry is a platform's error (Compute's, documented with the VMs, not with Backup): its
+    # wording ends other operations on a VM too, a deployment or a resize.
+    platform: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,9 @@ class Probe:
     # programs' words, and prove the entry only in a paste from that log (see ``Query.azure_backup``).
     free: bool = True
     word: bool = False  # the literal is one folded ASCII word, so it lies inside one word of a text
+    # A platform error's words (see ``Wording.platform``), without a program's names: proof only
+    # where the text is about backups (or is just these words).
+    platform: bool = False
 
 
 @dataclass
@@ -119,6 +137,9 @@ class Index:
     # Folded specific (not generic) codes in order, to find the codes a cut-short token starts.
     sorted_codes: list[str] = field(default_factory=list)
     snake_codes: tuple[str, ...] = ()  # codes with "_", which the word split cuts apart
+    # Folded code -> the longer codes of other entries that start with it (BackUpOperationFailed:
+    # BackUpOperationFailedV2): what the code may be when a paste cuts it where it ends.
+    extensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     code_prefixes: frozenset[str] = frozenset()  # every prefix of every folded code, for joined words
     generic: frozenset[str] = frozenset()
     int_codes: dict[int, list[str]] = field(default_factory=dict)
@@ -127,6 +148,9 @@ class Index:
     # more than half the weight, so a wording with none of them present cannot reach half.
     key_postings: dict[str, list[int]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()
+    word_postings: dict[str, frozenset[int]] = field(default_factory=dict)  # every weighted word -> its wordings
+    word_owners: dict[str, frozenset[str]] = field(default_factory=dict)  # every weighted word -> their entries
+    flat_owners: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a wording several entries share -> them
     head_postings: dict[str, list[int]] = field(default_factory=dict)  # first words -> wordings
     head_counts: list[int] = field(default_factory=list)  # per wording, how many first words it is keyed by
     # per wording, where (flattened) its first sentences end, when they are wordings of their own
@@ -134,6 +158,7 @@ class Index:
     message_words: frozenset[str] = frozenset()  # every word of the wordings (stop words too), for rejoin
     least_coverage: list[float] = field(default_factory=list)  # per wording, set by fuzzy.messages
     fuzzy_cache: dict[tuple[str, bool], list[tuple[str, float]]] = field(default_factory=dict)
+    near_cache: dict[str, bool] = field(default_factory=dict)  # folded word -> one edit from a code
     shortest_word_literal: int = 1 << 16  # of the signatures whose literal is one word (see Probe.word)
     anchored: dict[str, list[Probe]] = field(default_factory=dict)  # anchor word -> its signatures
     unanchored: list[Probe] = field(default_factory=list)
@@ -153,7 +178,7 @@ def flat(folded: str, cjk: bool) -> str:
 def tokens(folded: str) -> list[tuple[str, int]]:
     """Words, and overlapping bigrams inside Chinese runs, with their start offsets."""
     out = [(m.group(), m.start()) for m in TOKEN.finditer(folded)]
-    if not CJK.search(folded):
+    if folded.isascii() or not CJK.search(folded):
         return out
     expanded: list[tuple[str, int]] = []
     for run, start in out:
@@ -202,8 +227,10 @@ def build_index(catalogue: Catalogue) -> Index:
     # Azure services; it needs backup context or its own message before it counts.
     index.generic = frozenset(name for name, words in index.code_words.items() if is_generic(name, words))
     index.sorted_codes = sorted(set(index.codes) - index.generic)
+    index.extensions = _extensions(index)
     _index_wordings(index, wordings)
     shortest = 1 << 16
+    compute = {e.id for e in catalogue.entries.values() if _COMPUTE_DOC in e.doc.get("en", "")}
     for entry_id, sig in catalogue.signatures():
         if sig.derived:
             # A code or message in its own words: the code and message evidence read those, and
@@ -211,11 +238,12 @@ def build_index(catalogue: Catalogue) -> Index:
             continue
         folds = "i" in sig.flags
         written = f"{sig.literal} {_ESCAPE.sub(' ', sig.pattern)}"
-        free = not _JOB_FORMATS.isdisjoint(sig.formats) or _IDENTIFIER.search(written) is not None
+        named = _IDENTIFIER.search(written) is not None
+        free = not _JOB_FORMATS.isdisjoint(sig.formats) or named
         literal = sig.literal.casefold() if folds else sig.literal
         word = folds and _ASCII_WORD.fullmatch(literal) is not None
         probe = Probe(entry_id, literal, folds, re.compile(sig.pattern, flag_bits(sig.flags)), _anchor(sig.literal),
-                      free, word)
+                      free, word, entry_id in compute and not named)
         if word:
             shortest = min(shortest, len(literal))
         if probe.anchor is None:
@@ -223,7 +251,38 @@ def build_index(catalogue: Catalogue) -> Index:
         else:
             index.anchored.setdefault(probe.anchor, []).append(probe)
     index.shortest_word_literal = shortest
+    plain: dict[str, list[re.Pattern[str]]] = defaultdict(list)
+    for probe in [*index.unanchored, *chain.from_iterable(index.anchored.values())]:
+        if not probe.free:
+            plain[probe.entry].append(probe.pattern)
+    index.wordings = [replace(w, log_words=not _IDENTIFIER.search(w.text)
+                              and any(p.search(w.text) for p in plain.get(w.entry, ())),
+                              platform=w.entry in compute) for w in index.wordings]
     return index
+
+
+def _extensions(index: Index) -> dict[str, tuple[str, ...]]:
+    """Codes that other entries' longer codes start with, and those codes (see ``Index.extensions``).
+
+    A dotted member (``VMRestorePointClientError.ComPlus``) is the catalogue's name for a family
+    code with one wording, not a code any surface writes: none is cut, and none is the rest of a cut.
+    """
+    codes = index.sorted_codes
+    out: dict[str, tuple[str, ...]] = {}
+    for code, owners in index.codes.items():
+        if "." in code:
+            continue
+        mine = {entry for entry, _ in owners}
+        at = bisect_left(codes, code)
+        longer = []
+        while at < len(codes) and codes[at].startswith(code):
+            other = codes[at]
+            if other != code and "." not in other and not mine.issuperset(e for e, _ in index.codes[other]):
+                longer.append(other)
+            at += 1
+        if longer:
+            out[code] = tuple(longer)
+    return out
 
 
 def _anchor(literal: str) -> str | None:
@@ -305,12 +364,12 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
         content = {t for t in toks if t not in _STOP and (len(t) > 1 or t[0] > "z")}
         # A program's name ("PreScript", "DiskEncryptionSet") is as many words as its humps say.
         names = {name.casefold(): len(camel_words(name)) for name in _IDENTIFIER_WORD.findall(text)}
-        prepared.append((entry_id, how, lang, folded, content, len(toks), strength, names))
+        prepared.append((entry_id, how, lang, folded, content, len(toks), strength, names, text))
         for t in content:
             df[t] += 1
     n = len(prepared) + 1
     postings: dict[str, list[int]] = defaultdict(list)
-    for entry_id, how, lang, folded, content, count, strength, names in prepared:
+    for entry_id, how, lang, folded, content, count, strength, names, text in prepared:
         weights = {t: (math.log(n / df[t]) + 0.5) * _weight_factor(t, index) for t in content}
         if not weights:
             continue  # nothing but stop words: no evidence either way
@@ -337,8 +396,17 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
                                       {t: tuple(i for i, s in enumerate(sequence) if s == t) for t in order},
                                       len(order) < len(sequence), _negated(order),
                                       frozenset(flattened if cjk else flattened.split()),
-                                      sum(u for t, u in units.items() if t not in GENERIC)))
+                                      sum(u for t, u in units.items() if t not in GENERIC), text))
     index.key_postings = dict(postings)
+    everywhere: dict[str, set[int]] = defaultdict(set)
+    owners: dict[str, set[str]] = defaultdict(set)
+    for wid, wording in enumerate(index.wordings):
+        for t in wording.order:
+            everywhere[t].add(wid)
+        owners[wording.flat].add(wording.entry)
+    index.word_postings = {t: frozenset(wids) for t, wids in everywhere.items()}
+    index.word_owners = {t: frozenset(index.wordings[wid].entry for wid in wids) for t, wids in everywhere.items()}
+    index.flat_owners = {text: tuple(sorted(entries)) for text, entries in owners.items() if len(entries) > 1}
     heads: dict[str, list[int]] = defaultdict(list)
     for wid, wording in enumerate(index.wordings):
         keys = head_keys(wording.flat, wording.cjk)
@@ -352,5 +420,5 @@ def _index_wordings(index: Index, wordings: list[_Wording]) -> None:
     index.sentence_ends = [frozenset(len(other) for other in by_entry[w.entry]
                                      if other != w.flat and w.flat.startswith(other)) for w in index.wordings]
     index.vocabulary = frozenset(postings)
-    index.message_words = frozenset(t for _, _, _, folded, _, _, _, _ in prepared for t, _ in tokens(folded)
+    index.message_words = frozenset(t for _, _, _, folded, _, _, _, _, _ in prepared for t, _ in tokens(folded)
                                     if t[0] <= "z")

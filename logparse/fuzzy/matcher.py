@@ -32,12 +32,16 @@ class MatchResult:
     language: str  # language of the evidence: "en" or "zh-CN"
     evidence: str  # the piece of the text that matched
     span: tuple[int, int] = (0, 0)  # where, as offsets into the case-folded text
+    # Why the text leaves this open, when it does: it is shared by several entries' messages, or
+    # its code may be cut short (``ties``: the other entries it does not tell this one from).
+    note: str = ""
+    ties: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "confidence": round(self.confidence, 3),
             "title": self.title, "matched": self.matched, "language": self.language,
-            "evidence": self.evidence, "span": list(self.span),
+            "evidence": self.evidence, "span": list(self.span), "note": self.note, "ties": list(self.ties),
         }
 
 
@@ -107,15 +111,35 @@ def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) ->
             # A platform error (AllocationFailed, ResourceNotFound) raised outside any backup
             # is some other service's problem, whatever evidence names it.
             conf = min(conf, WEAK)
+        note: str = ""
+        ties: tuple[str, ...] = ()
+        held = [e for e in evs if e.ceiling < 1.0] if best.ceiling < 1.0 or len(evs) > 1 else ()
+        if held:
+            # Where the text leaves it open (a shared part of several messages, a code that may be
+            # cut), nothing on the same stretch settles which; evidence elsewhere in the text may.
+            ceiling = min(held, key=lambda e: e.ceiling)
+            elsewhere = max((e.confidence for e in evs if e.ceiling == 1.0
+                             and not any(_overlap(e.span, h.span) for h in held)), default=0.0)
+            conf = min(conf, max(ceiling.ceiling, elsewhere))
+            if conf <= ceiling.ceiling:  # (held where it is open, the note says why)
+                note, ties = ceiling.note, ceiling.ties
+        else:
+            noted = next((e for e in evs if e.note), None)  # a message two entries share (no ceiling)
+            if noted is not None:
+                note, ties = noted.note, noted.ties
         if conf < REPORT_FLOOR:
             continue
         entry = index.catalogue.entries.get(entry_id)
         kind = entry.kind if entry is not None else "unknown-code"
         title = entry.text(entry.title, lang) if entry is not None else _UNKNOWN_TITLE.get(lang, _UNKNOWN_TITLE["en"])
         results.append(MatchResult(entry_id, kind, round(min(conf, 0.995), 4), title, best.matched,
-                                   best.lang, best.text, best.span))
+                                   best.lang, best.text, best.span, note, ties))
     results.sort(key=lambda r: (-r.confidence, r.span[0]))
     return results
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return min(a[1], b[1]) > max(a[0], b[0])
 
 
 def _specialise(by_entry: dict[str, list[Evidence]]) -> None:

@@ -20,7 +20,7 @@ from functools import partial
 from itertools import chain, compress, count
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
 from logparse.fuzzy.index import (
     CJK,
@@ -52,10 +52,24 @@ _LABEL = re.compile(r"[\W_]*(?:(?:error ?)?message|错误消息|错误信息)?[\
 # hint, five when the text's sentence goes on past the wording ("虚拟机不存在或已被删除"); and the
 # share of its words that may stand replaced by others, or be missing at all.
 _LEAST_WORDS, _LEAST_IN_SENTENCE, _REPLACED, _MISSING = 3.0, 5.0, 1 / 10, 1 / 3
+# Words of a wording's own (not GENERIC) it needs to be proof outside a text about backups, and
+# what a word put into it costs, against one put in the place of one of its words.
+_LEAST_OWN, _ADDED = 3.0, 0.5
 # Near-verbatim (a typo at most), and what each word of its own adds to a wording's information.
 _VERBATIM, _PER_WORD = 0.97, 0.05
 # A window this share of a wording's length or more is compared with all of it, not a part.
 _WHOLE = 0.7
+# A text this share of a wording or more is the whole of it (a word or two dropped), not a part
+# that other wordings may hold as well (see _shared).
+_SHARED_PART = 0.9
+# What _shared needs of a window match: its evidence, wording, flattened text, character ratio,
+# whether it holds (nearly) all of the wording, and the wording's words in it.
+_Window = tuple[Evidence, Wording, str, float, bool, frozenset[str]]
+# Chinese slips (see _slips): one allowed per this many characters of a wording; and the
+# characters that negate, which no slip may touch.
+_SLIP_EVERY, _SLIP_REACH = 8, 3
+_NEGATION = re.compile("[不无未非没否别勿]")
+_FLAT_CHAR = re.compile(r"[a-z0-9\u3400-\u9fff]")  # a character ``flat`` keeps
 # The text's sentence goes straight on: a word follows on the line, no punctuation between.
 _GOES_ON = re.compile(r"[ \t]*([a-z0-9]+|[\u3400-\u9fff]+)")
 
@@ -85,7 +99,7 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
         if got < MIN_VERBATIM:
             continue
         missing = wording.long_words - wordset
-        if got < least[wid] and got + _room(wording, missing) < least[wid]:
+        if got < least[wid] and got + _room(wording, missing, found_words) < least[wid]:
             continue
         if wording.content and found_words <= GENERIC:
             # "backup" is in every backup text: it says nothing of which message, when the
@@ -97,7 +111,7 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
         """Whether the text shows it comes from Azure Backup: it names a catalogue entry, or says so."""
         return bool(named) or query.azure_backup
 
-    found = _window_evidence(query, candidates, named, context) if candidates else []
+    found = _window_evidence(index, query, candidates, named, context) if candidates else []
     # A cut reading is worth at most 0.95 x _CUT: a line a whole wording explains better needs none.
     # One of text that a whole wording of the same entry also matched is the same evidence twice,
     # not two independent pieces: the stronger of the two stays.
@@ -109,7 +123,7 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
     return _explain_away(found, named)
 
 
-def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str], frozenset[str]]],
+def _window_evidence(index: Index, query: Query, candidates: list[tuple[Wording, frozenset[str], frozenset[str]]],
                      named: set[str], context: Callable[[], bool]) -> list[Evidence]:
     """The densest window of the text per candidate wording, aligned character by character."""
     folded = query.folded
@@ -119,11 +133,12 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
     for i in compress(count(), map(wanted.__contains__, words)):  # the few wanted, picked out in C
         positions[words[i]].append(i)
     found: list[Evidence] = []
+    windows: list[_Window] = []
     for wording, found_words, missing in candidates:
         hits = sorted(chain.from_iterable(map(positions.__getitem__, found_words)))
         first, last, covered = _best_window(wording, words, hits)
         coverage = covered / wording.total
-        needed = _ratio_needed(min(1.0, coverage + _room(wording, missing)), wording)
+        needed = _ratio_needed(min(1.0, coverage + _room(wording, missing, found_words)), wording)
         if needed > 1.0:
             continue
         start, end = starts[first], starts[last] + len(words[last])
@@ -142,7 +157,17 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
             credited = _typo_credit(wording, missing, words, first, last)
             coverage = min(1.0, coverage + 0.8 * sum(map(wording.weights.__getitem__, credited)) / wording.total)
         if wording.cjk and coverage < 0.999:
-            coverage = min(1.0, coverage + _junctions(wording, window, words[first:last + 1]))
+            # A slip at either end leaves its bigrams out of the window: the characters around
+            # it (on its line) are aligned too.
+            line_start = folded.rfind("\n", 0, start) + 1
+            line_end = folded.find("\n", end, end + _SLIP_REACH)
+            before = flat(folded[max(line_start, start - _SLIP_REACH):start], True)
+            after = flat(folded[end:line_end if line_end >= 0 else end + _SLIP_REACH], True)
+            credited, reach = _slips(wording, before + window + after, words[first:last + 1])
+            if reach > len(before) + len(window):  # the wording's last characters follow a slip
+                end = _advance(folded, end, reach - len(before) - len(window))
+            coverage += 0.8 * sum(map(wording.weights.__getitem__, credited)) / wording.total
+            coverage = min(1.0, coverage + _junctions(wording, window, [*words[first:last + 1], *credited]))
         conf = confidence(ratio, coverage, wording)
         if conf >= REPORT_FLOOR:
             ev = Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end), folded[start:end])
@@ -151,7 +176,104 @@ def _window_evidence(query: Query, candidates: list[tuple[Wording, frozenset[str
             elif wording.entry not in named and not _window_proof(wording, query, first, last, end, credited, context):
                 ev.cap()  # (the code of a named entry is its proof, whatever its wording adds)
             found.append(ev)
-    return found
+            if conf >= WEAK:  # (what _shared looks at)
+                windows.append((ev, wording, window, ratio, coverage >= _SHARED_PART,
+                                wording.words.intersection(words[first:last + 1])))
+    return found + _shared(index, windows, named)
+
+
+def _shared(index: Index, windows: list[_Window], named: set[str]) -> list[Evidence]:
+    """Ties where the text matched is as much other entries' wording as its own; their evidence.
+
+    A text that is only part of several entries' messages ("Operation failed as Cross Subscription
+    Restore is not supported" starts six) says which kind of error, not which one: the longest
+    message would otherwise lose for its length alone. Each of them is then a hint, all alike,
+    and the result says why. A text that is the whole of a message several entries share
+    (BackUpOperationFailed and its V2) is either of them, believed as before; the result names
+    the others. An entry the text names by code owns its wording (see ``_explain_away``).
+    """
+    out: list[Evidence] = []
+    done: list[tuple[int, int]] = []
+    for ev, wording, window, ratio, whole, held in sorted(windows, key=lambda w: -w[0].confidence):
+        if ev.entry in named or any(_overlap(ev.span, span) for span in done):
+            continue  # the text's strongest reading decides: a whole wording is no part of another
+        done.append(ev.span)
+        whole = whole or len(window) >= _SHARED_PART * len(wording.flat)
+        same = [e for e in index.flat_owners.get(wording.flat, ()) if e != ev.entry]  # this very wording
+        wider: list[str] = []  # entries with a longer wording that holds the text as well
+        if not whole and held and len(index.word_owners[min(held, key=lambda t: len(index.word_owners[t]))]) > 1:
+            rare = sorted(held, key=lambda t: len(index.word_postings[t]))[:3]
+            least = max(ratio * 100 - 1, 90)
+            for wid in sorted(index.word_postings[rare[0]].intersection(*(index.word_postings[t] for t in rare[1:]))):
+                other = index.wordings[wid]
+                if other.entry == ev.entry or other.entry in wider or other.cjk != wording.cjk:
+                    continue
+                if other.flat != wording.flat and len(window) < _SHARED_PART * len(other.flat) and fuzz.partial_ratio(
+                        window, other.flat, score_cutoff=least):
+                    wider.append(other.entry)
+        others = dict.fromkeys([*same, *wider])
+        if not others or named.intersection(others):
+            continue
+        group = [ev.entry, *sorted(others)]
+        members = [ev] + [w[0] for w in windows if w[0].entry in others and _overlap(w[0].span, ev.span)]
+        for member in members:
+            member.ties = tuple(e for e in group if e != member.entry)
+            member.note = f"the same message as {' and '.join(member.ties)}: the text does not say which"
+        if not set(wider).difference(same):
+            continue
+        note = f"part of the messages of {len(group)} entries alike: the text does not say which"
+        for member in members:
+            member.confidence, member.ceiling, member.note = ev.confidence, WEAK, note
+        wordings = {w.entry: w for w in map(index.wordings.__getitem__, chain.from_iterable(
+            index.word_postings[t] for t in held)) if w.entry in others}
+        for entry in sorted(others.keys() - {m.entry for m in members}):
+            other = wordings.get(entry, wording)
+            out.append(Evidence(entry, ev.confidence, other.matched, other.lang, ev.span, ev.text, ceiling=WEAK,
+                                note=note, ties=tuple(e for e in group if e != entry)))
+    return out
+
+
+def _advance(folded: str, at: int, count: int) -> int:
+    """The offset after the next ``count`` characters from ``at`` that ``flat`` keeps."""
+    for found in _FLAT_CHAR.finditer(folded, at):
+        count -= 1
+        if count <= 0:
+            return found.end()
+    return len(folded)
+
+
+def _slips(wording: Wording, window: str, held: list[str]) -> tuple[frozenset[str], int]:
+    """Bigrams of a Chinese wording that the window lacks only for slips of one character.
+
+    A character typed twice, dropped, or replaced ("VM 代理无法与与 Azure 备份进行通信") costs
+    two bigrams, which would read as a word replaced by another: another sentence. Aligned
+    character by character, a few such slips inside the wording (one per ``_SLIP_EVERY``
+    characters, none next to another) are typos, as one slip per five letters is in English.
+    A negation is never a slip: "虚拟机已存在" is not "虚拟机不存在" mistyped.
+    Returns the bigrams, and where in ``window`` the aligned wording ends (0 for none).
+    """
+    text = wording.flat
+    allowed = len(text) // _SLIP_EVERY
+    if not allowed:
+        return frozenset(), 0
+    blocks = Levenshtein.opcodes(text, window)
+    equal = [b for b in blocks if b.tag == "equal"]
+    if not equal:
+        return frozenset(), 0
+    head, tail = equal[0], equal[-1]
+    inner = [b for b in blocks if b.tag != "equal" and head.src_end <= b.src_start and b.src_end <= tail.src_start]
+    if not inner or len(inner) > allowed:
+        return frozenset(), 0
+    previous = -2
+    for b in inner:
+        changed = text[b.src_start:b.src_end] + window[b.dest_start:b.dest_end]
+        if max(b.src_end - b.src_start, b.dest_end - b.dest_start) > 1 or b.src_start - previous < 2 or (
+                _NEGATION.search(changed)):
+            return frozenset(), 0
+        previous = b.src_end
+    present = set(held)
+    return frozenset(text[i:i + 2] for i in range(head.src_start, tail.src_end - 1)
+                     if text[i:i + 2] in wording.weights and text[i:i + 2] not in present), tail.dest_end
 
 
 def _junctions(wording: Wording, window: str, held: list[str]) -> float:
@@ -171,7 +293,7 @@ def _junctions(wording: Wording, window: str, held: list[str]) -> float:
 def _window_proof(wording: Wording, query: Query, first: int, last: int, end: int, credited: frozenset[str],
                   context: Callable[[], bool]) -> bool:
     """Whether the text's tokens ``first`` to ``last`` (ending at offset ``end``) are proof of ``wording``."""
-    words = query.tokens[0]
+    words, starts = query.tokens
     held = wording.words.intersection(words[first:last + 1]) | credited
     missing = [word for word in wording.order if word not in held]
     gaps = (0.0, 0.0)
@@ -181,14 +303,39 @@ def _window_proof(wording: Wording, query: Query, first: int, last: int, end: in
             held |= contracted
             missing = [word for word in missing if word not in contracted]
         gaps = _gaps(wording, held, missing, partial(_sides, wording, query, first, last, end))
-    return _specific(wording, missing, gaps, context, lambda: _embedded(wording, query.folded, end))
+    span = (starts[first], end)
+    if not gaps[0] and not wording.cjk and last - first > 1 and "\n" not in query.folded[span[0]:end]:
+        # Words put into the wording's sentence are another sentence in its frame, as words put
+        # in place of its own are, if less so: "OS Provisioning for VM 'web01' did not finish ...".
+        gaps = (_ADDED * _added(wording, words[first:last + 1]), gaps[1])
+    return _specific(wording, missing, gaps, context, lambda: _embedded(wording, query.folded, end),
+                     lambda: query.alone(span), lambda: query.backup_context)
+
+
+def _added(wording: Wording, said: list[str]) -> int:
+    """How many words not its own the text ``said`` puts inside the wording, aligned word by word.
+
+    Only between the first and the last of the wording's words it holds in order: a window
+    that starts at an earlier "failed" or "vault" of the text has other words before the
+    wording, not in it.
+    """
+    mine = [w for w in wording.sequence if w not in PLAIN]
+    theirs = [w for w in said if w not in PLAIN and len(w) > 1]
+    blocks = Levenshtein.opcodes(mine, theirs)
+    equal = [b for b in blocks if b.tag == "equal"]
+    if len(equal) < 2:
+        return 0
+    return sum(1 for b in blocks if b.tag == "insert" and equal[0].dest_end <= b.dest_start < equal[-1].dest_start
+               for w in theirs[b.dest_start:b.dest_end] if w not in wording.vocab)
 
 
 def _specific(wording: Wording, missing: list[str], gaps: tuple[float, float], context: Callable[[], bool],
-              embedded: Callable[[], bool] = lambda: False) -> bool:
+              embedded: Callable[[], bool] = lambda: False, about: Callable[[], bool] = lambda: False,
+              backup: Callable[[], bool] = lambda: False) -> bool:
     """Whether a text that lacks the words ``missing`` of ``wording``, with ``gaps`` (words
     replaced, words dropped: see ``_gaps``), is proof of it; ``embedded``: whether the text's
-    sentence goes on past the wording.
+    sentence goes on past the wording; ``about``: whether the text is little more than it (the
+    question is this message); ``backup``: whether the text talks about backups at all.
 
     IDF weights tell the catalogue's wordings apart, so the words they share ("VM", "snapshot")
     weigh little; another product's error differs from a wording in exactly those ("The cluster
@@ -201,10 +348,24 @@ def _specific(wording: Wording, missing: list[str], gaps: tuple[float, float], c
     sentence ("The virtual machine doesn't exist in the inventory of host esx-07"). Context
     does not make words that every backup error says ("Backup failed due to an error") say
     which error it is: one word other than those must be held.
+
+    Some wordings are other products' words too, however exactly a text holds them: an agent
+    log's line in plain words (``Wording.log_words``: "freeze took longer than timeout") needs
+    that context, as its log signature does; one with fewer than three words of its own beyond
+    those every backup error says ("Workload Patch failed with error message", "The virtual
+    machine doesn't exist", "虚拟机不存在") at least a text about backups, as does a platform
+    error's (``Wording.platform``: "OS Provisioning did not finish in the allotted time" ends
+    any VM deployment). Each is believed as the whole question, where it is what was asked about.
     """
     replaced, dropped = gaps
     strain = max(replaced / _REPLACED, (replaced + dropped) / _MISSING) / wording.size
     if strain > 1 + 1e-9 and (strain > 2 + 1e-9 or not context()):
+        return False
+    if wording.log_words and not (context() or about()):
+        return False
+    own = wording.content - sum([wording.units[word] for word in missing if word not in GENERIC]) if missing else (
+        wording.content)
+    if (own < _LEAST_OWN or wording.platform) and not (backup() or context() or about()):
         return False
     kept = wording.size - sum(map(wording.units.__getitem__, missing))
     if kept >= _LEAST_IN_SENTENCE or kept >= _LEAST_WORDS and not embedded():
@@ -461,10 +622,15 @@ def _cut_evidence(index: Index, query: Query, context: Callable[[], bool],
             said = [t for t, _ in tokens(body)]
             held, missing = _held(wording, said)
             gaps = _gaps(wording, held, missing, partial(_line_sides, wording, said, held)) if missing else (0.0, 0.0)
-            specific = _specific(wording, missing, gaps, context)
+            specific = _specific(wording, missing, gaps, context, about=partial(query.alone, span),
+                                 backup=lambda: query.backup_context)
             # Entries whose wording is the very same text (BackUpOperationFailed and its V2) tie.
-            for entry in dict.fromkeys([wording.entry, *(w.entry for w in rivals)]):
+            group = list(dict.fromkeys([wording.entry, *(w.entry for w in rivals)]))
+            for entry in group:
                 ev = Evidence(entry, conf, wording.matched, wording.lang, span, body)
+                if len(group) > 1:
+                    ev.ties = tuple(e for e in group if e != entry)
+                    ev.note = f"the same message as {' and '.join(ev.ties)}: the text does not say which"
                 if not specific:
                     ev.cap()
                 out.append(ev)
@@ -513,9 +679,14 @@ def _ratio_needed(coverage: float, wording: Wording) -> float:
     return (0.75 + (base - 0.5) / 2.25) / (0.4 + 0.6 * coverage)
 
 
-def _room(wording: Wording, missing: frozenset[str]) -> float:
-    """Coverage the typo credit could add at most: long words absent from the text, forgiven."""
-    return 0.8 * sum(map(wording.weights.__getitem__, missing)) / wording.total
+def _room(wording: Wording, missing: frozenset[str], found: frozenset[str]) -> float:
+    """Coverage the typo credit could add at most: long words absent from the text, forgiven;
+    in Chinese, the two bigrams each slip may cost (see ``_slips``), the heaviest ones absent."""
+    room = sum(map(wording.weights.__getitem__, missing))
+    slips = len(wording.flat) // _SLIP_EVERY if wording.cjk else 0
+    if slips:
+        room += sum(sorted((wording.weights[g] for g in wording.words - found if g[0] > "z"), reverse=True)[:2 * slips])
+    return 0.8 * room / wording.total
 
 
 def _best_window(wording: Wording, words: list[str], hits: list[int]) -> tuple[int, int, float]:

@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from logparse.errors import ParseError
-from logparse.fuzzy.index import CJK, TOKEN, fold, tokens
+from logparse.fuzzy.index import CJK, PLAIN, TOKEN, fold, tokens
 
 REPORT_FLOOR = 0.3  # weaker candidates are noise and are never returned
 WEAK = 0.45  # a hint, shown but not to be acted on (the action threshold is 0.5)
 MAX_QUERY_BYTES = 1 << 20  # pasted error text, not a whole log: ``logparse parse`` reads those
 
 _SPLIT_WORDS = re.compile(f"({TOKEN.pattern})")
+# Chinese field names and boilerplate, taken out of a text's Chinese runs (see Query.alone).
+_CJK_LABEL = re.compile("|".join(sorted({w for w in PLAIN if w[0] > "z"} | {"作业", "建议", "错误码"}, key=len,
+                                        reverse=True)))
 _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{9,}")
 _BACKUP_CONTEXT = re.compile(
     r"backup|\bvault\b|recovery ?services|restore ?point|snapshot|\brestore\b|备份|保管库|快照|还原"
@@ -46,6 +49,11 @@ class Evidence:
     # For a hint, the check that would cap it (``messages._specific``), left until it matters:
     # when it is its entry's best evidence and another piece would back it.
     pending: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+    # The most its entry may be given, whatever else agrees, when the text itself leaves it open
+    # (a start several entries' messages share, a code that may be cut short), and why.
+    ceiling: float = 1.0
+    note: str = ""
+    ties: tuple[str, ...] = ()  # the entries the text does not tell this one from
 
     def cap(self) -> None:
         """Hold at WEAK at most: shown, not to be acted on, and no support for a like hint."""
@@ -90,7 +98,7 @@ class Query:
         # and whole Chinese runs; the part lengths give every offset without a match object each.
         self._parts: list[str] = _SPLIT_WORDS.split(self.folded)
         self.words: list[str] = self._parts[1::2]
-        self.cjk = CJK.search(self.folded) is not None
+        self.cjk = not self.folded.isascii() and CJK.search(self.folded) is not None  # (isascii costs nothing)
         self.lang = "zh-CN" if self.cjk else "en"
         self.wordset = set(self.words)
         if self.cjk:  # Chinese wordings are indexed by character bigrams
@@ -99,6 +107,7 @@ class Query:
         self._context: bool | None = True if backup else None
         self._azure: bool | None = True if backup else None
         self._long_at: list[int] | None = None
+        self._nine_at: list[int] | None = None
 
     @property
     def same_offsets(self) -> bool:
@@ -122,6 +131,24 @@ class Query:
     def is_about(self, span: tuple[int, int]) -> bool:
         """Whether the text is little more than this span: the question is this code or message."""
         return len(self.words) <= 6 or span[1] - span[0] >= 0.75 * len(self.folded.strip())
+
+    def alone(self, span: tuple[int, int]) -> bool:
+        """Whether the text is this span and labels: nothing else but the portal's or a shell's
+        field names ("Error Message:", "错误消息："), stop words, numbers and punctuation.
+
+        Stricter than ``is_about`` for a message, whose few words could be another product's
+        sentence: "华为云 ECS 控制台提示：虚拟机不存在" is four "words", one of them the message.
+        """
+        folded = self.folded
+        if span[1] - span[0] >= 0.75 * len(folded.strip()):
+            return True
+        if self.cjk:  # labels as words first: bigrams would cut them apart
+            rest = _CJK_LABEL.sub(" ", f"{folded[:span[0]]} {folded[span[1]:]}")
+            return all(word in PLAIN or word.isdigit() or len(word) == 1 for word in TOKEN.findall(rest))
+        words, starts = self.tokens
+        # Prose has a word of its own within a few: the first one settles it.
+        return all(word in PLAIN or word.isdigit() or len(word) == 1
+                   for word, at in zip(words, starts, strict=True) if not span[0] <= at < span[1])
 
     @property
     def tokens(self) -> tuple[list[str], list[int]]:
@@ -148,5 +175,13 @@ class Query:
     def long_at(self) -> list[int]:
         """Where the words of ten or more characters are, in ``tokens``: codes and long names."""
         if self._long_at is None:
-            self._long_at = [i for i, w in enumerate(self.tokens[0]) if len(w) >= 10]
+            words = self.tokens[0]
+            self._long_at = [i for i in self.nine_at if len(words[i]) > 9]
         return self._long_at
+
+    @property
+    def nine_at(self) -> list[int]:
+        """Where the words of nine or more characters are, in ``tokens``: a short code less a letter too."""
+        if self._nine_at is None:
+            self._nine_at = [i for i, w in enumerate(self.tokens[0]) if len(w) >= 9]
+        return self._nine_at

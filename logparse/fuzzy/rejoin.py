@@ -64,7 +64,9 @@ def rejoin(text: str, codes: Mapping[str, tuple[str, ...]], prefixes: frozenset[
 _CAPITAL_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]*(?: {1,2}[A-Z][A-Za-z0-9]*)+")
 _JOINABLE = re.compile(r"[ \t]*\r?\n[ \t>]*| {1,2}")
 _TRAILING = re.compile(r"[A-Za-z0-9]+$")
-_INNER_CAPITAL = re.compile(r"[a-z0-9][A-Z]")
+# A capital after a lower-case letter or digit, matched at the capital: prose has few capitals,
+# and a pattern that starts with one lets the regex engine skip to them.
+_INNER_CAPITAL = re.compile(r"[A-Z](?<=[a-z0-9][A-Z])")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _MAX_PIECES = 8  # a code is rarely cut in more pieces than this
 
@@ -91,12 +93,13 @@ def _candidates(text: str, prefixes: frozenset[str], words: frozenset[str]) -> s
             at += len(line) + 1
     if " " in text:
         seen: set[int] = set()
-        for hump in _INNER_CAPITAL.finditer(text):
-            word = text.rfind(" ", 0, hump.start()) + 1
+        for capital in _INNER_CAPITAL.finditer(text):
+            hump = capital.start() - 1
+            word = text.rfind(" ", 0, hump) + 1
             if word in seen:
                 continue
             seen.add(word)
-            run = _spaced_run(text, word, hump.start())
+            run = _spaced_run(text, word, hump)
             if run is not None:
                 start, written = run
                 out.update(start + m.start() for m in _PIECE.finditer(written) if m.group().casefold() in prefixes)
