@@ -226,31 +226,50 @@ class Meter(Protocol):
     @property
     def count(self) -> int: ...
 
+    @property
+    def last(self) -> int: ...
+
 
 class Counting(RawReader):
-    """Counts the bytes read through it: the compressed side of a ratio."""
+    """Counts the bytes read through it: the compressed side of a ratio. ``last``: the size of the
+    latest read, which a decoder may not have consumed yet (it reads a chunk when it has used the
+    one before)."""
 
     def __init__(self, inner: BinaryIO) -> None:
         super().__init__()
         self._inner = inner
         self.count = 0
+        self.last = 0
 
     def _pull(self, size: int) -> bytes:
         data = read_some(self._inner, size)
         self.count += len(data)
+        if data:
+            self.last = len(data)
         return data
 
 
 class Since:
-    """What a ``Counting`` has seen since this was made: one tar member's share of its archive."""
+    """What a ``Counting`` has seen since this was made: one tar member's share of its archive.
 
-    def __init__(self, counting: Meter) -> None:
+    ``ahead``: the member's data may come from the decoder's latest read, made while the tar was
+    still reading what came before it (a whole small archive is one read): that read counts as the
+    member's too. Without it, a 15 MB log in a 1 MB tar.gz counted no compressed bytes of its own
+    and failed its ratio at the grace (10 MiB). It credits one read at most (``CHUNK``), about
+    ``max_ratio`` x 1 MiB of output before a bomb trips.
+    """
+
+    def __init__(self, counting: Meter, *, ahead: bool = False) -> None:
         self._counting = counting
-        self._base = counting.count
+        self._base = counting.count - (min(counting.last, counting.count) if ahead else 0)
 
     @property
     def count(self) -> int:
         return self._counting.count - self._base
+
+    @property
+    def last(self) -> int:
+        return self._counting.last
 
 
 class Budget:

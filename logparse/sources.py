@@ -520,7 +520,7 @@ class Bundle:
                                          "file rows and evidence lines do not say which")
             read.add(shown)
             yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level,
-                                    meter=bs.Since(meter) if meter is not None else None)
+                                    meter=bs.Since(meter, ahead=True) if meter is not None else None)
 
     def _after_tar(self, scan: TarScan, label: str) -> None:
         """Read on past the end-of-archive block to the end of the stream: what is there besides
