@@ -158,9 +158,12 @@ def open_source(src: str | os.PathLike[str] | BinaryIO, limits: Limits | None = 
         # A failed download saved under the bundle's name (an HTML error page, a proxy notice):
         # read as a text file it would pass for a bundle with nothing wrong.
         bundle.close()
-        shown = head[:40].decode("utf-8", "replace").split("\n")[0]
         what = "an archive" if text.lower().endswith(_PACKED_SUFFIXES) else "compressed data"
-        raise SourceError(f"{text}: named like {what} but is not (starts {shown!r})")
+        if bs.text_start(head) is None:  # binary: its bytes in hex, not replacement marks and stray letters
+            shown = "bytes " + head[:16].hex(" ")
+        else:
+            shown = repr(head[:40].decode("utf-8", "replace").split("\n")[0])
+        raise SourceError(f"{text}: named like {what} but is not (starts {shown})")
     stream: BinaryIO
     if seekable:
         handle.seek(0)

@@ -271,6 +271,16 @@ def test_a_page_saved_under_an_archive_name_is_no_bundle(tmp_path: Path, name: s
         collect(path)
 
 
+def test_random_bytes_under_an_archive_name_are_shown_as_hex(tmp_path: Path) -> None:
+    # Decoded as text they printed replacement marks and stray letters of other scripts.
+    path = tmp_path / "bundle.tgz"
+    path.write_bytes(bytes([0xB7, 0x91, 0x03, 0x10, 0xE1, 0x83, 0x90]) + bytes(range(128, 256)))
+    with pytest.raises(SourceError) as caught:
+        collect(path)
+    assert str(caught.value).endswith("but is not (starts bytes b7 91 03 10 e1 83 90 80 81 82 83 84 85 86 87 88)")
+    assert "\ufffd" not in str(caught.value)
+
+
 def test_a_page_saved_under_a_compressed_name_is_no_log(tmp_path: Path) -> None:
     page = tmp_path / "waagent.log.1.gz"
     page.write_bytes(b"<!DOCTYPE html><html><body>Sign in</body></html>\n")
