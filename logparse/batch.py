@@ -520,12 +520,13 @@ def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, 
             now = time.monotonic()
             for worker in [w for w in workers if w.sent and timeout is not None and now - w.since > timeout]:
                 # Too long: not retried (it would take as long again); --retry-errors tries it later.
+                began = time.perf_counter() - (now - worker.since)  # its seconds are those it was given
                 item = _replace(options, done, workers, worker, queue, now=True)
                 if worker is alone:
                     suspects.popleft()
                     alone = None
                 why = f"triage took longer than --timeout {timeout:g} s; its worker process was stopped"
-                yield item, _failure(item.location, f"path:{item.location}", why, time.perf_counter())
+                yield item, _failure(item.location, f"path:{item.location}", why, began)
     finally:
         # Left early (Ctrl-C, or the caller stopped reading): bundles in hand are not waited for.
         now = bool(queue or suspects or any(w.sent for w in workers))

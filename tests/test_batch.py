@@ -536,8 +536,10 @@ def test_a_bundle_over_the_timeout_is_stopped_and_recorded(fleet: Path, tmp_path
     report = batch.run_batch([f"{fleet}/generated"], db, jobs=jobs, timeout=2)
     assert time.monotonic() - started < 300  # the hung bundle did not hold the batch
     assert (report.triaged, report.failed) == (7, 1)
-    [(location, error, digest)] = _rows(db, "SELECT location, error, digest FROM bundles WHERE status='error'")
+    [(location, error, digest, seconds)] = _rows(
+        db, "SELECT location, error, digest, seconds FROM bundles WHERE status='error'")
     assert location.endswith("gen-conf.tar.gz") and "longer than --timeout 2 s" in error
+    assert 2 <= seconds < 300  # the time it was given, not the 0.0 of the moment it was stopped
     assert digest == f"path:{location}"  # not known by content: the next run tries it again
     import multiprocessing
 
