@@ -95,6 +95,7 @@ class BatchReport:
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    failed_before: int = 0  # inputs already done whose recorded triage failed in an earlier run
 
     @property
     def triaged(self) -> int:
@@ -674,6 +675,8 @@ def run_batch(inputs: Sequence[str], db: str | Path, *, jobs: int = 1, engine: s
                 if close is not None:
                     close()
             status = "complete"
+            if report.skipped:
+                report.failed_before = store.failed_before(run_id, {item.location for item in found})
         finally:
             store.finish_run(run_id, status, report.counts)
     finally:

@@ -481,6 +481,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
           f"{report.failed} failed, in {report.seconds:.1f} s -> {report.db}")
     if report.failed:
         print(f"see the failures: logparse summary {report.db}", file=sys.stderr)
+    if report.failed_before:
+        # Already done is not all well: failures of earlier runs are not triaged again on their own.
+        print(f"{report.failed_before} of the bundles already done failed in an earlier run: logparse summary "
+              f"{report.db} lists them; --retry-errors triages them again", file=sys.stderr)
     return EXIT_OK
 
 

@@ -367,6 +367,12 @@ class Store:
             query += " AND status = 'ok'"
         return {row[0] for row in self.conn.execute(query)}
 
+    def failed_before(self, run_id: int, locations: set[str]) -> int:
+        """How many of ``locations`` hold content whose triage failed in a run before ``run_id``."""
+        rows = self.conn.execute("SELECT s.location, b.digest FROM sources s JOIN bundles b ON b.digest = s.digest "
+                                 "WHERE b.status = 'error' AND b.run_id != ?", (run_id,))
+        return len({digest for location, digest in rows if location in locations})
+
     def stamps(self) -> dict[str, tuple[str, str]]:
         """location -> (stamp, digest) of every input seen with a stamp."""
         rows = self.conn.execute("SELECT location, stamp, digest FROM sources WHERE stamp IS NOT NULL")

@@ -844,6 +844,13 @@ def test_cli_batch_and_summary(fleet: Path, tmp_path: Path, capsys: pytest.Captu
     assert cli.main(["batch", f"{fleet}/corrupt", f"{fleet}/generated", "--db", str(db), "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "12 bundle(s): 8 triaged, 0 already done, 4 failed" in out
+    # Again: what failed by its content is "already done", and the run says those are failures.
+    assert cli.main(["batch", f"{fleet}/corrupt", f"{fleet}/generated", "--db", str(db), "--jobs", "1"]) == 0
+    again = capsys.readouterr()
+    failed_by_content = _rows(db, "SELECT count(*) FROM bundles WHERE status='error' AND digest NOT LIKE 'path:%'")
+    assert failed_by_content[0][0] > 0
+    assert (f"{failed_by_content[0][0]} of the bundles already done failed in an earlier run: logparse summary "
+            f"{db} lists them; --retry-errors triages them again") in again.err
     assert cli.main(["summary", str(db), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["overview"]["bundles"] == 12
     assert cli.main(["summary", str(db), "--format", "csv", "--top", "1"]) == 0
