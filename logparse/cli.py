@@ -253,7 +253,8 @@ def _add_triage_command(sub: argparse._SubParsersAction[_Parser], cores: int) ->
     t.add_argument("--since", type=_since, help="ignore log evidence before this time (ISO 8601; UTC if no zone)")
     t.add_argument("--until", type=_since, help="ignore log evidence after this time")
     t.add_argument("--fail-on", type=_fail_level, metavar="LEVEL",
-                   help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence")
+                   help="exit 1 when a finding meets LEVEL: error, warning, any (at >= 0.5) or a confidence "
+                        "(compared unrounded: the table's 0.99 may be 0.987; json has 3 decimals)")
     t.add_argument("--min-confidence", type=_share, default=0.5, help="findings shown (default 0.5)")
     t.add_argument("--verbose", action="store_true", help="show findings below --min-confidence too")
     t.add_argument("--jobs", type=_jobs, default=cores,
