@@ -47,6 +47,11 @@ HEALTHY_LINES = (
     "2024-05-01 10:31:20.551077 [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]T:S freeze, timeout"
     " value 90",
     "2024-05-01 10:31:18 [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]safeFreezeBinary exists True",
+    "Wed May  1 10:31:17 UTC 2024- python3.8 path exists",
+    "Wed May  1 10:36:17 UTC 2024- 0 returned from handle.py",
+    "2024-05-01T10:31:17.295830Z INFO ExtHandler [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9241.0]"
+    " Enable extension: [main/handle.sh enable]",
+    "2024-08-24T04:12:09.007218Z INFO Daemon Daemon Python: 3.10.12",
     "[00000006] [03/02/2019 08:11:09.41] [INFO]  WindowsAzureGuestAgent starting. Version 2.7.41491.911",
     "[00000004] 2024-06-01T02:00:04.517Z [INFO]  Beginning enable of plugin"
     " Microsoft.Azure.RecoveryServices.VMSnapshot.",
@@ -404,3 +409,10 @@ def test_every_catalogue_command_has_help_with_an_example(
 ])
 def test_default_lang_follows_the_locale(env: dict[str, str], lang: str) -> None:
     assert cli.default_lang(env) == lang
+
+
+def test_explain_leaves_out_the_message_label_of_an_entry_without_messages(capsys: pytest.CaptureFixture[str]) -> None:
+    # A cause known by its log lines alone: an empty "Message" heading read as text gone missing.
+    assert cli.main(["explain", "python-missing-linux", "--lang", "en"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "Message" not in lines and lines[2] == "What to do"

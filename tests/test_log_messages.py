@@ -175,3 +175,122 @@ def test_a_new_catalogue_entry_is_found_in_logs_without_code(tmp_path: Path) -> 
     ])
     data = logparse.triage(str(root), catalogue=cat).to_dict()
     assert {f["id"] for f in data["findings"] if f["confidence"] >= 0.5} == {"ExtensionSnapshotFailedQuantumFlux"}
+
+
+# -- the Linux backup extension: handler exit codes, shell.log and status-code lines ------------------------
+# Layouts of formats.md §3.2/§3.3 (waagent.log G1, G3), §3.4 (CommandExecution.log), §3.5 (extension.log,
+# Python 3), §3.6 (shell.log); values invented.
+
+_VMB = "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux"
+_LINUX_HEAD = [
+    "2024-05-01T10:00:03.412907Z INFO Daemon Daemon Azure Linux Agent Version: 2.9.1.1",
+    "2024-05-01T10:00:07.551290Z INFO ExtHandler ExtHandler Azure Linux Agent (Goal State Agent version 2.13.1.1)",
+    "2024-05-01T10:31:17.284761Z INFO ExtHandler [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9241.0]"
+    " Target handler state: enabled [incarnation_7]",
+]
+
+
+def _linux_bundle(root: Path, waagent: list[str], files: dict[str, list[str]] | None = None) -> Path:
+    (root / "var/log").mkdir(parents=True)
+    (root / "var/log/waagent.log").write_text("\n".join(_LINUX_HEAD + waagent) + "\n")
+    for name, lines in (files or {}).items():
+        path = root / _VMB / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _strong(found: dict[str, float]) -> list[str]:
+    return sorted(i for i, c in found.items() if c >= 0.5)
+
+
+def _unrecognized(root: Path) -> list[str]:
+    return [t["template"] for t in logparse.triage(str(root)).to_dict()["unrecognized"]]
+
+
+def test_backup_handler_exit_127_without_python_is_the_python_cause(tmp_path: Path) -> None:
+    # formats.md §2.5 row 47: 127 = interpreter/command not found (e.g. no python); the stderr is env's.
+    root = _linux_bundle(tmp_path / "g3", [
+        "2024-05-01T10:31:17.410987Z ERROR ExtHandler ExtHandler Event: name=Microsoft.Azure.RecoveryServices."
+        "VMSnapshotLinux, op=Enable, message=[ExtensionOperationError] Non-zero exit code: 127, main/handle.sh enable",
+        "[stdout]", "", "", "[stderr]", "/usr/bin/env: 'python': No such file or directory", ", duration=0",
+    ])
+    assert _strong(_findings(root)) == ["python-missing-linux"], _findings(root)
+    assert not [t for t in _unrecognized(root) if "exit code" in t], _unrecognized(root)
+
+
+def test_handle_sh_python_not_found_in_waagent_and_command_execution_logs(tmp_path: Path) -> None:
+    # formats.md §3.2: a 2.2.x agent with the exit code and the shell's "python: not found" under [stderr].
+    not_found = ("/var/lib/waagent/Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9117.0/main/handle.sh: 1:"
+                 " python: not found")
+    root = _linux_bundle(tmp_path / "g1", [
+        "2019/10/02 21:10:01.100001 INFO [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9117.0] Enable"
+        " extension [main/handle.sh enable]",
+        "2019/10/02 21:10:04.993817 ERROR Event: name=Microsoft.Azure.RecoveryServices.VMSnapshotLinux, op=Enable,"
+        " message=[ExtensionError] Non-zero exit code: 127, main/handle.sh enable",
+        "[stdout]", "", "", "[stderr]", not_found, ", duration=0",
+    ], {"CommandExecution.log": [
+        "2019/10/02 21:10:04.993817 ERROR [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9117.0] Non-zero"
+        " exit code: 127, main/handle.sh enable", "[stdout]", "", "", "[stderr]", not_found,
+    ]})
+    found = _findings(root)
+    assert _strong(found) == ["python-missing-linux"], found
+    # The exit code and the shell's words are two signatures, seen in two files.
+    assert found["python-missing-linux"] >= 0.8, found
+
+
+def test_shell_log_python_version_unknown_is_the_python_cause(tmp_path: Path) -> None:
+    # formats.md §1.2.4: handle.sh found an interpreter but not a version it can run (rc 3).
+    root = _linux_bundle(tmp_path / "shell", [], {"shell.log": [
+        "Thu May  2 10:31:17 UTC 2024- ConfigSequenceNumber from environment variable seqNo:42",
+        "Thu May  2 10:31:17 UTC 2024- python path exists",
+        "Thu May  2 10:31:18 UTC 2024- python version unknown",
+        "Thu May  2 10:31:18 UTC 2024- 3 returned from handle.py",
+    ]})
+    assert _strong(_findings(root)) == ["python-missing-linux"], _findings(root)
+
+
+def test_exit_127_of_another_extension_is_not_the_backup_extensions_python(tmp_path: Path) -> None:
+    # The same exit code and env message from an old extension on a python3-only VM: not the backup extension.
+    root = _linux_bundle(tmp_path / "other", [
+        "2024-05-01T10:40:17.410987Z ERROR ExtHandler ExtHandler Event: name=Microsoft.OSTCExtensions."
+        "CustomScriptForLinux, op=Enable, message=[ExtensionOperationError] Non-zero exit code: 127, customscript.py"
+        " -enable",
+        "[stdout]", "", "", "[stderr]", "/usr/bin/env: 'python': No such file or directory", ", duration=0",
+    ])
+    assert "python-missing-linux" not in _findings(root)
+
+
+@pytest.mark.parametrize(("line", "entry_id"), [
+    # formats.md §1.2.3 status-report echo: the status code's name on the record's second line.
+    ("Enable,error,122,T:S ###### Enable failed\n StatusCode.FailedRetryableFsFreezeTimeout, ,True",
+     "FailedRetryableFsFreezeTimeout"),
+    ("Enable,error,16,T:S Enable failed\n StatusCode.FailedHandlerGuestAgentCertificateNotFound, ,True",
+     "FailedHandlerGuestAgentCertificateNotFound"),
+    ("Enable,error,17,T:S Enable failed\n StatusCode.FailedInvalidDataDiskLunList, ,True",
+     "FailedInvalidDataDiskLunList"),
+    ("Enable,error,501,T:S Enable failed\n StatusCode.FailedWorkloadQuiesceError, ,True", "FailedWorkload"),
+    # formats.md §2.6 rows 74-75: the post-script twins of the pre-script messages, the root-owner check.
+    ("Postscript for oracle timed out.", "FailedPrepost"),
+    ("Postscript for oracle failed with error code: 2 .", "FailedPrepost"),
+    ("The owner of the PostScript file /etc/azure/postscript.sh is oracle but not root", "FailedPrepost"),
+    ("Error in reading PluginHost config file : File contains no section headers., stack trace: Traceback",
+     "FailedPrepost"),
+])
+def test_extension_log_messages_and_status_codes_of_formats_reference(
+        tmp_path: Path, line: str, entry_id: str) -> None:
+    root = _linux_bundle(tmp_path / "ext", [], {"extension.log": [
+        "2024-05-01 10:31:18.004112 [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]sequence number from"
+        " environment variable is 41",
+        f"2024-05-01 10:31:32.007000 [Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0]{line}",
+    ]})
+    assert _findings(root).get(entry_id, 0.0) >= 0.65, _findings(root)
+
+
+def test_dependent_extension_that_did_not_succeed_is_a_failed_extension(tmp_path: Path) -> None:
+    # formats.md §2.5 row 52, the wording beside "did not reach a terminal state".
+    root = _linux_bundle(tmp_path / "dep", [
+        "2024-01-10T10:12:10.101010Z WARNING ExtHandler ExtHandler Dependent Extension"
+        " Microsoft.Azure.Extensions.CustomScript did not succeed. Status was error",
+    ])
+    assert _strong(_findings(root)) == ["extension-provisioning-failed"], _findings(root)

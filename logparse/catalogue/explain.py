@@ -54,7 +54,8 @@ def explain_lines(catalogue: Catalogue, entry: Entry, lang: str) -> list[Line]:
     labels = _LABELS.get(lang, _LABELS["en"])
     out = [Line(f"{entry.id} - {entry.text(entry.title, lang)}", "title"),
            Line(_head(labels["head"], entry, lang), "dim")]
-    out.append(Line(labels["messages"], "label"))
+    if entry.messages or entry.no_message:  # a cause known by its log lines alone has no message to show
+        out.append(Line(labels["messages"], "label"))
     if entry.no_message:
         out.append(Line(labels["no_message"], "dim", 1))
     for msg_lang in _ordered(entry.messages, lang):
