@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, cast
 
@@ -91,6 +91,15 @@ class _Run:
         self._pool: _chunkpool.ChunkPool | None = None
         # A VM's log -> (its logical path, rotation aside; its first line), to tell VMs apart at the end.
         self._vm_logs: dict[str, tuple[str, str]] = {}
+        # Timed lines the --since/--until (or job) window kept and left out, the earliest and latest
+        # of those left out (each as compared, a local time taken as UTC, and as written) and the
+        # entries whose signatures they held: a window that holds none of the logs must not pass
+        # for a clean bill.
+        self._inside = 0
+        self._outside = 0
+        self._outside_span: list[tuple[datetime, datetime]] = []  # [earliest, latest] once one is seen
+        self._outside_signed = 0  # of those, lines a signature matched
+        self._outside_hits: dict[str, int] = {}  # entry -> lines left out that its signatures matched
 
     # -- members ------------------------------------------------------------------------
     def member(self, info: MemberInfo, stream: BinaryIO, *, given: bool = False) -> None:
@@ -163,8 +172,10 @@ class _Run:
             return replay
         self.state.apply(info.path, result, report, given=given)
         if result.kind == "backup_job":
-            # Its error strings are job error text too: the fuzzy matcher and job_error signatures read them.
-            self._whole(info, replay, "job_error", report)
+            # Its error strings are job error text too: the fuzzy matcher and job_error signatures read them,
+            # under the path its statements and its file row have (a --state FILE keeps its leading /), so
+            # that a line both state and matched is one line.
+            self._whole(replace(info, path=report.path), replay, "job_error", report)
             return None
         self.bytes += len(data)
         report.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
@@ -305,8 +316,12 @@ class _Run:
 
     # -- evidence -------------------------------------------------------------------------
     def _apply(self, path: str, number: int, line: Line, fmt: str, chunk: bytes) -> None:
-        if self._windowed and not self._in_window(line.stamp):
-            return
+        if self._windowed:
+            if not self._in_window(line.stamp):
+                self._left_out(line)
+                return
+            if line.stamp is not None:
+                self._inside += 1
         evidence: Evidence | None = None
         signed = False
         for key, groups in line.probes:
@@ -439,6 +454,48 @@ class _Run:
                 self.diagnosis.stated(result.id, result.confidence, evidence,
                                       f"job error text ({result.matched})")
 
+    def _left_out(self, line: Line) -> None:
+        """Count a timed line the window excludes, for ``_window_warning``."""
+        stamp = line.stamp
+        if stamp is None:
+            return
+        self._outside += 1
+        aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)  # as _in_window compares it
+        span = self._outside_span
+        if not span:
+            span += [(aware, stamp), (aware, stamp)]
+        elif aware < span[0][0]:
+            span[0] = (aware, stamp)
+        elif aware > span[1][0]:
+            span[1] = (aware, stamp)
+        if not line.probes:  # most lines: a level word only
+            return
+        entries = {key.split("\t", 2)[1] for key, _ in line.probes if key.startswith("sig\t")}
+        if entries:
+            self._outside_signed += 1
+            for entry_id in entries:
+                self._outside_hits[entry_id] = self._outside_hits.get(entry_id, 0) + 1
+
+    def _window_warning(self) -> str | None:
+        """The warning for a time window that holds none of the timed log lines read; None when it holds
+        some, or when there were none to judge."""
+        if not self._windowed or self._inside or not self._outside:
+            return None
+        since, until = self.options.since, self.options.until
+        # An open end left blank ("2030-01-01T00:00:00+00:00 .."): no words to translate.
+        window = f"{since.isoformat() if since else ''} .. {until.isoformat() if until else ''}".strip()
+        first, last = (stamp.isoformat() for _, stamp in self._outside_span)
+        if not self._outside_hits:
+            return (f"the time window {window} holds none of the {self._outside} timed log line(s) checked, which run "
+                    f"from {first} to {last}: no finding from the logs is no sign of a healthy VM; pass "
+                    "--since/--until to choose another window")
+        # The lines that would have made findings: the entries most of them name first.
+        ids = sorted(self._outside_hits, key=lambda i: (-self._outside_hits[i], i))
+        named = ", ".join(ids[:3]) + (f" +{len(ids) - 3}" if len(ids) > 3 else "")
+        return (f"the time window {window} holds none of the {self._outside} timed log line(s) checked, which run "
+                f"from {first} to {last} ({self._outside_signed} of them matching {named}): no finding from the logs "
+                "is no sign of a healthy VM; pass --since/--until to choose another window")
+
     def _in_window(self, stamp: datetime | None) -> bool:
         if stamp is None:
             return True
@@ -463,15 +520,25 @@ class _Run:
         })
         logs = [(f.path, *self._vm_logs[f.path]) for f in result.files
                 if f.status == "analyzed" and f.path in self._vm_logs]
+        window = self._window_warning()
+        if window is not None:
+            result.warnings.append(window)
         groups = vm_groups(logs)
         if groups:
             result.warnings.append(vms_warning(groups, len(logs)))
         if unknown_layout_only(result):
-            # "No known failure" over files we could not place says nothing about the VM's health.
-            names = [f.path for f in result.files if f.status == "analyzed"]
+            # "No known failure" over files we could not place, or over a ticket alone, says
+            # nothing about the VM's health.
+            read = [f for f in result.files if f.status == "analyzed"]
+            names = [f.path for f in read]
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            result.warnings.append(f"no file had a known log layout ({shown} read as plain text): "
-                                   "no finding here is no sign of a healthy agent or extension")
+            if all(f.format in (None, TEXT) for f in read):
+                result.warnings.append(f"no file had a known log layout ({shown} read as plain text): "
+                                       "no finding here is no sign of a healthy agent or extension")
+            else:
+                result.warnings.append(f"no VM log, configuration or state document was read ({shown} read as job "
+                                       "error text, nothing matched): no finding here is no sign of a healthy "
+                                       "agent or extension")
         return result
 
 
@@ -645,10 +712,19 @@ def _utc(stamp: datetime | None) -> str | None:
     return stamp.isoformat() if stamp is not None else None
 
 
+def _of_the_vm(fmt: str | None) -> bool:
+    """A format that says how the VM stands: its logs, the agent's configuration, a state document.
+
+    Job error text (a ticket) is a known layout too, but only quotes what the portal said: read
+    alone and matching nothing, it tells no more about the VM than a README would.
+    """
+    return fmt is not None and (fmt in VM_LOG_FORMATS or fmt == "waagent_conf" or fmt.startswith("state:"))
+
+
 def unknown_layout_only(result: TriageResult) -> bool:
-    """Files were read, none of a known log layout or state document, and nothing was found."""
+    """Files were read, none a VM's log, configuration or state document, and nothing was found."""
     analysed = [f for f in result.files if f.status == "analyzed"]
-    return bool(analysed) and all(f.format in (None, TEXT) for f in analysed) and not result.findings_at(0.5)
+    return bool(analysed) and not any(_of_the_vm(f.format) for f in analysed) and not result.findings_at(0.5)
 
 
 def _peek(stream: BinaryIO) -> bytes:

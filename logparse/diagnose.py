@@ -12,7 +12,9 @@ lines and signature hits, and an ``EvidencePool`` of candidate lines. Confidence
   or in another log (the agent's, another extension's) such a hit is an ordinary signature;
 * job error text (a ticket in the bundle, or ``--error``): the fuzzy matcher's own calibrated
   confidence;
-* an extension status code surfaces as its portal code at 0.9x its own confidence;
+* an extension status code surfaces as its portal code at 0.9x its own confidence, when that is
+  more than the portal code has; the portal code's finding takes in its evidence lines either way
+  (when the extension code rates ``CITE_FLOOR`` or more on its own);
 * a cause listed by an error that was found gains from it: ``1 - (1-c)(1 - 0.5 e)``;
 * configuration and version facts (``Extensions.Enabled=n``, an outdated agent) as stated below.
 
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +96,9 @@ class EvidencePool:
     ``BOUND`` candidates per finding. Distinct lines are counted exactly: a line a second
     signature matches arrives right after the first (the same ``Evidence``), and a line met
     again through another route (a ticket's code and its pasted log line) is found among the
-    ``SEEN`` lines remembered; past that many, only the first kind is told apart.
+    ``SEEN`` lines remembered; past that many, only the first kind is told apart. A state
+    statement is keyed with its text (facts of compact JSON share a line), so ``distinct`` counts
+    it and the same line met as job error text once.
     """
 
     TAIL = 32
@@ -197,6 +201,24 @@ class EvidencePool:
         return [_Candidate(seq, met[1], ([] if met[2] is None else [met[2]]) + list(met[3]))
                 for seq, met in sorted(found.items())]
 
+    def distinct(self, uncited: Collection[_Key] = ()) -> int:
+        """Distinct lines, leaving out the state statements in ``uncited``.
+
+        A backup job document is read both as a state document and as job error text, so one of
+        its lines can arrive as a statement (keyed with its text: facts of compact JSON share a
+        line) and as a plain line (keyed by its place): it is one line, shown as the statement
+        (``one_per_line``). A plain line whose statements are all uncited still counts. Past
+        ``SEEN`` lines, only ``uncited`` is taken off.
+        """
+        seen = self._seen
+        if seen is None:
+            return max(0, self.lines - len(uncited))
+        # Keys with their text: statements, and lines whose number is not known (0). Of these only
+        # statements have a place that a plain line can share.
+        texts = [key for key in seen if len(key) == 3 and key not in uncited]
+        stated = {key[:2] for key in texts if key[1] > 0}
+        return len(texts) + sum(1 for key in seen if len(key) == 2 and key not in stated)
+
     def absorb(self, other: EvidencePool) -> None:
         """Take in the lines of another finding (an extension code that surfaces as this portal code)."""
         mine, theirs = self._seen, other._seen
@@ -264,9 +286,32 @@ class _Tally:
 _STATEMENTS_FIRST = 2
 
 
+def one_per_line(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Each line once: a line a state document states and that was also met as job error text or
+    a log line (a backup job document is read both ways) is kept as the statement, whose JSON path
+    and value say more, with the signatures that matched the plain line."""
+    stated: dict[tuple[str, int], _Candidate] = {}
+    for candidate in candidates:
+        evidence = candidate.evidence
+        if evidence.source == "state" and evidence.line > 0:
+            stated.setdefault((evidence.path, evidence.line), candidate)
+    if not stated:
+        return candidates
+    out = []
+    for candidate in candidates:
+        evidence = candidate.evidence
+        told = stated.get((evidence.path, evidence.line)) if evidence.source != "state" else None
+        if told is None:
+            out.append(candidate)
+            continue
+        told.signatures += [s for s in candidate.signatures if s not in told.signatures]
+    return out
+
+
 def choose(candidates: list[_Candidate], window: tuple[datetime, datetime | None] | None,
            keep: int = MAX_EVIDENCE, top: int = 2 * HIGHLIGHTS) -> tuple[list[Evidence], list[int], list[int]]:
     """``(kept lines in the order met, indexes of the most telling best first, indexes inside the window)``."""
+    candidates = one_per_line(candidates)
     distance = {c.seq: _distance(c.evidence.timestamp, window) for c in candidates}
     ranked: dict[int, _Candidate] = {}
 
@@ -412,11 +457,18 @@ class Diagnosis:
     # -- findings out ---------------------------------------------------------------------
     def findings(self) -> list[Finding]:
         scores = {entry_id: self._score(t) for entry_id, t in self._tallies.items()}
-        # Extension-side codes surface as portal codes.
+        # Extension-side codes surface as portal codes. The portal code's finding is the one read
+        # first, so it shows their lines (the log line that says which mount would not freeze)
+        # even when its own evidence (the pasted job error) rates it higher; lines of a code
+        # that is no finding on its own (a hint below CITE_FLOOR) are no proof of it, though.
         for entry_id, score in list(scores.items()):
             for portal in self.catalogue.entries[entry_id].surfaces_as:
-                if portal in self.catalogue.entries and 0.9 * score > scores.get(portal, 0.0):
-                    scores[portal] = 0.9 * score
+                if portal not in self.catalogue.entries or portal == entry_id:
+                    continue
+                raises = 0.9 * score > scores.get(portal, 0.0)
+                if raises or score >= CITE_FLOOR:
+                    if raises:
+                        scores[portal] = 0.9 * score
                     tally, source = self._tally(portal), self._tallies[entry_id]
                     tally.pool.absorb(source.pool)
                     tally.reasons.append(f"surfaces as the portal code of {entry_id}")
@@ -439,7 +491,7 @@ class Diagnosis:
             finding = Finding(code, "unknown-code", confidence, f"Unknown error code {code}",
                               reasons=["a code in an error-code position that the catalogue does not know"])
             finding.evidence, finding.highlights, finding.in_window = choose(pool.candidates(), self._window)
-            finding.evidence_count = pool.lines
+            finding.evidence_count = pool.distinct()
             out.append(finding)
         out.sort(key=lambda f: (-f.confidence, f.id))
         return out
@@ -451,7 +503,7 @@ class Diagnosis:
             sig = 0.65 + 0.10 * min(2, len(tally.signatures) - 1)
             if tally.exact:
                 sig = max(sig, EXACT_BOTH if len(tally.exact) > 1 else EXACT_ONE)
-            sig += 0.05 if tally.pool.lines >= 3 else 0.0
+            sig += 0.05 if tally.pool.distinct() >= 3 else 0.0
             sig += 0.05 if len(tally.files) >= 2 else 0.0
             score = max(score, min(0.95, sig))
         return round(score, 4)
@@ -478,7 +530,7 @@ class Diagnosis:
             finding.reasons += [f"not cited, weaker on its own ({confidence:.2f}, {path}): {reason}"
                                 for (path, reason), confidence in sorted(weaker.items(), key=lambda kv: -kv[1])]
         finding.evidence, finding.highlights, finding.in_window = choose(candidates, self._window)
-        finding.evidence_count, finding.signature_hits = max(0, pool.lines - len(uncited)), pool.hits
+        finding.evidence_count, finding.signature_hits = pool.distinct(uncited), pool.hits
         if tally.signatures:
             finding.reasons.insert(0, f"{len(tally.signatures)} log signature(s), {finding.evidence_count} line(s)")
         if tally.exact:

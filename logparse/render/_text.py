@@ -353,6 +353,20 @@ REASONS: tuple[tuple[str, str], ...] = (
      "agent or extension",
      "没有文件具有已知的日志格式（{files} 按纯文本读取）：此处没有诊断结果并不表示代理或扩展运行正常"),
     ("{paths} and {n} more", "{paths} 及另外 {n} 个文件"),
+    ("no VM log, configuration or state document was read ({files} read as job error text, nothing matched): no "
+     "finding here is no sign of a healthy agent or extension",
+     "没有读取到虚拟机的日志、配置或状态文档（{files} 按作业错误文本读取，未匹配到任何内容）："
+     "此处没有诊断结果并不表示代理或扩展运行正常"),
+    # Before the row without matches: that one's {last} would take the rest in.
+    ("the time window {window} holds none of the {n} timed log line(s) checked, which run from {first} to {last} "
+     "({count} of them matching {ids}): no finding from the logs is no sign of a healthy VM; pass --since/--until to "
+     "choose another window",
+     "时间窗口 {window} 不包含所检查的 {n} 行带时间的日志中的任何一行（这些行的时间从 {first} 到 {last}，"
+     "其中 {count} 行匹配 {ids}）：日志中没有诊断结果并不表示虚拟机运行正常；可用 --since/--until 选择其他时间窗口"),
+    ("the time window {window} holds none of the {n} timed log line(s) checked, which run from {first} to {last}: no "
+     "finding from the logs is no sign of a healthy VM; pass --since/--until to choose another window",
+     "时间窗口 {window} 不包含所检查的 {n} 行带时间的日志中的任何一行（这些行的时间从 {first} 到 {last}）："
+     "日志中没有诊断结果并不表示虚拟机运行正常；可用 --since/--until 选择其他时间窗口"),
     ("logs of {n} different VMs in one bundle, analysed as one (their findings and evidence are mixed; triage each "
      "VM's files on their own): {vms}",
      "此日志包中有 {n} 台不同虚拟机的日志，已合并分析（其诊断结果和证据混在一起；"
