@@ -310,8 +310,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     except CatalogueError as exc:
         from logparse.fuzzy import match
 
-        # A code typed from a screenshot or cut short: the matcher reads it as it reads a paste.
-        best = [r for r in match(args.id, catalogue, top=3) if r.confidence >= 0.5]
+        # A code typed from a screenshot or cut short: the matcher reads it as it reads a paste
+        # (a backup's own: the question is about the catalogue, so a generic code is no mere hint).
+        best = [r for r in match(args.id, catalogue, top=3, backup=True) if r.confidence >= 0.5]
         if not best:
             raise
         raise CatalogueError(f"{exc}; did you mean {' or '.join(r.id for r in best)}?") from exc

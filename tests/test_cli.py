@@ -213,6 +213,9 @@ def test_explain_suggests_the_entry_a_cut_code_names(capsys: pytest.CaptureFixtu
     assert err.count("\n") == 1 and err.rstrip().endswith("did you mean ExtensionSnapshotFailedNoNetwork?")
     assert main(["explain", "Foo"]) == 2
     assert "did you mean" not in capsys.readouterr().err
+    # A generic code is only a hint in pasted text without backup context; asked about by name, it is no less.
+    assert main(["explain", "BadReqest"]) == 2
+    assert capsys.readouterr().err.rstrip().endswith("did you mean BadRequest?")
 
 
 def test_match_with_no_result_says_so_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,9 @@ is meant literally (on the labelled cases in ``fixtures/cases``, results at >= 0
 least 95% of the time). Evidence, strongest first (``codes``, ``messages``):
 
 - an exact code or alias anywhere in the text, any case (generic platform codes such as
-  ``ResourceNotFound`` need backup context, since other services raise them too);
+  ``ResourceNotFound`` need backup context, since other services raise them too: pasted alone,
+  such a code names the Azure-wide error, a hint whose ``note`` says so, unless its message or
+  the backup's own number for it comes with it, "320001, ResourceNotFound");
 - a misspelt, truncated, re-cased or space-split code (``ExtensionSnapshotFailedNoNetwor``,
   ``usererror vm provisioning state failed``), scored by edit distance against the code length;
   a two-word code with one slip (``FailedPrepst``) believed moderately;
@@ -18,6 +20,9 @@ least 95% of the time). Evidence, strongest first (``codes``, ``messages``):
 
 A text span explained well by one entry does not also count for a weaker look-alike, so a
 portal block yields its own error and not every message sharing "Snapshot operation failed".
+Nor does a message's later sentence, its advice, which related errors' recommended actions
+repeat ("Ensure that VM has network access"): next to a code that names another error, it is
+a hint of its own entry, not a finding.
 Where the text itself cannot tell entries apart, the result says so (``note``, ``ties``): a
 part that several messages share ("Operation failed as Cross Subscription Restore is not
 supported") ties them as hints; a code the paste may have cut (``BackUpOperationFailed...``)

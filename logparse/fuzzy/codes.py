@@ -47,6 +47,8 @@ _LABELLED_CODE = re.compile(
 _KEYED_CODE = re.compile(r"""code(["']?)[ \t]{0,8}:[ \t]{0,8}(["']?)([a-z][a-z0-9]{2,})""")
 _CLI_PAREN_CODE = re.compile(r"^[ \t]{0,8}\(([a-z][a-z0-9]{2,})\)", re.MULTILINE)  # "(ResourceNotFound) The ..."
 _INT_CODE = re.compile(r"""(?:(?:["']?error ?code["']?|错误代码)\s{0,8}[:=|\t]?\s{0,8}|^\s*)(\d{3,9})\b""")
+# A text that starts with a number and a comma: a job's error as "320001, ResourceNotFound" (its number, its code).
+_INT_LEADS = re.compile(r"\s*\d{3,9}\s{0,3},")
 _INT_ALONE = re.compile(r"""\s*(?:["']?error ?code["']?|错误代码)?\s{0,8}[:=|\t]?\s{0,8}\d{3,9}[\s.]*""")
 
 
@@ -65,8 +67,9 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
         original = text[found.start():found.end()] if query.same_offsets else code
         conf = EXACT
         if code in index.generic:
-            # Alone (a query that is just the code) it means what it says; inside other text
-            # it needs backup context and to stand as a code.
+            # Inside other text it needs backup context and to stand as a code; alone (a query
+            # that is just the code) it is what it says, the Azure-wide error, and whether that
+            # is this entry's backup cause is for ``matcher._combine`` to weigh with the rest.
             stands = code in positioned or original[:1].isupper()
             if not query.is_about(found.span()) and not (query.backup_context and stands):
                 conf = WEAK
@@ -94,7 +97,7 @@ def code_evidence(index: Index, query: Query) -> list[Evidence]:
             out.append(Evidence(token, UNKNOWN_AT_POSITION, "unknown-code", lang, span, token))
     out += _short_codes(index, query, candidates)
     out += _joined_codes(index, query)
-    if "code" in folded or "错误代码" in folded or folded.strip().isdigit():
+    if "code" in folded or "错误代码" in folded or folded.strip().isdigit() or _INT_LEADS.match(folded):
         # Other products number their errors too ("SAP error code: 380008"): a number counts
         # in backup context, or when it is all the question ("320001", "Error code: 380008").
         conf = INT_CODE if query.backup_context or _INT_ALONE.fullmatch(folded) else WEAK

@@ -14,6 +14,9 @@ from logparse.fuzzy.query import REPORT_FLOOR, WEAK, Evidence, Query
 from logparse.fuzzy.rejoin import compose, origin_span, rejoin, unescape
 
 _NAMES_MEMBER = ("message", "alias", "signature")  # evidence that tells family members apart
+# Evidence that is a code's name as written (exact, misspelt, split, cut or extended), no more.
+_CODE_NAMES = frozenset({"code", "alias", "fuzzy-code", "joined-code", "code-family"})
+_PLATFORM_NOTE = "a platform code other Azure services raise too: the text does not say a backup raised it"
 _UNKNOWN_TITLE = {"en": "Unknown error code (not in the catalogue)", "zh-CN": "未知错误代码（不在目录中）"}
 _INDEX_CACHE: dict[int, tuple[Catalogue, Index]] = {}
 
@@ -106,11 +109,16 @@ def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) ->
             # Independent evidence agrees (a hint, as it was before it was held): two hints
             # together are no proof.
             conf += (1 - conf) * 0.6 * (other.uncapped or other.confidence)
-        if entry_id.split(".", 1)[0].casefold() in index.generic and not (
-                query.backup_context or query.is_about(best.span)):
+        platform = ""
+        if entry_id.split(".", 1)[0].casefold() in index.generic and conf > WEAK and not query.backup_context and (
+                not query.is_about(best.span) or _name_only(evs)):
             # A platform error (AllocationFailed, ResourceNotFound) raised outside any backup
-            # is some other service's problem, whatever evidence names it.
+            # is some other service's problem, whatever evidence names it. Its code alone, even
+            # as the whole question, names that Azure-wide error, not the backup cause this entry
+            # is: "BadRequest" is not "restore point API version too old". Its message, or the
+            # backup's own number for it ("320001, ResourceNotFound"), says more than the code.
             conf = min(conf, WEAK)
+            platform = _PLATFORM_NOTE
         note: str = ""
         ties: tuple[str, ...] = ()
         held = [e for e in evs if e.ceiling < 1.0] if best.ceiling < 1.0 or len(evs) > 1 else ()
@@ -127,6 +135,7 @@ def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) ->
             noted = next((e for e in evs if e.note), None)  # a message two entries share (no ceiling)
             if noted is not None:
                 note, ties = noted.note, noted.ties
+        note = note or platform
         if conf < REPORT_FLOOR:
             continue
         entry = index.catalogue.entries.get(entry_id)
@@ -140,6 +149,12 @@ def _combine(index: Index, evidence: list[Evidence], lang: str, query: Query) ->
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return min(a[1], b[1]) > max(a[0], b[0])
+
+
+def _name_only(evs: list[Evidence]) -> bool:
+    """Whether all the evidence is the entry's code as written (or a signature on that very word)."""
+    names = [e.span for e in evs if e.matched in _CODE_NAMES]
+    return bool(names) and all(any(_overlap(e.span, name) for name in names) for e in evs)
 
 
 def _specialise(by_entry: dict[str, list[Evidence]]) -> None:

@@ -116,7 +116,7 @@ def message_evidence(index: Index, query: Query, named: set[str]) -> list[Eviden
     # One of text that a whole wording of the same entry also matched is the same evidence twice,
     # not two independent pieces: the stronger of the two stays.
     settled = [f.span for f in found if f.confidence > 0.95 * _CUT]
-    for ev in _cut_evidence(index, query, context, settled):
+    for ev in _cut_evidence(index, query, context, settled, named):
         same = [f for f in found if f.entry == ev.entry and _overlap(f.span, ev.span)]
         if all(f.confidence < ev.confidence for f in same):
             found = [f for f in found if f not in same] + [ev]
@@ -171,15 +171,52 @@ def _window_evidence(index: Index, query: Query, candidates: list[tuple[Wording,
         conf = confidence(ratio, coverage, wording)
         if conf >= REPORT_FLOOR:
             ev = Evidence(wording.entry, conf, wording.matched, wording.lang, (start, end), folded[start:end])
+            # (most wordings are first sentences, no advice: asked without a call)
+            advice = wording.strength < 1.0 and _advises_another(index, wording, named)
             if conf <= WEAK:  # a hint already: asked only if another piece would back it
-                ev.pending = partial(_window_proof, wording, query, first, last, end, credited, context)
-            elif wording.entry not in named and not _window_proof(wording, query, first, last, end, credited, context):
+                ev.pending = _never if advice else partial(
+                    _window_proof, wording, query, first, last, end, credited, context)
+            elif wording.entry not in named and (advice or not _window_proof(
+                    wording, query, first, last, end, credited, context)):
                 ev.cap()  # (the code of a named entry is its proof, whatever its wording adds)
             found.append(ev)
             if conf >= WEAK:  # (what _shared looks at)
                 windows.append((ev, wording, window, ratio, coverage >= _SHARED_PART,
                                 wording.words.intersection(words[first:last + 1])))
     return found + _shared(index, windows, named)
+
+
+def _advises_another(index: Index, wording: Wording, named: Set[str]) -> bool:
+    """Whether ``wording`` is advice (a message's later sentence) in a text whose code names another error.
+
+    Recommended actions are advice, and related errors advise alike: the portal's action for
+    ExtensionSnapshotFailedNoNetwork ("Ensure that the VM has network access") is the second
+    sentence of VMRestorePointClientError.NoNetwork's message. Such a sentence is no span of the
+    code's own evidence, so ``_explain_away`` never weighs the two; but next to a code that names
+    another error it is most likely that error's recommendation, and no finding of its own entry
+    (a hint still). Next to its own family's code, or the portal code one of the two surfaces as,
+    it is the same error's advice, and says which one as before, whatever else the text names.
+    """
+    if wording.strength >= 1.0 or not named or wording.entry in named:
+        return False  # (most often: a first sentence, or a text that names no code)
+    entries = index.catalogue.entries
+    mine = entries.get(wording.entry)
+    family = wording.entry.split(".", 1)[0]
+    another = False
+    for other in named:
+        entry = entries.get(other)
+        if entry is None or entry.kind != "error":
+            continue  # a cause's log line says why, not which error
+        if other.split(".", 1)[0] == family or other in (mine.surfaces_as if mine else ()) or (
+                wording.entry in entry.surfaces_as):
+            return False
+        another = True
+    return another
+
+
+def _never() -> bool:
+    """A proof check that always fails (see ``Evidence.pending``)."""
+    return False
 
 
 def _shared(index: Index, windows: list[_Window], named: set[str]) -> list[Evidence]:
@@ -538,7 +575,7 @@ def _goes_on(wording: Wording, rest: list[str]) -> bool:
 
 
 def _cut_evidence(index: Index, query: Query, context: Callable[[], bool],
-                  settled: Sequence[tuple[int, int]] = ()) -> list[Evidence]:
+                  settled: Sequence[tuple[int, int]] = (), named: Set[str] = frozenset()) -> list[Evidence]:
     """Wordings cut short where a line of the text ends: a paste that stops mid-message.
 
     The line must read as the start of the wording (typos forgiven by the character ratio);
@@ -631,7 +668,7 @@ def _cut_evidence(index: Index, query: Query, context: Callable[[], bool],
                 if len(group) > 1:
                     ev.ties = tuple(e for e in group if e != entry)
                     ev.note = f"the same message as {' and '.join(ev.ties)}: the text does not say which"
-                if not specific:
+                if not specific or wording.strength < 1.0 and _advises_another(index, wording, named):
                     ev.cap()
                 out.append(ev)
     return out
