@@ -31,6 +31,7 @@ from logparse.chunks import (
     record_time,
     scan_chunk,
     template_of,
+    text_time,
 )
 from logparse.diagnose import Diagnosis
 from logparse.errors import LogparseError, SourceError
@@ -85,7 +86,7 @@ class _Run:
         self._shapes: dict[bytes, str] = {}
         self._full: dict[bytes, Template] = {}  # shape -> its template, once that has all its examples
         # Example candidates of the chunk in hand, per template not yet full: (line, path, text), and its shapes.
-        self._pending: dict[tuple[str, str], tuple[Template, list[tuple[int, str, str]], list[bytes]]] = {}
+        self._pending: dict[tuple[str, str], tuple[Template, list[tuple[int, str, str, str]], list[bytes]]] = {}
         self.state = StateFeed(catalogue, self.diagnosis, self.result)
         self._ext_states: dict[str, str] = {}
         self._pool: _chunkpool.ChunkPool | None = None
@@ -224,7 +225,7 @@ class _Run:
             for line in scanned.lines:
                 self._apply(info.path, number + line.offset, line, fmt, chunk)
             for shape_key, shape in scanned.shapes.items():
-                self._shape(info.path, number, shape_key, shape)
+                self._shape(info.path, number, shape_key, shape, fmt)
             self._examples()
             number += scanned.newlines + (0 if chunk.endswith(b"\n") else 1)
             report.lines = number - 1  # so far: a stream cut later keeps the count of what it gave
@@ -311,7 +312,7 @@ class _Run:
         for line in scanned.lines:
             self._apply(info.path, 1 + line.offset, line, TEXT, data)
         for shape_key, shape in scanned.shapes.items():
-            self._shape(info.path, 1, shape_key, shape)
+            self._shape(info.path, 1, shape_key, shape, TEXT)
         self._examples()
 
     # -- evidence -------------------------------------------------------------------------
@@ -348,13 +349,13 @@ class _Run:
             else:
                 self._fact(rest, groups or {}, evidence)
         if line.level is not None and not signed:
-            self._template(line, path, number)
+            self._template(line, path, number, fmt)
 
-    def _template(self, line: Line, path: str, number: int) -> None:
+    def _template(self, line: Line, path: str, number: int, fmt: str) -> None:
         shape = Shape(line.level or "", 1, [(0, line.text)])
-        self._shape(path, number, line.text.encode().translate(None, DIGITS), shape)
+        self._shape(path, number, line.text.encode().translate(None, DIGITS), shape, fmt)
 
-    def _shape(self, path: str, base: int, shape_key: bytes, shape: Shape) -> None:
+    def _shape(self, path: str, base: int, shape_key: bytes, shape: Shape, fmt: str) -> None:
         full = self._full.get(shape_key)
         if full is not None:  # the usual case after the first chunks: only the count moves
             full.count += shape.count
@@ -380,7 +381,7 @@ class _Run:
         # template's first lines are known once the whole chunk is in (``_examples``).
         _, candidates, keys = self._pending.setdefault(key, (template, [], []))
         for _, (offset, example) in zip(range(3), shape.each_example(), strict=False):
-            candidates.append((base + offset, path, example[:2000]))
+            candidates.append((base + offset, path, example[:2000], fmt))
         keys.append(shape_key)
 
     def _examples(self) -> None:
@@ -388,8 +389,10 @@ class _Run:
         all: the examples are a file's first lines of the template whatever the chunk size."""
         for template, candidates, keys in self._pending.values():
             candidates.sort(key=lambda candidate: candidate[0])
-            for number, path, text in candidates[: 3 - len(template.examples)]:
-                template.examples.append(Evidence(path, number, text))
+            for number, path, text, fmt in candidates[: 3 - len(template.examples)]:
+                # Dated as evidence lines are, from the line's own header (a few lines per template).
+                stamp = text_time(text, fmt)
+                template.examples.append(Evidence(path, number, text, stamp.isoformat() if stamp else None))
             if len(template.examples) >= 3:
                 for shape_key in keys:
                     if len(self._full) < 50_000:

@@ -382,6 +382,11 @@ def record_time(line: Line, fmt: str, chunk: bytes) -> datetime | None:
     return _timestamp(line.text, _format(fmt), chunk, line.start)
 
 
+def text_time(text: str, fmt: str) -> datetime | None:
+    """The time a line of ``fmt`` states in its own header, if it has one (no chunk to search back in)."""
+    return _timestamp(text, _format(fmt), b"", 0)
+
+
 @functools.cache
 def _format(fmt: str) -> Any:
     # formats.get goes through importlib each call; fact lines ask once per line.

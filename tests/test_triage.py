@@ -61,6 +61,8 @@ def test_healthy_bundle_has_no_finding_and_keeps_unrecognised_warnings(tmp_path:
     assert not result.findings_at(0.5)
     (template,) = result.unrecognized
     assert template.count == 2 and "<N>%" in template.template and template.level == "WARNING"
+    # Each example is dated from its own header, as an evidence line is (it was always null).
+    assert template.examples and all(e.timestamp and e.text.startswith(e.timestamp[:10]) for e in template.examples)
 
 
 def test_fail_on_sets_exit_code_1(tmp_path: Path) -> None:
