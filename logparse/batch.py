@@ -393,12 +393,20 @@ class _Worker:
 
     def stop(self, *, now: bool = False) -> None:
         """End the process: at once (``now``, as on Ctrl-C), else after the bundle in hand."""
+        self.release(now=now)
+        self.join(now=now)
+
+    def release(self, *, now: bool = False) -> None:
+        """Tell the process to end (``now``: kill it) without waiting for it."""
         if now:
             self.process.kill()
         try:
             self.conn.close()  # the worker reads the end of its pipe and leaves
         except OSError:
             pass
+
+    def join(self, *, now: bool = False) -> None:
+        """Wait for the process to end after ``release``; killed if it takes longer than 30 s."""
         self.process.join(timeout=None if now else 30)
         if self.process.is_alive():
             self.process.kill()
@@ -531,8 +539,11 @@ def _drain(workers: list[_Worker], todo: Sequence[Input], options: Mapping[str, 
     finally:
         # Left early (Ctrl-C, or the caller stopped reading): bundles in hand are not waited for.
         now = bool(queue or suspects or any(w.sent for w in workers))
+        # All told first, then waited for: the workers tear down their memory at the same time.
         for worker in workers:
-            worker.stop(now=now)
+            worker.release(now=now)
+        for worker in workers:
+            worker.join(now=now)
 
 
 def _replace(options: Mapping[str, Any], done: Collection[str], workers: list[_Worker],
