@@ -226,50 +226,75 @@ class Meter(Protocol):
     @property
     def count(self) -> int: ...
 
-    @property
-    def last(self) -> int: ...
-
 
 class Counting(RawReader):
-    """Counts the bytes read through it: the compressed side of a ratio. ``last``: the size of the
-    latest read, which a decoder may not have consumed yet (it reads a chunk when it has used the
-    one before)."""
+    """Counts the bytes read through it: the compressed side of a ratio."""
 
     def __init__(self, inner: BinaryIO) -> None:
         super().__init__()
         self._inner = inner
         self.count = 0
-        self.last = 0
 
     def _pull(self, size: int) -> bytes:
         data = read_some(self._inner, size)
         self.count += len(data)
-        if data:
-            self.last = len(data)
         return data
 
 
-class Since:
-    """What a ``Counting`` has seen since this was made: one tar member's share of its archive.
+class Archive:
+    """A compressed tar's two sides: the compressed bytes read (``count``) and the tar bytes
+    inflated from them (``produced``, a ``Guard``'s count)."""
 
-    ``ahead``: the member's data may come from the decoder's latest read, made while the tar was
-    still reading what came before it (a whole small archive is one read): that read counts as the
-    member's too. Without it, a 15 MB log in a 1 MB tar.gz counted no compressed bytes of its own
-    and failed its ratio at the grace (10 MiB). It credits one read at most (``CHUNK``), about
-    ``max_ratio`` x 1 MiB of output before a bomb trips.
-    """
-
-    def __init__(self, counting: Meter, *, ahead: bool = False) -> None:
+    def __init__(self, counting: Meter, produced: Meter) -> None:
         self._counting = counting
-        self._base = counting.count - (min(counting.last, counting.count) if ahead else 0)
+        self._produced = produced
 
     @property
     def count(self) -> int:
-        return self._counting.count - self._base
+        return self._counting.count
+
+    def beyond(self, ratio: float) -> bool:
+        """Whether the archive as a whole has inflated past ``ratio`` so far."""
+        return self._produced.count > ratio * max(self._counting.count, 1)
+
+
+class Since:
+    """What a meter has seen since this was made: one tar member's share of its archive.
+
+    A member's share runs behind: the decoder reads its input a chunk (``CHUNK``) ahead, so a
+    member inflated from input read while the tar read what came before it counts none of that
+    input (a 15 MB log in a 1 MB tar.gz counted no compressed byte of its own and failed its ratio
+    at the 10 MiB grace, its newest lines lost). So a member is past the ratio (``past``) only when
+    it is even with a whole chunk of read-ahead counted as its own (a bomb among other members:
+    ~ratio x 1 MiB), or while its archive as a whole is past it too (a bomb of many members).
+    """
+
+    def __init__(self, meter: Meter) -> None:
+        self._meter = meter
+        self._base = meter.count
 
     @property
-    def last(self) -> int:
-        return self._counting.last
+    def count(self) -> int:
+        return self._meter.count - self._base
+
+    def beyond(self, ratio: float) -> bool:
+        return _beyond(self._meter, ratio)
+
+    def past(self, ratio: float, produced: int) -> bool:
+        return produced > ratio * (self.count + CHUNK) or _beyond(self._meter, ratio)
+
+
+def _beyond(meter: Meter, ratio: float) -> bool:
+    """Whether the archive ``meter`` counts for is past ``ratio`` (True when it counts for none)."""
+    judge = getattr(meter, "beyond", None)
+    return True if judge is None else bool(judge(ratio))
+
+
+def past_ratio(meter: Meter, ratio: float, produced: int) -> bool:
+    """Whether ``produced`` bytes inflated from what ``meter`` counted are past ``ratio``, once its own
+    count says so: a tar member's share (``Since``) has the last word, a plain count has none to add."""
+    judge = getattr(meter, "past", None)
+    return True if judge is None else bool(judge(ratio, produced))
 
 
 class Budget:
@@ -358,6 +383,7 @@ class Guard(RawReader):
             self._compressed is not None
             and self.count > self._ratio_grace
             and self.count > self._max_ratio * max(self._compressed.count, 1)
+            and past_ratio(self._compressed, self._max_ratio, self.count)
         ):
             raise self._fail(f"compression ratio above {self._max_ratio:g}")
         if self._budget is not None:

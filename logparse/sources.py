@@ -345,7 +345,7 @@ class Bundle:
                 outer[0].members_judge_caps()
             label = path if level else self.name
             yield from self._tar(stream, f"{path}!/" if level else "", level + 1, label,
-                                 outer[1] if outer is not None else meter)
+                                 bs.Archive(outer[1], outer[0]) if outer is not None else meter)
             return
         if seekable:
             yield from self._nested_zip(stream, path, level)
@@ -523,7 +523,7 @@ class Bundle:
                                          "file rows and evidence lines do not say which")
             read.add(shown)
             yield from self._expand(shown, scan.open(info), size=info.size, container="tar", level=level,
-                                    meter=bs.Since(meter, ahead=True) if meter is not None else None)
+                                    meter=bs.Since(meter) if meter is not None else None)
 
     def _after_tar(self, scan: TarScan, label: str) -> None:
         """Read on past the end-of-archive block to the end of the stream: what is there besides
