@@ -523,8 +523,29 @@ def reason(text: str, lang: str | None) -> str:
     """
     if language(lang) == ENGLISH or len(text) > _MAX_TEXT:
         return text
-    said = _translate(text, 0)
+    _work[0] = _MAX_WORK
+    try:
+        said = _translate(text, 0)
+    except _OutOfWork:  # a name built to hold many reasons' words: shown as written
+        return text
     return text if said is None else said[0]
+
+
+# Rows tried and cuts placed for one reason: a usual one needs a few dozen, a member name built to
+# hold many reasons' words (": ", "; then ") thousands (3.6 KB took 4.7 s). Not cached when it runs
+# out (lru_cache keeps no exception), so a later reason is not judged by an earlier one's budget.
+_MAX_WORK = 3000
+_work = [0]
+
+
+class _OutOfWork(Exception):
+    """The work allowed for one reason is spent."""
+
+
+def _spend() -> None:
+    _work[0] -= 1
+    if _work[0] < 0:
+        raise _OutOfWork
 
 
 # How well a text was recognised: by a row of its own, or as a path before a reason.
@@ -551,7 +572,10 @@ def _translate(text: str, depth: int) -> tuple[str, int] | None:
 def _by_row(text: str, depth: int) -> str | None:
     """``text`` translated by the first row that matches it whole, or None."""
     for row in _rows_from(text[:1]):
-        if row.needle not in text or row.pattern.fullmatch(text) is None:
+        if row.needle not in text:
+            continue
+        _spend()
+        if row.pattern.fullmatch(text) is None:
             continue
         best: tuple[int, dict[str, str]] | None = None
         # A value can hold the words that follow it ("after member waagent (1).log (corrupt: ...)"):
@@ -582,6 +606,7 @@ def _cuts(row: _Row, text: str) -> list[dict[str, str]]:
 
     def place(index: int, start: int, values: dict[str, str]) -> None:
         tries[0] -= 1
+        _spend()
         if len(found) >= _MAX_SPLITS or tries[0] < 0:
             return
         if index == len(names):
