@@ -649,7 +649,10 @@ def member_path(name: str) -> tuple[str | None, str | None]:
     path, reason = normalise(name)
     drive = _WINDOWS_ROOT.match(name)
     if path is not None and drive is not None:
-        path = f"{drive[1]}:/{path}"
+        if _WINDOWS_ROOT.match(path):  # C:/C:/x: a root inside a root is no name a collector writes
+            return None, "absolute path"
+        # One spelling per drive (Windows ignores its case): C:/x and c:/x are the same file twice.
+        path = f"{drive[1].upper()}:/{path}"
     return path, reason
 
 

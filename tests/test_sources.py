@@ -457,7 +457,7 @@ def test_a_member_named_with_a_windows_drive_keeps_it(kind: str) -> None:
     assert got == {
         "C:/WindowsAzure/Logs/WaAppAgent.log": tree["C:\\WindowsAzure\\Logs\\WaAppAgent.log"],
         "WindowsAzure/Logs/WaAppAgent.log": tree["WindowsAzure/Logs/WaAppAgent.log"],
-        "c:/Packages/Plugins/x/1.0/Status/0.status": b"{}",
+        "C:/Packages/Plugins/x/1.0/Status/0.status": b"{}",  # one spelling per drive
     }
 
 
@@ -468,14 +468,18 @@ def test_a_windows_drive_never_lets_a_tar_member_out() -> None:
         Entry("C:/../x.log", data=b"x\n"),
         Entry("C:\\a.log", data=b"a\n"),
         Entry("C:/a.log", data=b"b\n"),  # the same Windows path: read, with the duplicate named
+        Entry("c:/a.log", data=b"c\n"),  # and so is this: Windows ignores a drive's case
+        Entry("C:/C:/x.log", data=b"x\n"),  # a root inside a root
     ])
     members, skipped, warnings = collect(io.BytesIO(blob))
     assert [(item.path, item.reason) for item in skipped] == [
         ("C:\\..\\..\\etc\\passwd", "path traversal"),
         ("C:\\\\server\\share\\x.log", "absolute path"),
         ("C:/../x.log", "path traversal"),
+        ("C:/C:/x.log", "absolute path"),
     ]
-    assert [(info.path, data) for info, data in members] == [("C:/a.log", b"a\n"), ("C:/a.log", b"b\n")]
+    assert [(info.path, data) for info, data in members] == [
+        ("C:/a.log", b"a\n"), ("C:/a.log", b"b\n"), ("C:/a.log", b"c\n")]
     assert warnings == ["<stream>: more than one member is named C:/a.log (each read); its file rows and "
                         "evidence lines do not say which"]
 
