@@ -402,7 +402,7 @@ NUL_PADDING = 64
 # Files that are binary whatever else they hold: executables (their strings read as clean lines),
 # images, databases, journals, event logs, documents.
 BINARY_MAGICS = (
-    b"\x7fELF", b"MZ", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\x00asm",
+    b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\x00asm",
     b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-", b"SQLite format 3\x00",
     b"LPKSHHRH", b"ElfFile\x00", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"MSCF", b"!<arch>\n",
     b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"\x04\x22\x4d\x18", b"wOFF", b"wOF2",
@@ -427,7 +427,7 @@ def text_start(head: bytes) -> int | None:
     databases and the like are binary by their magic bytes.
     """
     sample = head[:SNIFF_BYTES]
-    if sample.startswith(BINARY_MAGICS):
+    if sample.startswith(BINARY_MAGICS) or _windows_executable(sample):
         return None
     if utf16_of(sample) is not None:
         return 0
@@ -450,6 +450,14 @@ def text_start(head: bytes) -> int | None:
         lines += bool(line.strip(b" \t\r\x00"))
     # Clean from the first line on: text that turns binary past its start, not junk before text.
     return start if start and lines >= TEXT_AFTER_JUNK_LINES else None
+
+
+def _windows_executable(head: bytes) -> bool:
+    """An MZ header whose pointer at 0x3C names a PE header: "MZ" alone also starts text (a host name)."""
+    if not head.startswith(b"MZ") or len(head) < 0x40:
+        return False
+    at = int.from_bytes(head[0x3C:0x40], "little")
+    return head[at : at + 4] == b"PE\0\0" if at + 4 <= len(head) else at < 0x1000000  # past the head: trust MZ
 
 
 def past_padding(stream: BinaryIO, head: bytes) -> bytes:

@@ -1352,6 +1352,8 @@ def _binaries() -> dict[str, bytes]:
         "deflated": zlib.compress(_log_text(5000)),
         "wtmp": utmp,
         "control": bytes(range(1, 256)) * 100,
+        # A Windows executable: MZ, and at 0x3C the offset of its PE header.
+        "pe": b"MZ" + bytes(0x3A) + struct.pack("<I", 0x80) + bytes(0x40) + b"PE\0\0" + rodata[:30_000],
     }
 
 
@@ -1361,7 +1363,9 @@ def test_real_binaries_are_binary_data() -> None:
 
 def test_text_with_nul_padding_or_in_utf16_is_text() -> None:
     text = _log_text(400)
+    # "MZ" starts a host name as well as an executable: only a PE header behind it makes it binary.
     for head in (text, bytes(8192) + text, text[:5000] + bytes(70_000) + text[5000:], bytes(300_000),
+                 b"MZ-VM01 " + text,
                  text.decode().encode("utf-16"), text.decode().encode("utf-16-le"), b"", b"x"):
         assert _streams.text_start(head[: _streams.SNIFF_BYTES]) == 0
 
