@@ -295,7 +295,7 @@ def _compact(location: str, digest: str, result: TriageResult, started: float,
     if skip and os.path.isdir(location):
         for record in files:
             if os.path.join(location, *str(record["path"]).split("/")) in skip:
-                record.update(format=None, status="skipped", reason=_OWN_DB, lines=0, truncated=False)
+                record.update(format=None, status="skipped", reason=_OWN_DB, lines=0, truncated=False, damaged=False)
     analysed = [f for f in files if f["status"] == "analyzed"]
     error = None
     if not analysed:

@@ -693,11 +693,13 @@ def test_zh_cn_reports_say_the_analysis_reasons_in_chinese(case: str, crafted: d
     # A width no reason fills: the files table then holds each reason on one line.
     table = _render(result, "table", lang="zh-CN", width=2000).splitlines()
     shown = [line for line in table if line.startswith("警告：")]
+    listed = sum(1 for f in result.files if f.status != "analyzed" or f.truncated or f.damaged)
     at = next((i for i, line in enumerate(table) if line.startswith("未完全分析的文件")), None)
+    assert (at is not None) == bool(listed)  # the files table is there exactly when a file is not fully read
     if at is not None:
         rows = table[at + 2:] + [""]
         shown += rows[: rows.index("")]
-        assert len(shown) >= sum(1 for f in result.files if f.status != "analyzed" or f.truncated)
+        assert len(shown) >= listed
     assert len(shown) >= len(result.warnings) and not [w for line in shown for w in _english_left(line)], shown
     assert not re.search(r"\b(?:analyzed|skipped|failed)\b", "\n".join(shown))
     page = _render(result, "html", lang="zh-CN")
