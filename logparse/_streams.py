@@ -1093,11 +1093,19 @@ def _zip_entry_in(buf: bytearray, start: int) -> int | None:
     at = buf.find(b"PK\x03\x04", start)
     while 0 <= at <= len(buf) - _LOCAL_HEADER.size:
         _, version, _, method, name_len, _ = _LOCAL_HEADER.unpack_from(buf, at)
-        # A stray "PK\3\4" in binary data rarely has sane fields too.
+        # A stray "PK\3\4" in binary data rarely has sane fields too, and a name of text after them
+        # (what follows is spooled whole to be read as a zip: an executable's bytes are not).
         if (version & 0xFF) <= 63 and method in _ZIP_METHODS and 0 < name_len <= 4096:
-            return at
+            name = bytes(buf[at + _LOCAL_HEADER.size : at + _LOCAL_HEADER.size + name_len])
+            if len(name) < name_len or _zip_name(name):
+                return at
         at = buf.find(b"PK\x03\x04", at + 1)
     return None
+
+
+def _zip_name(name: bytes) -> bool:
+    """A member name as zip writers store one: UTF-8 or code page 437 text, no control bytes."""
+    return not name.translate(None, _TEXT_BYTES) and b"\x1b" not in name and b"\x0c" not in name
 
 
 def ends_like_zip(handle: BinaryIO) -> bool:

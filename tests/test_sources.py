@@ -1505,3 +1505,19 @@ def test_a_bomb_of_many_members_stops_early_although_each_counts_behind() -> Non
     # 20 x 1 MiB each, all eight members read whole (64 MiB).
     assert got < 24 * 1024 * 1024, got
     assert any("compression ratio above 20" in e for e in errors), errors
+
+
+def test_a_stray_zip_signature_in_an_executable_is_no_zip_entry() -> None:
+    import struct
+
+    # Sane-looking header fields by chance, then a "name" of binary bytes: before, everything after
+    # it was spooled as a would-be zip (a 120 MB ELF took twice as long and 81 MB), then dropped.
+    header = struct.pack("<4sHHH16xHH", b"PK\x03\x04", 20, 0, 8, 12, 0)
+    elf = b"\x7fELF\x02\x01\x01" + bytes(9) + header + b"\x00\x17\x9a\x02\xff\x10\x05\x00\x88\x01\x7f\x03"
+    elf += bytes(range(256)) * 40
+    _, at, error = _streams.find_zip_entry(io.BytesIO(elf))
+    assert (at, error) == (None, None)
+    # A real entry behind the same stub is still found.
+    stub = elf + packing.zip_bytes({"var/log/waagent.log": b"x\n"})
+    _, at, _ = _streams.find_zip_entry(io.BytesIO(stub))
+    assert at == len(elf)
