@@ -127,6 +127,10 @@ class _Run:
             text_head = sniffed[start or 0 :].decode("utf-8", "backslashreplace").split("\n")[:50]
             detection = formats.detect(info.path, text_head)
             fmt = detection.format
+            if start and fmt is not None and formats.get(fmt).score(text_head) < formats.MIN_CONTENT_SCORE:
+                # Binary junk and then a few clean lines that are not this log's (a binary's last
+                # strings): named like a log, but no log is read here.
+                start = None
             if fmt is not None and start is None:
                 # Named like a log (var/log/waagent.log) but not text: "no finding" would read as healthy.
                 report.status, report.reason = "skipped", f"binary data, not a {fmt} log"

@@ -1452,6 +1452,22 @@ def test_real_binaries_stay_binary_data_everywhere(tmp_path: Path) -> None:
 
 
 
+def test_junk_then_a_few_lines_of_no_log_stays_binary_under_a_log_name(tmp_path: Path) -> None:
+    import random
+
+    import logparse
+
+    # A binary's last strings are clean lines after junk: under waagent.log's name they were read as
+    # a waagent.log with nothing wrong. Lines after junk must be the log's own.
+    data = random.Random(60).randbytes(60_000) + b"\nusage: tool [-v]\nsee the manual\nversion 1.2.3\n"
+    assert _streams.text_start(data[: _streams.SNIFF_BYTES]) not in (None, 0)  # junk, then text
+    for where, source in _junk_paths(tmp_path, data).items():
+        result = logparse.triage(source)  # type: ignore[arg-type]
+        reasons = {f.path.rsplit("/", 1)[-1]: (f.status, f.reason) for f in result.files}
+        if where not in ("file", "stdin"):
+            assert reasons["waagent.log"] == ("skipped", "binary data, not a waagent log"), where
+
+
 @pytest.mark.parametrize("kind", ["tar.gz", "tar.bz2"])
 def test_a_log_read_ahead_with_its_archive_is_judged_on_its_own_ratio(kind: str) -> None:
     # A whole small archive is one read of the decoder, made while the tar reads its first header:
