@@ -1492,23 +1492,6 @@ def test_a_log_read_ahead_with_its_archive_is_judged_on_its_own_ratio(kind: str)
     assert read == [text]
 
 
-def _inflated(blob: bytes, limits: Limits) -> tuple[int, list[str]]:
-    """Bytes handed out by every member of ``blob``, read in 64 KiB steps up to its error, and the errors."""
-    got, errors = 0, []
-    with open_source(io.BytesIO(blob), limits) as bundle:
-        for item in bundle:
-            if isinstance(item, Skipped):
-                errors.append(item.reason)
-                continue
-            try:
-                while block := item[1].read(64 * 1024):
-                    got += len(block)
-            except SourceError as exc:
-                errors.append(str(exc))
-        errors += bundle.warnings
-    return got, errors
-
-
 def test_a_bomb_of_many_members_stops_early_although_each_counts_behind() -> None:
     # Each member of one line repeated inflates ~1000x; every member is judged by its archive as a
     # whole too, so crediting read-ahead to the first (a log in a small archive) credits no other.
@@ -1516,7 +1499,9 @@ def test_a_bomb_of_many_members_stops_early_although_each_counts_behind() -> Non
     member = line * (8 * 1024 * 1024 // len(line))
     blob = packing.pack({f"var/log/waagent.log.{n}": member for n in range(8)}, "tar.gz")
     assert len(blob) < 512 * 1024  # a ratio far past 20 (~290)
-    got, errors = _inflated(blob, Limits(max_ratio=20, ratio_grace_bytes=256 * 1024))
+    members, skipped, warnings = read_members(io.BytesIO(blob), Limits(max_ratio=20, ratio_grace_bytes=256 * 1024))
+    got = sum(len(data) for _, data, _ in members)
+    errors = [str(error) for _, _, error in members if error] + [s.reason for s in skipped] + warnings
     # Without the archive's ratio each member would run on to its own ratio with a chunk credited:
     # 20 x 1 MiB each, all eight members read whole (64 MiB).
     assert got < 24 * 1024 * 1024, got
